@@ -1,0 +1,1 @@
+# Offer policies, quotes, proposals and agreements arrive with the agreements issue.

@@ -1,0 +1,1 @@
+# Stripe PaymentIntents, webhook events and payment allocation arrive with the payments issue.

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class ActorType(models.TextChoices):
+    STAFF = "staff", "Staff user"
+    DEBTOR = "debtor", "Debtor"
+    SYSTEM = "system", "System"
+
+
+class AuditEvent(models.Model):
+    """One append-only, hash-chained row per auditable fact.
+
+    `hash` covers `prev_hash` and the row's canonical content, so editing or deleting any
+    row breaks every hash after it; `verify_audit_log` walks the chain.
+    """
+
+    occurred_at = models.DateTimeField(db_index=True)
+    actor_type = models.CharField(max_length=10, choices=ActorType.choices)
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=80, db_index=True)
+    subject_type = models.CharField(max_length=80, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.subject_type}:{self.subject_id}"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DebtorsConfig(AppConfig):
+    name = "portal.debtors"
+    label = "debtors"
+    verbose_name = "Cartera"

@@ -1,0 +1,238 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+currency_code = RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code such as COP or USD.")
+country_code = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166 alpha-2 code such as CO or US.")
+
+
+class Creditor(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    tax_id = models.CharField("NIT / tax id", max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Portfolio(models.Model):
+    """A batch of debts a creditor assigns to the agency."""
+
+    creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="portfolios")
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3, validators=[currency_code], default="COP")
+    timezone = models.CharField(max_length=64, default="America/Bogota")
+    country = models.CharField(max_length=2, validators=[country_code], default="CO")
+    terms_text = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.creditor}"
+
+
+class DocumentType(models.TextChoices):
+    CC = "CC", "Cédula de ciudadanía"
+    CE = "CE", "Cédula de extranjería"
+    TI = "TI", "Tarjeta de identidad"
+    NIT = "NIT", "NIT"
+    PA = "PA", "Pasaporte"
+    PPT = "PPT", "Permiso por protección temporal"
+    SSN = "SSN", "US Social Security number"
+
+
+class Language(models.TextChoices):
+    ES = "es", "Español"
+    EN = "en", "English"
+
+
+class Debtor(models.Model):
+    document_type = models.CharField(max_length=4, choices=DocumentType.choices)
+    document_number = models.CharField(max_length=32)
+    full_name = models.CharField(max_length=200)
+    birth_date = models.DateField(null=True, blank=True)
+    phones = models.JSONField(default=list, blank=True, help_text="E.164 numbers, first is main")
+    emails = models.JSONField(default=list, blank=True, help_text="First is main")
+    language = models.CharField(max_length=5, choices=Language.choices, default=Language.ES)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document_type", "document_number"], name="debtor_document_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["document_number"])]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.document_type} {self.document_number})"
+
+
+class DebtStatus(models.TextChoices):
+    ACTIVE = "active", "Activa"
+    IN_AGREEMENT = "in_agreement", "En acuerdo"
+    PAID = "paid", "Pagada"
+    SETTLED = "settled", "Saldada con descuento"
+    DISPUTED = "disputed", "En disputa"
+    LEGAL = "legal", "Cobro jurídico"
+    CLOSED = "closed", "Cerrada"
+
+
+class Debt(models.Model):
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="debts")
+    debtor = models.ForeignKey(Debtor, on_delete=models.PROTECT, related_name="debts")
+    account_ref = models.CharField(max_length=64)
+    currency = models.CharField(max_length=3, validators=[currency_code])
+    principal_due_minor = models.BigIntegerField(validators=[MinValueValidator(0)])
+    interest_due_minor = models.BigIntegerField(default=0, validators=[MinValueValidator(0)])
+    fees_due_minor = models.BigIntegerField(default=0, validators=[MinValueValidator(0)])
+    # Sum of this debt's ledger entries; written only by the ledger service, same transaction.
+    balance_minor = models.BigIntegerField(default=0, editable=False)
+    original_due_date = models.DateField()
+    days_past_due = models.IntegerField(default=0, editable=False)
+    status = models.CharField(max_length=16, choices=DebtStatus.choices, default=DebtStatus.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["portfolio", "account_ref"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portfolio", "account_ref"], name="debt_account_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(principal_due_minor__gte=0)
+                & Q(interest_due_minor__gte=0)
+                & Q(fees_due_minor__gte=0),
+                name="debt_components_non_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["debtor", "status"]),
+            models.Index(fields=["days_past_due"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_ref} ({self.portfolio.code})"
+
+    @property
+    def total_due_minor(self) -> int:
+        return self.principal_due_minor + self.interest_due_minor + self.fees_due_minor
+
+
+class LedgerKind(models.TextChoices):
+    CHARGE = "charge", "Cargo"
+    PAYMENT = "payment", "Pago"
+    DISCOUNT = "discount", "Descuento"
+    ADJUSTMENT = "adjustment", "Ajuste"
+    REFUND = "refund", "Reembolso"
+    REVERSAL = "reversal", "Reversión"
+
+
+class LedgerEntry(models.Model):
+    """One movement on a debt. Positive amounts raise the balance, negative ones lower it."""
+
+    debt = models.ForeignKey(Debt, on_delete=models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(max_length=12, choices=LedgerKind.choices)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3, validators=[currency_code])
+    effective_date = models.DateField()
+    description = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-effective_date", "-id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["debt", "-effective_date", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount_minor} {self.currency}"
+
+
+class StageTone(models.TextChoices):
+    FRIENDLY = "friendly", "Recordatorio amable"
+    SUPPORTIVE = "supportive", "Acompañamiento"
+    URGENT = "urgent", "Urgente pero respetuoso"
+    FORMAL = "formal", "Formal (pre-jurídico)"
+
+
+class MoraStage(models.Model):
+    """A band of days past due. Bands cover every integer once: no overlaps, no gaps.
+
+    An empty `min_days` means "from minus infinity", an empty `max_days` "to infinity".
+    """
+
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=80)
+    min_days = models.IntegerField(null=True, blank=True)
+    max_days = models.IntegerField(null=True, blank=True)
+    tone = models.CharField(max_length=12, choices=StageTone.choices, default=StageTone.FRIENDLY)
+
+    class Meta:
+        ordering = [F("min_days").asc(nulls_first=True)]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_days__isnull=True)
+                | Q(max_days__isnull=True)
+                | Q(min_days__lte=F("max_days")),
+                name="mora_stage_min_le_max",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def contains(self, days: int) -> bool:
+        return (self.min_days is None or days >= self.min_days) and (
+            self.max_days is None or days <= self.max_days
+        )
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "En cola"
+    RUNNING = "running", "Procesando"
+    DONE = "done", "Terminada"
+    FAILED = "failed", "Rechazada"
+
+
+class PortfolioImport(models.Model):
+    """One upload of a portfolio CSV and its outcome; the admin shows its progress."""
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="imports")
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default="queued")
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(blank=True)
+    errors_file = models.FileField(upload_to="imports/errors/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} → {self.portfolio.code}"

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from .models import Debt, LedgerEntry, MoraStage
+
+
+def stage_for_days(days: int, stages: Iterable[MoraStage] | None = None) -> MoraStage | None:
+    """The band that holds `days`, or None when no band is configured for it."""
+    for stage in stages if stages is not None else MoraStage.objects.all():
+        if stage.contains(days):
+            return stage
+    return None
+
+
+def _band_holding(days_ref) -> Q:
+    return (Q(min_days__isnull=True) | Q(min_days__lte=days_ref)) & (
+        Q(max_days__isnull=True) | Q(max_days__gte=days_ref)
+    )
+
+
+def debts_with_stage(queryset: QuerySet[Debt] | None = None) -> QuerySet[Debt]:
+    """Annotate `stage_code` and `stage_name` in SQL, so lists and filters need no loop."""
+    queryset = queryset if queryset is not None else Debt.objects.all()
+    band = MoraStage.objects.filter(_band_holding(OuterRef("days_past_due")))
+    return queryset.annotate(
+        stage_code=Subquery(band.values("code")[:1]),
+        stage_name=Subquery(band.values("name")[:1]),
+    )
+
+
+def debts_in_stage(stage: MoraStage, queryset: QuerySet[Debt] | None = None) -> QuerySet[Debt]:
+    queryset = queryset if queryset is not None else Debt.objects.all()
+    if stage.min_days is not None:
+        queryset = queryset.filter(days_past_due__gte=stage.min_days)
+    if stage.max_days is not None:
+        queryset = queryset.filter(days_past_due__lte=stage.max_days)
+    return queryset
+
+
+def ledger_for_debt(debt: Debt) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(debt=debt).order_by("-effective_date", "-id")
