@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+
+from portal.debtors.models import Creditor, Debt, Debtor, MoraStage, Portfolio
+
+
+class CreditorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Creditor
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Banco Ejemplo {n}")
+    tax_id = "900123456-8"
+
+
+class PortfolioFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Portfolio
+        django_get_or_create = ("code",)
+
+    creditor = factory.SubFactory(CreditorFactory)
+    code = factory.Sequence(lambda n: f"cartera-{n}")
+    name = factory.Sequence(lambda n: f"Cartera {n}")
+    currency = "COP"
+    timezone = "America/Bogota"
+    country = "CO"
+
+
+class DebtorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Debtor
+
+    document_type = "CC"
+    document_number = factory.Sequence(lambda n: f"{10_000_000 + n}")
+    full_name = factory.Sequence(lambda n: f"Deudora Ejemplo {n}")
+    birth_date = dt.date(1985, 4, 12)
+    phones = factory.LazyFunction(lambda: ["+573001234567"])
+    emails = factory.Sequence(lambda n: [f"deudor{n}@example.com"])
+
+
+class DebtFactory(factory.django.DjangoModelFactory):
+    """A debt whose balance is 0 until ledger entries are posted through the service."""
+
+    class Meta:
+        model = Debt
+
+    portfolio = factory.SubFactory(PortfolioFactory)
+    debtor = factory.SubFactory(DebtorFactory)
+    account_ref = factory.Sequence(lambda n: f"ACC-{n:06d}")
+    currency = factory.SelfAttribute("portfolio.currency")
+    principal_due_minor = 1_000_000_00
+    interest_due_minor = 50_000_00
+    fees_due_minor = 10_000_00
+    original_due_date = dt.date(2026, 9, 1)
+    days_past_due = 85
+
+
+def default_stages() -> list[MoraStage]:
+    """The bands from DESIGN.md: preventive ≤0, early 1–30, intermediate 31–90, ..."""
+    bands = [
+        ("preventiva", "Preventiva", None, 0, "friendly"),
+        ("temprana", "Temprana", 1, 30, "friendly"),
+        ("intermedia", "Intermedia", 31, 90, "supportive"),
+        ("tardia", "Tardía", 91, 180, "urgent"),
+        ("prejuridica", "Prejurídica", 181, None, "formal"),
+    ]
+    return [
+        MoraStage.objects.create(code=c, name=n, min_days=lo, max_days=hi, tone=t)
+        for c, n, lo, hi, t in bands
+    ]
+
+
+class StaffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"agente{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@agencia.example")
+    is_staff = True
+    password = factory.PostGenerationMethodCall("set_password", "s3cret-pass")
