@@ -5,6 +5,7 @@ import datetime as dt
 import factory
 from django.contrib.auth import get_user_model
 
+from portal.debtors.demo import DEFAULT_STAGES
 from portal.debtors.models import Creditor, Debt, Debtor, MoraStage, Portfolio
 
 
@@ -61,16 +62,9 @@ class DebtFactory(factory.django.DjangoModelFactory):
 
 def default_stages() -> list[MoraStage]:
     """The bands from DESIGN.md: preventive ≤0, early 1–30, intermediate 31–90, ..."""
-    bands = [
-        ("preventiva", "Preventiva", None, 0, "friendly"),
-        ("temprana", "Temprana", 1, 30, "friendly"),
-        ("intermedia", "Intermedia", 31, 90, "supportive"),
-        ("tardia", "Tardía", 91, 180, "urgent"),
-        ("prejuridica", "Prejurídica", 181, None, "formal"),
-    ]
     return [
         MoraStage.objects.create(code=c, name=n, min_days=lo, max_days=hi, tone=t)
-        for c, n, lo, hi, t in bands
+        for c, n, lo, hi, t in DEFAULT_STAGES
     ]
 
 
