@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -39,6 +40,18 @@ def _subject_fields(subject: Model | tuple[str, Any] | None) -> tuple[str, str]:
     return subject._meta.label_lower, str(subject.pk)
 
 
+def _parse_float(text: str) -> float | int:
+    """Read a float back the way PostgreSQL's jsonb will return it.
+
+    jsonb keeps the decimal text, so 1e+20 comes back as the integer 100000000000000000000;
+    hashing the float would make verify_audit_log report an untouched row as edited.
+    """
+    value = float(text)
+    if "e" in text.lower() and value.is_integer():
+        return int(Decimal(text))
+    return value
+
+
 def _lock_chain() -> None:
     """Serialise writers so each new row chains onto the true last row."""
     if connection.vendor == "postgresql":
@@ -61,7 +74,9 @@ def record(
     actor_type, actor_id, actor_label = _actor_fields(actor)
     subject_type, subject_id = _subject_fields(subject)
     # Round-trip through JSON so what we hash is exactly what the database gives back.
-    clean_details = json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder))
+    clean_details = json.loads(
+        json.dumps(details or {}, cls=DjangoJSONEncoder), parse_float=_parse_float
+    )
     with transaction.atomic():
         _lock_chain()
         last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()

@@ -67,6 +67,13 @@ def test_actor_columns_name_staff_debtor_and_system():
     assert record("x").actor_type == ActorType.SYSTEM
 
 
+@pytest.mark.parametrize("value", [1e20, 1.2345678901234567e19, 0.1, 1.0, 1e-7, 2.5])
+def test_floats_in_details_verify_after_the_database_round_trip(value):
+    record("test.float", details={"value": value, "nested": [value]})
+    report = verify_chain()
+    assert report.ok, report.reason
+
+
 def test_verify_passes_on_an_empty_table():
     assert verify_chain().ok
     assert _run_verify() == (0, "audit chain ok: 0 events\n", "")
