@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import pytest
+
+from portal.debtors.money import format_minor
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "locale", "expected"),
+    [
+        (150_000, "COP", "es_CO", "$1.500,00"),
+        (123_456_789, "COP", "es_CO", "$1.234.567,89"),
+        (-12_345, "USD", "en_US", "-$123.45"),
+        (500, "JPY", "en_US", "¥500"),
+        (0, "COP", "es_CO", "$0,00"),
+    ],
+)
+def test_minor_units_are_scaled_by_the_currency_precision(amount, currency, locale, expected):
+    assert format_minor(amount, currency, locale=locale).replace("\xa0", " ") == expected
