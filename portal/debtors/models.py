@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -21,6 +23,11 @@ class Creditor(models.Model):
         return self.name
 
 
+class IdentityCheck(models.TextChoices):
+    DOCUMENT_LAST4 = "document_last4", "Últimos 4 dígitos del documento"
+    BIRTH_DATE = "birth_date", "Fecha de nacimiento"
+
+
 class Portfolio(models.Model):
     """A batch of debts a creditor assigns to the agency."""
 
@@ -31,6 +38,17 @@ class Portfolio(models.Model):
     timezone = models.CharField(max_length=64, default="America/Bogota")
     country = models.CharField(max_length=2, validators=[country_code], default="CO")
     terms_text = models.TextField(blank=True)
+    link_expiry_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="How long a payment link for this portfolio stays valid.",
+    )
+    identity_check = models.CharField(
+        max_length=16,
+        choices=IdentityCheck.choices,
+        default=IdentityCheck.DOCUMENT_LAST4,
+        help_text="What a debtor answers before seeing any debt data.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -50,6 +68,13 @@ class DocumentType(models.TextChoices):
     SSN = "SSN", "US Social Security number"
 
 
+class ContactChannel(models.TextChoices):
+    SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    EMAIL = "email", "Email"
+    CALL = "call", "Llamada"
+
+
 class Language(models.TextChoices):
     ES = "es", "Español"
     EN = "en", "English"
@@ -63,6 +88,20 @@ class Debtor(models.Model):
     phones = models.JSONField(default=list, blank=True, help_text="E.164 numbers, first is main")
     emails = models.JSONField(default=list, blank=True, help_text="First is main")
     language = models.CharField(max_length=5, choices=Language.choices, default=Language.ES)
+    preferred_channel = models.CharField(
+        max_length=10, choices=ContactChannel.choices, default=ContactChannel.SMS
+    )
+    contact_from = models.TimeField(default=dt.time(8), help_text="Debtor's local time")
+    contact_to = models.TimeField(default=dt.time(18), help_text="Debtor's local time")
+    # The passwordless login a debtor gets after passing the identity check on a link.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="debtor",
+        editable=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
