@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.urls import reverse
 
 from portal.audit.models import AuditEvent
 from portal.debtors.models import MoraStage
@@ -145,3 +146,137 @@ def test_deleting_a_band_and_widening_its_neighbour_together_is_allowed():
     assert stage_for_days(10_000).code == "tardia"
     operations = AuditEvent.objects.values_list("details__operation", flat=True)
     assert sorted(operations) == ["change", "delete"]
+
+
+def _band_data(stage: MoraStage, **changes) -> dict:
+    data = {f: getattr(stage, f) for f in ("code", "name", "min_days", "max_days", "tone")}
+    data.update(changes)
+    return {k: "" if v is None else v for k, v in data.items()}
+
+
+def _rows(stages: list[MoraStage], prefix: str = "form", extra: int = 0, **edits) -> dict:
+    """POST data for a formset over `stages`; edits map a code to its changed fields."""
+    data = {f"{prefix}-TOTAL_FORMS": len(stages) + extra, f"{prefix}-INITIAL_FORMS": len(stages)}
+    for i, stage in enumerate(stages):
+        data[f"{prefix}-{i}-id"] = stage.pk
+        row = _band_data(stage, **edits.get(stage.code, {}))
+        data.update({f"{prefix}-{i}-{k}": v for k, v in row.items()})
+    return data
+
+
+def _days() -> dict[str, tuple[int | None, int | None]]:
+    return {s.code: (s.min_days, s.max_days) for s in MoraStage.objects.all()}
+
+
+@pytest.fixture
+def stages(db) -> list[MoraStage]:
+    return default_stages()
+
+
+def test_single_band_edit_that_leaves_a_gap_is_refused_explaining_why(admin_client, stages):
+    temprana = stages[1]
+    url = reverse("admin:debtors_morastage_change", args=[temprana.pk])
+    response = admin_client.post(url, _band_data(temprana, max_days=20))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "days 21..30 would have no stage" in page
+    assert "Edit the neighbouring bands together" in page
+    assert MoraStage.objects.get(pk=temprana.pk).max_days == 30
+    assert not AuditEvent.objects.exists()
+
+
+def test_single_band_rename_is_saved_and_audited(admin_client, admin_user, stages):
+    temprana = stages[1]
+    url = reverse("admin:debtors_morastage_change", args=[temprana.pk])
+    response = admin_client.post(url, _band_data(temprana, name="Temprana (1–30)"))
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="mora_stage.changed")
+    assert event.actor_label == admin_user.username
+    assert event.details["before"]["name"] == "Temprana"
+    assert event.details["after"]["name"] == "Temprana (1–30)"
+
+
+def test_adding_an_overlapping_band_alone_is_refused(admin_client, stages):
+    data = {"code": "critica", "name": "Crítica", "min_days": 365, "max_days": "", "tone": "formal"}
+    response = admin_client.post(reverse("admin:debtors_morastage_add"), data)
+    assert response.status_code == 200
+    assert "overlap" in response.content.decode()
+    assert not MoraStage.objects.filter(code="critica").exists()
+
+
+def test_changelist_moves_a_shared_boundary_in_one_save(admin_client, stages):
+    data = _rows(stages, temprana={"max_days": 45}, intermedia={"min_days": 46})
+    response = admin_client.post(
+        reverse("admin:debtors_morastage_changelist"), data | {"_save": "1"}
+    )
+    assert response.status_code == 302
+    assert _days()["temprana"] == (1, 45) and _days()["intermedia"] == (46, 90)
+    changed = AuditEvent.objects.filter(action="mora_stage.changed")
+    assert sorted(e.details["after"]["code"] for e in changed) == ["intermedia", "temprana"]
+
+
+def test_changelist_edit_that_leaves_a_gap_is_refused(admin_client, stages):
+    before = _days()
+    data = _rows(stages, temprana={"max_days": 45})
+    response = admin_client.post(
+        reverse("admin:debtors_morastage_changelist"), data | {"_save": "1"}
+    )
+    assert response.status_code == 200
+    assert "overlap" in response.content.decode()
+    assert _days() == before
+    assert not AuditEvent.objects.exists()
+
+
+def test_deleting_a_band_that_leaves_a_gap_is_refused(admin_client, stages):
+    tardia = stages[3]
+    url = reverse("admin:debtors_morastage_delete", args=[tardia.pk])
+    response = admin_client.post(url, {"post": "yes"}, follow=True)
+    assert "Not deleted" in response.content.decode()
+    assert MoraStage.objects.filter(pk=tardia.pk).exists()
+
+
+def test_bulk_delete_that_leaves_a_gap_is_refused(admin_client, stages):
+    url = reverse("admin:debtors_morastage_changelist")
+    data = {"action": "delete_selected", "_selected_action": [stages[2].pk], "post": "yes"}
+    response = admin_client.post(url, data, follow=True)
+    assert "Not deleted" in response.content.decode()
+    assert MoraStage.objects.count() == 5
+    assert not AuditEvent.objects.exists()
+
+
+def test_bands_page_splits_a_band_in_one_save(admin_client, stages):
+    url = reverse("admin:debtors_morastage_bands")
+    assert admin_client.get(url).status_code == 200
+    data = _rows(stages, extra=1, prejuridica={"max_days": 364})
+    new = {
+        "code": "juridica",
+        "name": "Jurídica",
+        "min_days": 365,
+        "max_days": "",
+        "tone": "formal",
+    }
+    data.update({f"form-5-{k}": v for k, v in new.items()})
+    response = admin_client.post(url, data)
+    assert response.status_code == 302
+    assert stage_for_days(364).code == "prejuridica"
+    assert stage_for_days(365).code == "juridica"
+    operations = AuditEvent.objects.values_list("details__operation", flat=True)
+    assert sorted(operations) == ["add", "change"]
+
+
+def test_bands_page_removes_a_band_when_a_neighbour_takes_its_days(admin_client, stages):
+    data = _rows(stages, tardia={"max_days": None})
+    data["form-4-DELETE"] = "on"
+    response = admin_client.post(reverse("admin:debtors_morastage_bands"), data)
+    assert response.status_code == 302
+    assert stage_for_days(500).code == "tardia"
+    assert not MoraStage.objects.filter(code="prejuridica").exists()
+
+
+def test_bands_page_refuses_a_set_with_a_gap(admin_client, stages):
+    data = _rows(stages)
+    data["form-4-DELETE"] = "on"
+    response = admin_client.post(reverse("admin:debtors_morastage_bands"), data)
+    assert response.status_code == 200
+    assert "No band is open at the top" in response.content.decode()
+    assert MoraStage.objects.count() == 5
