@@ -43,3 +43,9 @@ def test_nobody_can_add_change_or_delete(admin_client, event):
         changelist, {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"}
     )
     assert AuditEvent.objects.get(pk=event.pk).action == "ledger.posted"
+
+
+def test_changelist_lists_newest_first(admin_client, event):
+    newer = record("later.action")
+    response = admin_client.get(reverse("admin:audit_auditevent_changelist"))
+    assert list(response.context["cl"].result_list) == [newer, event]
