@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -11,6 +11,9 @@ admin.site.site_title = "Portal de cobranza"
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("mi-cuenta/", include("portal.selfservice.urls")),
+    path("", include("portal.access.urls")),
 ]
 
 if settings.DEBUG:

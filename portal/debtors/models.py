@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 currency_code = RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code such as COP or USD.")
 country_code = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166 alpha-2 code such as CO or US.")
@@ -69,10 +70,11 @@ class DocumentType(models.TextChoices):
 
 
 class ContactChannel(models.TextChoices):
-    SMS = "sms", "SMS"
-    WHATSAPP = "whatsapp", "WhatsApp"
-    EMAIL = "email", "Email"
-    CALL = "call", "Llamada"
+    # Debtors see these labels, so they go through i18n.
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    EMAIL = "email", _("Email")
+    CALL = "call", _("Phone call")
 
 
 class Language(models.TextChoices):
@@ -171,12 +173,12 @@ class Debt(models.Model):
 
 
 class LedgerKind(models.TextChoices):
-    CHARGE = "charge", "Cargo"
-    PAYMENT = "payment", "Pago"
-    DISCOUNT = "discount", "Descuento"
-    ADJUSTMENT = "adjustment", "Ajuste"
-    REFUND = "refund", "Reembolso"
-    REVERSAL = "reversal", "Reversión"
+    CHARGE = "charge", _("Charge")
+    PAYMENT = "payment", _("Payment")
+    DISCOUNT = "discount", _("Discount")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+    REFUND = "refund", _("Refund")
+    REVERSAL = "reversal", _("Reversal")
 
 
 class LedgerEntry(models.Model):

@@ -4,9 +4,11 @@ Unset DATABASE_URL means SQLite and unset REDIS_URL means eager Celery, so a fre
 checkout runs with no services at all.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -26,8 +28,15 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "csp",
+    "django_htmx",
+    "template_partials",
     "portal.audit",
     "portal.debtors",
+    "portal.access",
+    "portal.outreach",
+    "portal.selfservice",
     "agreements",
     "payments",
 ]
@@ -35,13 +44,25 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.access.middleware.DebtorSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks, so it sees the final response of a login attempt.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses any attempt while the link / IP / user is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "portal.access.backends.PaymentLinkBackend",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -58,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "portal.context_processors.portal",
             ],
         },
     },
@@ -76,6 +98,46 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+PORTAL_NAME = env("PORTAL_NAME", default="Portal de pagos")
+SUPPORT_PHONE = env("SUPPORT_PHONE", default="601 555 0100")
+SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="ayuda@agencia.example")
+# Base of the links printed by create_payment_link and sent in messages.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# Debtor sessions: idle and absolute limits (OWASP ASVS 3.3), enforced server-side.
+DEBTOR_SESSION_IDLE_SECONDS = 15 * 60
+DEBTOR_SESSION_ABSOLUTE_SECONDS = 2 * 60 * 60
+SESSION_COOKIE_AGE = 12 * 60 * 60  # staff; debtor sessions set their own shorter expiry
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# django-axes: 5 failed identity checks lock the link and the IP for 30 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_MINUTES = 30
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_USERNAME_CALLABLE = "portal.access.axes_config.attempt_username"
+AXES_LOCKOUT_PARAMETERS = "portal.access.axes_config.lockout_parameters"
+AXES_LOCKOUT_CALLABLE = "portal.access.axes_config.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_SENSITIVE_PARAMETERS = ["password", "answer"]
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+
+# Content-Security-Policy: scripts only from us and only with this request's nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 
 LANGUAGE_CODE = "es-co"
 LANGUAGES = [("es", "Español"), ("en", "English")]

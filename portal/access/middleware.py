@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from portal.debtors.models import Debtor
+
+from .services import debtor_logged_out
+
+SESSION_DEBTOR_ID = "debtor_id"
+SESSION_AUTH_AT = "debtor_auth_at"
+SESSION_SEEN_AT = "debtor_seen_at"
+SESSION_LINK_ID = "payment_link_id"
+SESSION_PENDING_LINK_ID = "pending_link_id"
+
+
+class DebtorSessionMiddleware:
+    """Sets `request.debtor` and enforces the debtor session limits on the server side.
+
+    Idle (15 min) and absolute (2 h) limits are checked here rather than trusted to the
+    cookie's max-age, which the browser controls.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.debtor = None
+        debtor_id = request.session.get(SESSION_DEBTOR_ID)
+        if debtor_id and request.user.is_authenticated:
+            now = time.time()
+            auth_at = request.session.get(SESSION_AUTH_AT, 0)
+            seen_at = request.session.get(SESSION_SEEN_AT, 0)
+            reason = None
+            if now - auth_at > settings.DEBTOR_SESSION_ABSOLUTE_SECONDS:
+                reason = "absolute_timeout"
+            elif now - seen_at > settings.DEBTOR_SESSION_IDLE_SECONDS:
+                reason = "idle_timeout"
+            debtor = Debtor.objects.filter(pk=debtor_id, user=request.user).first()
+            if reason or debtor is None:
+                if debtor is not None:
+                    debtor_logged_out(debtor=debtor, reason=reason)
+                logout(request)
+                return redirect(reverse("access:session_ended"))
+            request.debtor = debtor
+            # Writing the session costs a query; a minute of slack on the idle clock is fine.
+            if now - seen_at > 60:
+                request.session[SESSION_SEEN_AT] = now
+                request.session.set_expiry(settings.DEBTOR_SESSION_IDLE_SECONDS)
+        return self.get_response(request)

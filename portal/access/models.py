@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class PaymentLink(models.Model):
+    """A personal link sent by SMS, WhatsApp or email. Only the token's SHA-256 is stored.
+
+    The link proves access to the channel; the identity check behind it proves the person.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    debtor = models.ForeignKey(
+        "debtors.Debtor", on_delete=models.PROTECT, related_name="payment_links"
+    )
+    portfolio = models.ForeignKey(
+        "debtors.Portfolio", on_delete=models.PROTECT, related_name="payment_links"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoke_reason = models.CharField(max_length=200, blank=True)
+    open_count = models.PositiveIntegerField(default=0)
+    first_opened_at = models.DateTimeField(null=True, blank=True)
+    last_opened_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["debtor", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"link #{self.pk} → {self.debtor}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.expires_at
+
+
+class LinkOpen(models.Model):
+    link = models.ForeignKey(PaymentLink, on_delete=models.CASCADE, related_name="opens")
+    opened_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return f"{self.link_id} @ {self.opened_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from dataclasses import dataclass
+from enum import Enum
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from portal.audit.services import record
+from portal.debtors.models import Debtor, IdentityCheck, Portfolio
+
+from .models import LinkOpen, PaymentLink
+from .tokens import hash_token, new_token
+
+
+class LinkState(Enum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ResolvedLink:
+    state: LinkState
+    link: PaymentLink | None
+
+
+class LinkError(ValueError):
+    pass
+
+
+def _default_portfolio(debtor: Debtor) -> Portfolio:
+    portfolio = (
+        Portfolio.objects.filter(debts__debtor=debtor).order_by("-debts__balance_minor").first()
+    )
+    if portfolio is None:
+        raise LinkError(f"{debtor} has no debts, so there is nothing to link to")
+    return portfolio
+
+
+@transaction.atomic
+def payment_link_create(
+    *,
+    debtor: Debtor,
+    portfolio: Portfolio | None = None,
+    days: int | None = None,
+    actor=None,
+) -> tuple[PaymentLink, str]:
+    """Mint a link; returns it and the raw token, which exists nowhere else afterwards."""
+    portfolio = portfolio or _default_portfolio(debtor)
+    days = portfolio.link_expiry_days if days is None else days
+    if not 1 <= days <= 365:
+        raise LinkError("a link must expire between 1 and 365 days from now")
+    token = new_token()
+    now = timezone.now()
+    link = PaymentLink.objects.create(
+        token_hash=hash_token(token),
+        debtor=debtor,
+        portfolio=portfolio,
+        created_by=actor if getattr(actor, "is_staff", False) else None,
+        created_at=now,
+        expires_at=now + dt.timedelta(days=days),
+    )
+    record(
+        "payment_link.created",
+        actor=actor,
+        subject=link,
+        details={
+            "debtor_id": debtor.pk,
+            "portfolio": portfolio.code,
+            "expires_at": link.expires_at,
+        },
+    )
+    return link, token
+
+
+@transaction.atomic
+def payment_link_revoke(*, link: PaymentLink, actor=None, reason: str = "") -> PaymentLink:
+    if link.revoked_at is None:
+        link.revoked_at = timezone.now()
+        link.revoked_by = actor if getattr(actor, "is_staff", False) else None
+        link.revoke_reason = reason[:200]
+        link.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+        record("payment_link.revoked", actor=actor, subject=link, details={"reason": reason})
+    return link
+
+
+def link_resolve(token: str) -> ResolvedLink:
+    """Find a link by its raw token. A tampered token simply matches nothing."""
+    if not token or len(token) > 128:
+        return ResolvedLink(LinkState.UNKNOWN, None)
+    link = (
+        PaymentLink.objects.select_related("portfolio__creditor", "debtor")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+    if link is None:
+        return ResolvedLink(LinkState.UNKNOWN, None)
+    if link.is_revoked:
+        return ResolvedLink(LinkState.REVOKED, link)
+    if link.is_expired():
+        return ResolvedLink(LinkState.EXPIRED, link)
+    return ResolvedLink(LinkState.VALID, link)
+
+
+def pending_link(link_id: int | None) -> PaymentLink | None:
+    """The link opened in this browser session, if it is still usable."""
+    if not isinstance(link_id, int):
+        return None
+    link = (
+        PaymentLink.objects.select_related("portfolio__creditor", "debtor")
+        .filter(pk=link_id, revoked_at__isnull=True)
+        .first()
+    )
+    if link is None or link.is_expired():
+        return None
+    return link
+
+
+@transaction.atomic
+def link_record_open(*, link: PaymentLink, ip_address: str | None, user_agent: str) -> LinkOpen:
+    now = timezone.now()
+    opened = LinkOpen.objects.create(
+        link=link, opened_at=now, ip_address=ip_address, user_agent=user_agent[:512]
+    )
+    PaymentLink.objects.filter(pk=link.pk, first_opened_at__isnull=True).update(first_opened_at=now)
+    PaymentLink.objects.filter(pk=link.pk).update(
+        open_count=F("open_count") + 1, last_opened_at=now
+    )
+    record(
+        "payment_link.opened",
+        actor=None,
+        subject=link,
+        details={"ip": ip_address, "user_agent": user_agent[:200]},
+    )
+    return opened
+
+
+def _digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+def identity_answer_matches(*, debtor: Debtor, method: str, answer: str) -> bool:
+    """Compare in constant time so the timing says nothing about how close a guess was."""
+    answer = (answer or "").strip()
+    if method == IdentityCheck.BIRTH_DATE:
+        if debtor.birth_date is None:
+            return False
+        expected = debtor.birth_date.isoformat()
+    else:
+        expected = _digits(debtor.document_number)[-4:]
+        answer = _digits(answer)
+        if len(expected) < 4:
+            return False
+    return hmac.compare_digest(expected.encode(), answer.encode())
+
+
+def debtor_user(debtor: Debtor):
+    """The Django user a debtor logs in as: no password, never staff, created once."""
+    if debtor.user_id:
+        return debtor.user
+    user = get_user_model().objects.create(username=f"debtor-{debtor.pk}", is_active=True)
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    Debtor.objects.filter(pk=debtor.pk).update(user=user)
+    debtor.user = user
+    return user
+
+
+@transaction.atomic
+def identity_check_passed(*, link: PaymentLink, ip_address: str | None, user_agent: str) -> None:
+    now = timezone.now()
+    PaymentLink.objects.filter(pk=link.pk).update(verified_at=now)
+    record(
+        "identity_check.passed",
+        actor=link.debtor,
+        subject=link,
+        details={
+            "ip": ip_address,
+            "user_agent": user_agent[:200],
+            "method": link.portfolio.identity_check,
+        },
+    )
+
+
+def identity_check_failed(*, link: PaymentLink, ip_address: str | None, locked: bool) -> None:
+    record(
+        "identity_check.locked_out" if locked else "identity_check.failed",
+        actor=None,
+        subject=link,
+        details={"ip": ip_address, "method": link.portfolio.identity_check},
+    )
+
+
+def debtor_logged_out(*, debtor: Debtor, reason: str) -> None:
+    record("debtor.logout", actor=debtor, subject=debtor, details={"reason": reason})

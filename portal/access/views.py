@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import time
+
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_client_ip_address
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import services
+from .forms import IdentityCheckForm
+from .middleware import (
+    SESSION_AUTH_AT,
+    SESSION_DEBTOR_ID,
+    SESSION_LINK_ID,
+    SESSION_PENDING_LINK_ID,
+    SESSION_SEEN_AT,
+)
+from .services import LinkState
+
+BACKEND = "portal.access.backends.PaymentLinkBackend"
+
+
+def _client(request: HttpRequest) -> tuple[str | None, str]:
+    return get_client_ip_address(request), request.META.get("HTTP_USER_AGENT", "")
+
+
+def _link_unavailable(request: HttpRequest, state: LinkState) -> HttpResponse:
+    status = 404 if state is LinkState.UNKNOWN else 410
+    return render(request, "access/link_unavailable.html", {"state": state.value}, status=status)
+
+
+def _locked_out(request: HttpRequest, link) -> HttpResponse:
+    context = {"link": link, "cooloff_minutes": settings.AXES_COOLOFF_MINUTES}
+    return render(request, "access/locked_out.html", context, status=429)
+
+
+@never_cache
+@require_GET
+def open_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The door. Records the open, then moves to the identity check at a URL without the
+    token, so the token never reaches logs, Referer headers or axes' attempt records."""
+    resolved = services.link_resolve(token)
+    if resolved.state is not LinkState.VALID:
+        return _link_unavailable(request, resolved.state)
+    ip, user_agent = _client(request)
+    services.link_record_open(link=resolved.link, ip_address=ip, user_agent=user_agent)
+    request.session[SESSION_PENDING_LINK_ID] = resolved.link.pk
+    return redirect("access:verify")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    """Shows only the creditor's name and one question; the answer goes through axes."""
+    link = services.pending_link(request.session.get(SESSION_PENDING_LINK_ID))
+    if link is None:
+        return _link_unavailable(request, LinkState.UNKNOWN)
+    if AxesProxyHandler.is_locked(request, {"link_id": link.pk}):
+        return _locked_out(request, link)
+    method = link.portfolio.identity_check
+    form = IdentityCheckForm(request.POST or None, method=method)
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(request, link_id=link.pk, answer=form.cleaned_data["answer"])
+        ip, user_agent = _client(request)
+        if user is not None:
+            return _start_session(request, link, user, ip, user_agent)
+        locked = getattr(request, "axes_locked_out", False)
+        services.identity_check_failed(link=link, ip_address=ip, locked=locked)
+        if locked:
+            return _locked_out(request, link)
+        form.add_error(
+            "answer", gettext("That does not match our records. Please check and try again.")
+        )
+    context = {"link": link, "creditor": link.portfolio.creditor, "form": form}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "access/identity_check.html", context, status=status)
+
+
+def _start_session(request, link, user, ip, user_agent) -> HttpResponse:
+    login(request, user, backend=BACKEND)  # rotates the session key
+    request.session.pop(SESSION_PENDING_LINK_ID, None)
+    now = time.time()
+    request.session[SESSION_DEBTOR_ID] = link.debtor_id
+    request.session[SESSION_LINK_ID] = link.pk
+    request.session[SESSION_AUTH_AT] = now
+    request.session[SESSION_SEEN_AT] = now
+    request.session.set_expiry(settings.DEBTOR_SESSION_IDLE_SECONDS)
+    services.identity_check_passed(link=link, ip_address=ip, user_agent=user_agent)
+    response = redirect("selfservice:dashboard")
+    language = link.debtor.language
+    translation.activate(language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+    )
+    return response
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    if request.debtor is not None:
+        services.debtor_logged_out(debtor=request.debtor, reason="logout")
+    logout(request)
+    return redirect("access:signed_out")
+
+
+@never_cache
+def signed_out(request: HttpRequest) -> HttpResponse:
+    return render(request, "access/signed_out.html", {"reason": "logout"})
+
+
+@never_cache
+def session_ended(request: HttpRequest) -> HttpResponse:
+    return render(request, "access/signed_out.html", {"reason": "timeout"})

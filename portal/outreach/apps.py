@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OutreachConfig(AppConfig):
+    name = "portal.outreach"
+    label = "outreach"
+    verbose_name = "Contacto y consentimientos"

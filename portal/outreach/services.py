@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from portal.audit.services import record
+from portal.debtors.models import Debtor
+
+from .models import Consent
+
+
+@transaction.atomic
+def consent_set(
+    *,
+    debtor: Debtor,
+    channel: str,
+    granted: bool,
+    source: str,
+    evidence: dict[str, Any] | None = None,
+    actor=None,
+) -> Consent | None:
+    """Grant or revoke one channel. Returns None (and audits nothing) when unchanged."""
+    current = Consent.objects.select_for_update().filter(debtor=debtor, channel=channel).first()
+    if current is not None and current.granted == granted:
+        return None
+    consent, _ = Consent.objects.update_or_create(
+        debtor=debtor,
+        channel=channel,
+        defaults={
+            "granted": granted,
+            "source": source,
+            "evidence": evidence or {},
+            "changed_at": timezone.now(),
+        },
+    )
+    record(
+        "consent.granted" if granted else "consent.revoked",
+        actor=actor,
+        subject=debtor,
+        details={
+            "channel": channel,
+            "source": source,
+            "evidence": evidence or {},
+            "previous": None if current is None else current.granted,
+        },
+    )
+    return consent

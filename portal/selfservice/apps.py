@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SelfserviceConfig(AppConfig):
+    name = "portal.selfservice"
+    label = "selfservice"
+    verbose_name = "Portal del deudor"

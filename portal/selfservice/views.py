@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from axes.helpers import get_client_ip_address
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from portal.outreach.selectors import consents_for
+
+from . import selectors, services
+from .decorators import debtor_required
+from .forms import PreferencesForm
+
+
+@never_cache
+@require_GET
+@debtor_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    board = selectors.dashboard_for(request.debtor)
+    return render(request, "selfservice/dashboard.html", {"board": board})
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, min(int(request.GET.get("page", 1)), 10_000))
+    except ValueError:
+        return 1
+
+
+@never_cache
+@require_GET
+@debtor_required
+def history(request: HttpRequest) -> HttpResponse:
+    debt = None
+    if request.GET.get("debt", "").isdigit():
+        debt = selectors.debtor_debt_or_404(request.debtor, int(request.GET["debt"]))
+    page = selectors.history_page(request.debtor, page=_page_number(request), debt=debt)
+    template = "selfservice/history.html"
+    if request.htmx:
+        template += "#history-rows"
+    return render(request, template, {"page": page, "debt": debt})
+
+
+@never_cache
+@require_GET
+@debtor_required
+def communications(request: HttpRequest) -> HttpResponse:
+    # Messages arrive with the outreach work; until then the list is honestly empty.
+    return render(request, "selfservice/communications.html", {"messages_sent": []})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@debtor_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    debtor = request.debtor
+    consents = consents_for(debtor)
+    initial = {
+        "preferred_channel": debtor.preferred_channel,
+        "contact_from": debtor.contact_from,
+        "contact_to": debtor.contact_to,
+        **{channel: bool(state) for channel, state in consents.items()},
+    }
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.debtor_preferences_update(
+            debtor=debtor,
+            preferred_channel=data["preferred_channel"],
+            contact_from=data["contact_from"],
+            contact_to=data["contact_to"],
+            channels={c: data[c] for c in form.channel_fields},
+            evidence={
+                "at": timezone.now().isoformat(),
+                "ip": get_client_ip_address(request),
+                "user_agent": request.META.get("HTTP_USER_AGENT", "")[:200],
+            },
+        )
+        messages.success(request, _("Your preferences were saved."))
+        return redirect("selfservice:preferences")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "selfservice/preferences.html", {"form": form}, status=status)
