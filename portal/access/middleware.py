@@ -22,7 +22,8 @@ class DebtorSessionMiddleware:
     """Sets `request.debtor` and enforces the debtor session limits on the server side.
 
     Idle (15 min) and absolute (2 h) limits are checked here rather than trusted to the
-    cookie's max-age, which the browser controls.
+    cookie's max-age, which the browser controls. The stored session itself lives for the
+    absolute limit, so an idle timeout is seen here, explained and audited.
     """
 
     def __init__(self, get_response):
@@ -50,5 +51,4 @@ class DebtorSessionMiddleware:
             # Writing the session costs a query; a minute of slack on the idle clock is fine.
             if now - seen_at > 60:
                 request.session[SESSION_SEEN_AT] = now
-                request.session.set_expiry(settings.DEBTOR_SESSION_IDLE_SECONDS)
         return self.get_response(request)

@@ -91,7 +91,7 @@ def _start_session(request, link, user, ip, user_agent) -> HttpResponse:
     request.session[SESSION_LINK_ID] = link.pk
     request.session[SESSION_AUTH_AT] = now
     request.session[SESSION_SEEN_AT] = now
-    request.session.set_expiry(settings.DEBTOR_SESSION_IDLE_SECONDS)
+    request.session.set_expiry(settings.DEBTOR_SESSION_ABSOLUTE_SECONDS)
     services.identity_check_passed(link=link, ip_address=ip, user_agent=user_agent)
     response = redirect("selfservice:dashboard")
     language = link.debtor.language

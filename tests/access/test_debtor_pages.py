@@ -1,0 +1,96 @@
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from portal.debtors.services import ledger_post
+from tests.factories import DebtFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_dashboard_shows_balance_breakdown_and_stage_tone(debtor_client):
+    response = debtor_client.get("/mi-cuenta/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Ana María Peña" in body
+    assert "TC-100" in body
+    assert "1.060.000" in body  # balance, formatted for es-CO
+    assert "45" in body  # days past due
+    assert "tone-supportive" in body  # intermedia stage
+
+
+def test_dashboard_in_english_formats_for_english(debtor_client):
+    debtor_client.post("/i18n/setlang/", {"language": "en", "next": "/mi-cuenta/"})
+    body = debtor_client.get("/mi-cuenta/").content.decode()
+    assert "Total balance" in body
+    assert "1,060,000.00" in body
+
+
+def test_pages_need_a_verified_session(client, debtor):
+    for url in (
+        "/mi-cuenta/",
+        "/mi-cuenta/historial/",
+        "/mi-cuenta/comunicaciones/",
+        "/mi-cuenta/preferencias/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert "TC-100" not in response.content.decode()
+
+
+def _add_history(debtor, entries: int):
+    debt = debtor.debts.get()
+    for n in range(entries):
+        ledger_post(
+            debt=debt,
+            kind="payment",
+            amount_minor=-(100 + n),
+            effective_date=dt.date(2026, 1, 1) + dt.timedelta(days=n % 300),
+        )
+
+
+@pytest.mark.parametrize("entries", [3, 300])
+def test_dashboard_and_history_query_count_is_fixed(debtor_client, debtor, entries):
+    _add_history(debtor, entries)
+    DebtFactory(debtor=debtor, portfolio=debtor.debts.first().portfolio)
+    for url in ("/mi-cuenta/", "/mi-cuenta/historial/", "/mi-cuenta/historial/?page=2"):
+        with CaptureQueriesContext(connection) as queries:
+            assert debtor_client.get(url).status_code == 200
+        assert len(queries) <= 6, (url, [q["sql"] for q in queries])
+
+
+def test_history_loads_more_with_htmx(debtor_client, debtor):
+    _add_history(debtor, 45)
+    first = debtor_client.get("/mi-cuenta/historial/").content.decode()
+    assert first.count('class="entry ') == 20
+    assert 'hx-get="?page=2"' in first
+    more = debtor_client.get("/mi-cuenta/historial/?page=2", HTTP_HX_REQUEST="true")
+    fragment = more.content.decode()
+    assert "<html" not in fragment
+    assert fragment.count('class="entry ') == 20
+    assert 'hx-get="?page=3"' in fragment
+    last = debtor_client.get("/mi-cuenta/historial/?page=3", HTTP_HX_REQUEST="true")
+    assert last.content.decode().count('class="entry ') == 6  # 45 payments + 1 charge
+    assert "hx-get" not in last.content.decode()
+
+
+def test_history_with_bad_page_falls_back_to_first(debtor_client):
+    assert debtor_client.get("/mi-cuenta/historial/?page=abc").status_code == 200
+    assert debtor_client.get("/mi-cuenta/historial/?page=-4").status_code == 200
+
+
+def test_communications_page_is_empty_until_outreach(debtor_client):
+    response = debtor_client.get("/mi-cuenta/comunicaciones/")
+    assert response.status_code == 200
+    assert 'class="empty"' in response.content.decode()
+
+
+def test_sign_out_ends_the_session_and_is_audited(debtor_client):
+    from portal.audit.models import AuditEvent
+
+    response = debtor_client.post("/salir/")
+    assert response.status_code == 302
+    assert debtor_client.get("/mi-cuenta/").status_code == 302
+    assert AuditEvent.objects.filter(action="debtor.logout", details__reason="logout").exists()
