@@ -1,0 +1,310 @@
+"""Read a portfolio CSV: refuse broken files up front, then stream validated rows.
+
+Nothing here touches the database; the loaders consume `RowReader` and write.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+import itertools
+import multiprocessing
+import os
+import re
+import shutil
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from .values import ImportRow, RowError, RowValidator
+
+REQUIRED_COLUMNS = (
+    "account_ref",
+    "document_type",
+    "document_number",
+    "full_name",
+    "birth_date",
+    "phone",
+    "email",
+    "principal",
+    "interest",
+    "fees",
+    "due_date",
+)
+OPTIONAL_COLUMNS = ("currency", "language")
+ROW = "(row)"  # the `column` of an error about the row as a whole
+PROGRESS_EVERY = 5_000
+
+_CHUNK = 1 << 20
+# C0 control characters other than tab, LF and CR never occur in a text CSV, and are the
+# same bytes in UTF-8 and Latin-1, so one bytes pattern detects binary in either encoding.
+_BINARY = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class FileRefused(ValueError):
+    """The file as a whole cannot be imported; nothing has been written."""
+
+
+@dataclass
+class CsvSource:
+    raw: IO[bytes]
+    encoding: str
+    delimiter: str
+    columns: list[str]
+    sha256: str
+    line_count: int
+
+    def text(self) -> IO[str]:
+        self.raw.seek(0)
+        return io.TextIOWrapper(self.raw, encoding=self.encoding, newline="")
+
+
+def _binary_handle(path_or_file: Any) -> IO[bytes]:
+    if isinstance(path_or_file, str | os.PathLike):
+        return open(path_or_file, "rb")  # noqa: SIM115  (closed by the caller)
+    handle = path_or_file
+    if hasattr(handle, "seekable") and handle.seekable():
+        handle.seek(0)
+        return handle
+    # Non-seekable streams are spooled so the file can be read twice (check, then parse).
+    spool = tempfile.SpooledTemporaryFile(max_size=_CHUNK * 8)  # noqa: SIM115
+    shutil.copyfileobj(handle, spool, _CHUNK)
+    spool.seek(0)
+    return spool
+
+
+def source_open(path_or_file: Any) -> CsvSource:
+    """Check the whole file before anything is written, then read its header.
+
+    Raises FileRefused for an empty or binary file, or a wrong header.
+    """
+    raw = _binary_handle(path_or_file)
+    digest = hashlib.sha256()
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    is_utf8 = True
+    lines = 0
+    size = 0
+    last = b""
+    while chunk := raw.read(_CHUNK):
+        size += len(chunk)
+        digest.update(chunk)
+        lines += chunk.count(b"\n")
+        last = chunk
+        if _BINARY.search(chunk):
+            raise FileRefused(
+                "The file is not a text CSV (it contains binary data). "
+                "Export the sheet as CSV (UTF-8 or Latin-1) and try again."
+            )
+        if is_utf8:
+            try:
+                utf8.decode(chunk)
+            except UnicodeDecodeError:
+                is_utf8 = False
+    if is_utf8:
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError:
+            is_utf8 = False
+    if size and not last.endswith(b"\n"):
+        lines += 1
+    source = CsvSource(
+        raw=raw,
+        encoding="utf-8-sig" if is_utf8 else "latin-1",
+        delimiter=",",
+        columns=[],
+        sha256=digest.hexdigest(),
+        line_count=lines,
+    )
+    text = source.text()
+    header = text.readline()
+    text.detach()  # or collecting the wrapper would close the caller's file
+    if not header.strip():
+        raise FileRefused("The file is empty: a header row and at least the header is required.")
+    source.delimiter = ";" if header.count(";") > header.count(",") else ","
+    source.columns = _header_check(header, source.delimiter)
+    return source
+
+
+def _header_check(header: str, delimiter: str) -> list[str]:
+    names = [name.strip().lower() for name in next(csv.reader([header], delimiter=delimiter))]
+    problems = []
+    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    if missing:
+        problems.append("missing required columns: " + ", ".join(missing))
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    unknown = [name or "(empty)" for name in names if name not in known]
+    if unknown:
+        problems.append("unknown columns: " + ", ".join(unknown))
+    duplicated = sorted({name for name in names if name and names.count(name) > 1})
+    if duplicated:
+        problems.append("duplicate columns: " + ", ".join(duplicated))
+    if problems:
+        raise FileRefused(
+            "Wrong header (line 1): "
+            + "; ".join(problems)
+            + ". Expected columns: "
+            + ", ".join(REQUIRED_COLUMNS)
+            + " (optional: "
+            + ", ".join(OPTIONAL_COLUMNS)
+            + ")."
+        )
+    return names
+
+
+class RowReader:
+    """Iterate the valid rows of a source; collect the errors of the others.
+
+    A row with any error is rejected whole. The first row claiming an account_ref owns
+    it, even if that row is itself rejected, so the outcome does not depend on the order
+    in which values are checked.
+
+    Large files are validated by a pool of forked processes, a chunk at a time and in
+    file order: phone and email checks cost tens of microseconds a row, which dominates a
+    million-row import. Celery's prefork workers are daemons and may not fork, so there
+    the rows are validated in-process.
+    """
+
+    def __init__(
+        self,
+        source: CsvSource,
+        *,
+        country: str,
+        currency: str,
+        today: dt.date,
+        progress: Callable[[int], None] | None = None,
+        parallel: bool | None = None,
+    ) -> None:
+        self.source = source
+        self.validate = RowValidator(
+            source.columns,
+            country=country,
+            currency=currency,
+            semicolon=source.delimiter == ";",
+            today=today,
+        )
+        self.progress = progress
+        self.parallel = _can_fork() and source.line_count > PARALLEL_MIN_ROWS
+        if parallel is not None:
+            self.parallel = parallel and _can_fork()
+        self.errors: list[RowError] = []
+        self.rejected = 0
+        self.rejected_early = 0
+        self.processed = 0
+
+    def reject(self, errors: list[RowError]) -> None:
+        """Reject a row found invalid later (by a loader)."""
+        self.errors.extend(errors)
+        self.rejected += 1
+
+    def __iter__(self) -> Iterator[ImportRow]:
+        text = self.source.text()
+        progress = self.progress
+        processed = 0
+        try:
+            validated = self._validated_parallel if self.parallel else self._validated
+            for row, errors in validated(self._records(text)):
+                processed += 1
+                if progress is not None and processed % PROGRESS_EVERY == 0:
+                    progress(processed)
+                if errors:
+                    self.reject(errors)
+                else:
+                    yield row
+        finally:
+            text.detach()
+        self.processed = processed + self.rejected_early
+        if progress is not None:
+            progress(self.processed)
+
+    def _records(self, text: IO[str]) -> Iterator[tuple[int, list[str], int]]:
+        """(line, fields, line of the earlier row with this account_ref or 0)."""
+        reader = csv.reader(text, delimiter=self.source.delimiter)
+        next(reader)
+        width = len(self.source.columns)
+        account_at = self.source.columns.index("account_ref")
+        seen: dict[str, int] = {}
+        self.rejected_early = 0
+        end = 1
+        for fields in reader:
+            line = end + 1
+            end = reader.line_num
+            if not any(fields):
+                continue  # blank lines and lines of bare delimiters are not rows
+            if len(fields) != width:
+                reason = f"expected {width} fields, found {len(fields)}"
+                self.reject([RowError(line, ROW, reason)])
+                self.rejected_early += 1
+                continue
+            account_ref = fields[account_at].strip()
+            first = seen.setdefault(account_ref, line) if account_ref else line
+            yield line, fields, (first if first != line else 0)
+
+    def _validated(
+        self, records: Iterable[tuple[int, list[str], int]]
+    ) -> Iterator[tuple[ImportRow | None, list[RowError] | None]]:
+        validate = self.validate
+        for line, fields, first in records:
+            row, errors = validate(fields, line)
+            yield row, _with_duplicate(errors, line, first)
+
+    def _validated_parallel(
+        self, records: Iterable[tuple[int, list[str], int]]
+    ) -> Iterator[tuple[ImportRow | None, list[RowError] | None]]:
+        global _worker_validate
+        _worker_validate = self.validate  # inherited by the forked workers
+        workers = min(os.cpu_count() or 2, 4)
+        pending: deque = deque()
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            # A bounded window of chunks in flight keeps memory flat and progress honest.
+            for chunk in _batched(records):
+                task = pool.apply_async(
+                    _validate_chunk, ([(line, fields) for line, fields, _ in chunk],)
+                )
+                pending.append((task, [(line, first) for line, _, first in chunk]))
+                if len(pending) >= 2 * workers:
+                    yield from _collect(*pending.popleft())
+            while pending:
+                yield from _collect(*pending.popleft())
+
+
+PARALLEL_MIN_ROWS = 20_000
+PARALLEL_CHUNK = 2_000
+_worker_validate: RowValidator | None = None
+
+
+def _can_fork() -> bool:
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and (os.cpu_count() or 1) > 1
+        and not multiprocessing.current_process().daemon
+    )
+
+
+def _batched(records: Iterable) -> Iterator[list]:
+    iterator = iter(records)
+    while chunk := list(itertools.islice(iterator, PARALLEL_CHUNK)):
+        yield chunk
+
+
+def _validate_chunk(
+    chunk: list[tuple[int, list[str]]],
+) -> list[tuple[ImportRow | None, list[RowError] | None]]:
+    validate = _worker_validate
+    return [validate(fields, line) for line, fields in chunk]
+
+
+def _collect(task, lines: list[tuple[int, int]]):
+    for (row, errors), (line, first) in zip(task.get(), lines, strict=True):
+        yield row, _with_duplicate(errors, line, first)
+
+
+def _with_duplicate(errors: list[RowError] | None, line: int, first: int) -> list[RowError] | None:
+    if not first:
+        return errors
+    reason = f"duplicate account_ref, first on line {first}"
+    return [*(errors or ()), RowError(line, "account_ref", reason)]

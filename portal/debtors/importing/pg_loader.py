@@ -1,0 +1,302 @@
+"""PostgreSQL loader: COPY valid rows into a temp table, then upsert with set-based SQL.
+
+`stage` runs outside the import transaction (temp tables are private to the session),
+so progress written while the file streams in is visible to the admin page. `apply`
+runs inside it. Every UPDATE is guarded with IS DISTINCT FROM, so re-importing a file
+touches no row. Results match orm_loader exactly; see its docstring.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import connection
+
+from ..models import Debt, Debtor, LedgerEntry, Portfolio
+from .orm_loader import ADJUSTMENT_DESCRIPTION, CHARGE_DESCRIPTION, OTHER_DEBTOR
+from .parsing import RowReader
+from .values import ImportRow, RowError
+
+_TEMP_TABLES = ("import_row", "import_debtor", "import_debt_change", "import_debtor_changed")
+
+_CREATE_STAGING = """
+CREATE TEMP TABLE import_row (
+    line integer NOT NULL,
+    account_ref text NOT NULL,
+    document_type text NOT NULL,
+    document_number text NOT NULL,
+    full_name text NOT NULL,
+    birth_date date,
+    phone text,
+    email text,
+    language text,
+    principal bigint NOT NULL,
+    interest bigint NOT NULL,
+    fees bigint NOT NULL,
+    due_date date NOT NULL
+)
+"""
+
+# Appends the values of `additions` that `existing` lacks, in order, without repeats.
+_CREATE_MERGE = """
+CREATE OR REPLACE FUNCTION pg_temp.import_merge(existing jsonb, additions text[])
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT existing || COALESCE(
+        (SELECT jsonb_agg(value ORDER BY position)
+           FROM (SELECT value, min(position) AS position
+                   FROM unnest(additions) WITH ORDINALITY AS added(value, position)
+                  WHERE NOT existing ? value
+                  GROUP BY value) AS missing),
+        '[]'::jsonb)
+$$
+"""
+
+_REJECT_OTHER_DEBTOR = """
+DELETE FROM import_row AS s
+ USING debtors_debt AS t JOIN debtors_debtor AS d ON d.id = t.debtor_id
+ WHERE t.portfolio_id = %(portfolio)s AND t.account_ref = s.account_ref
+   AND (d.document_type, d.document_number) <> (s.document_type, s.document_number)
+RETURNING s.line
+"""
+
+_DEBT_CHANGES = """
+CREATE TEMP TABLE import_debt_change AS
+SELECT t.id, s.line,
+       (s.principal + s.interest + s.fees)
+       - (t.principal_due_minor + t.interest_due_minor + t.fees_due_minor) AS difference
+  FROM import_row AS s
+  JOIN debtors_debt AS t ON t.portfolio_id = %(portfolio)s AND t.account_ref = s.account_ref
+ WHERE (t.principal_due_minor, t.interest_due_minor, t.fees_due_minor,
+        t.original_due_date, t.currency)
+       IS DISTINCT FROM (s.principal, s.interest, s.fees, s.due_date, %(currency)s)
+"""
+
+# Last row wins for the name; last given value for birth date and language.
+_DEBTORS = """
+CREATE TEMP TABLE import_debtor AS
+SELECT document_type, document_number,
+       (array_agg(full_name ORDER BY line DESC))[1] AS full_name,
+       (array_agg(birth_date ORDER BY line DESC)
+            FILTER (WHERE birth_date IS NOT NULL))[1] AS birth_date,
+       (array_agg(language ORDER BY line DESC) FILTER (WHERE language IS NOT NULL))[1]
+            AS language,
+       array_agg(phone ORDER BY line) FILTER (WHERE phone IS NOT NULL) AS phones,
+       array_agg(email ORDER BY line) FILTER (WHERE email IS NOT NULL) AS emails
+  FROM import_row
+ GROUP BY document_type, document_number
+"""
+
+_UPDATE_DEBTORS = """
+WITH merged AS (
+    SELECT d.id, s.full_name,
+           COALESCE(s.birth_date, d.birth_date) AS birth_date,
+           COALESCE(s.language, d.language) AS language,
+           pg_temp.import_merge(d.phones, s.phones) AS phones,
+           pg_temp.import_merge(d.emails, s.emails) AS emails
+      FROM import_debtor AS s
+      JOIN debtors_debtor AS d
+        ON d.document_type = s.document_type AND d.document_number = s.document_number
+), changed AS (
+    UPDATE debtors_debtor AS d
+       SET full_name = m.full_name, birth_date = m.birth_date, language = m.language,
+           phones = m.phones, emails = m.emails, updated_at = %(now)s
+      FROM merged AS m
+     WHERE d.id = m.id
+       AND (d.full_name, d.birth_date, d.language, d.phones, d.emails)
+           IS DISTINCT FROM (m.full_name, m.birth_date, m.language, m.phones, m.emails)
+    RETURNING d.id
+)
+INSERT INTO import_debtor_changed SELECT id FROM changed
+"""
+
+_INSERT_DEBTORS = """
+INSERT INTO debtors_debtor (document_type, document_number, full_name, birth_date,
+                            phones, emails, language, created_at, updated_at{debtor_columns})
+SELECT s.document_type, s.document_number, s.full_name, s.birth_date,
+       CASE WHEN cardinality(s.phones) > 1 THEN pg_temp.import_merge('[]', s.phones)
+            ELSE COALESCE(to_jsonb(s.phones), '[]') END,
+       CASE WHEN cardinality(s.emails) > 1 THEN pg_temp.import_merge('[]', s.emails)
+            ELSE COALESCE(to_jsonb(s.emails), '[]') END,
+       COALESCE(s.language, 'es'), %(now)s, %(now)s{debtor_values}
+  FROM import_debtor AS s
+ WHERE NOT EXISTS (SELECT FROM debtors_debtor AS d
+                    WHERE d.document_type = s.document_type
+                      AND d.document_number = s.document_number)
+ON CONFLICT (document_type, document_number) DO NOTHING
+"""
+
+_COUNT_UPDATED = """
+SELECT count(*)
+  FROM import_row AS s
+  JOIN debtors_debt AS t ON t.portfolio_id = %(portfolio)s AND t.account_ref = s.account_ref
+ WHERE t.id IN (SELECT id FROM import_debt_change)
+    OR t.debtor_id IN (SELECT id FROM import_debtor_changed)
+"""
+
+_UPDATE_DEBTS = """
+UPDATE debtors_debt AS t
+   SET principal_due_minor = s.principal, interest_due_minor = s.interest,
+       fees_due_minor = s.fees, original_due_date = s.due_date, currency = %(currency)s,
+       days_past_due = %(today)s::date - s.due_date,
+       balance_minor = t.balance_minor + c.difference, updated_at = %(now)s
+  FROM import_debt_change AS c JOIN import_row AS s ON s.line = c.line
+ WHERE t.id = c.id
+"""
+
+_ADJUST = """
+INSERT INTO debtors_ledgerentry (debt_id, kind, amount_minor, currency, effective_date,
+                                 description, created_at, created_by_id{entry_columns})
+SELECT id, 'adjustment', difference, %(currency)s, %(today)s, %(adjustment)s, %(now)s, %(actor)s
+       {entry_values}
+  FROM import_debt_change
+ WHERE difference <> 0
+ ORDER BY line
+"""
+
+_INSERT_DEBTS = """
+WITH created AS (
+    INSERT INTO debtors_debt (portfolio_id, debtor_id, account_ref, currency,
+                              principal_due_minor, interest_due_minor, fees_due_minor,
+                              balance_minor, original_due_date, days_past_due, status,
+                              created_at, updated_at{debt_columns})
+    SELECT %(portfolio)s, d.id, s.account_ref, %(currency)s, s.principal, s.interest, s.fees,
+           s.principal + s.interest + s.fees, s.due_date, %(today)s::date - s.due_date,
+           'active', %(now)s, %(now)s{debt_values}
+      FROM import_row AS s
+      JOIN debtors_debtor AS d
+        ON d.document_type = s.document_type AND d.document_number = s.document_number
+     WHERE NOT EXISTS (SELECT FROM debtors_debt AS t
+                        WHERE t.portfolio_id = %(portfolio)s AND t.account_ref = s.account_ref)
+     ORDER BY s.line
+    RETURNING id, balance_minor
+), charged AS (
+    INSERT INTO debtors_ledgerentry (debt_id, kind, amount_minor, currency, effective_date,
+                                     description, created_at, created_by_id{entry_columns})
+    SELECT id, 'charge', balance_minor, %(currency)s, %(today)s, %(charge)s, %(now)s, %(actor)s
+           {entry_values}
+      FROM created
+     WHERE balance_minor > 0
+)
+SELECT count(*) FROM created
+"""
+
+_COLUMNS = ", ".join(ImportRow._fields).replace("_minor", "")
+
+
+def _with_defaults(sql: str, params: dict[str, Any]) -> str:
+    """Fill in the columns an INSERT does not name, with each field's Python default.
+
+    Django applies model defaults in Python, not in the table, so raw INSERTs must send
+    them; reading them from the models keeps this right when fields are added.
+    """
+    named = {
+        Debtor: {
+            "id",
+            "document_type",
+            "document_number",
+            "full_name",
+            "birth_date",
+            "phones",
+            "emails",
+            "language",
+            "created_at",
+            "updated_at",
+        },
+        Debt: {
+            "id",
+            "portfolio_id",
+            "debtor_id",
+            "account_ref",
+            "currency",
+            "principal_due_minor",
+            "interest_due_minor",
+            "fees_due_minor",
+            "balance_minor",
+            "original_due_date",
+            "days_past_due",
+            "status",
+            "created_at",
+            "updated_at",
+        },
+        LedgerEntry: {
+            "id",
+            "debt_id",
+            "kind",
+            "amount_minor",
+            "currency",
+            "effective_date",
+            "description",
+            "created_at",
+            "created_by_id",
+        },
+    }
+    parts = {}
+    for model, prefix in ((Debtor, "debtor"), (Debt, "debt"), (LedgerEntry, "entry")):
+        columns, values = [], []
+        for field in model._meta.concrete_fields:
+            if field.column in named[model]:
+                continue
+            key = f"{prefix}_{field.column}"
+            columns.append(f", {field.column}")
+            values.append(f", %({key})s")
+            params[key] = field.get_db_prep_save(field.get_default(), connection)
+        parts[f"{prefix}_columns"] = "".join(columns)
+        parts[f"{prefix}_values"] = "".join(values)
+    return sql.format(**parts)
+
+
+def drop_temp_tables() -> None:
+    with connection.cursor() as cursor:
+        for table in _TEMP_TABLES:
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")
+
+
+def stage(reader: RowReader) -> None:
+    """Stream the valid rows into the session's staging table."""
+    drop_temp_tables()
+    with connection.cursor() as cursor:
+        cursor.execute(_CREATE_STAGING)
+        with cursor.copy(f"COPY import_row ({_COLUMNS}) FROM STDIN") as copy:
+            write_row = copy.write_row
+            for row in reader:
+                write_row(row)
+        cursor.execute("ANALYZE import_row")
+
+
+def apply(
+    *,
+    portfolio: Portfolio,
+    reader: RowReader,
+    today: dt.date,
+    now: dt.datetime,
+    actor: Any,
+) -> tuple[int, int]:
+    """Upsert the staged rows; return (debts created, existing debts changed)."""
+    params = {
+        "portfolio": portfolio.pk,
+        "currency": portfolio.currency,
+        "today": today,
+        "now": now,
+        "actor": actor.pk if getattr(actor, "is_staff", False) else None,
+        "charge": CHARGE_DESCRIPTION,
+        "adjustment": ADJUSTMENT_DESCRIPTION,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CREATE_MERGE)
+        cursor.execute(_REJECT_OTHER_DEBTOR, params)
+        for (line,) in sorted(cursor.fetchall()):
+            reader.reject([RowError(line, "account_ref", OTHER_DEBTOR)])
+        cursor.execute(_DEBT_CHANGES, params)
+        cursor.execute(_DEBTORS)
+        cursor.execute("ANALYZE import_debtor")
+        cursor.execute("CREATE TEMP TABLE import_debtor_changed (id bigint PRIMARY KEY)")
+        cursor.execute(_UPDATE_DEBTORS, params)
+        cursor.execute(_with_defaults(_INSERT_DEBTORS, params), params)
+        cursor.execute(_COUNT_UPDATED, params)
+        (updated,) = cursor.fetchone()
+        cursor.execute(_UPDATE_DEBTS, params)
+        cursor.execute(_with_defaults(_ADJUST, params), params)
+        cursor.execute(_with_defaults(_INSERT_DEBTS, params), params)
+        (imported,) = cursor.fetchone()
+    return imported, updated
