@@ -2,7 +2,7 @@
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY := .venv/bin/python
 
-.PHONY: install run test lint migrate worker beat bench-import ci
+.PHONY: install run test lint migrate messages worker beat bench-import ci
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -22,6 +22,11 @@ test: install
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+
+# After changing debtor-facing text: refresh the Spanish catalogue, translate, compile.
+messages: install
+	$(PY) manage.py makemessages -l es --ignore='.venv/*' --ignore='tests/*' --ignore='bench/*'
+	$(PY) manage.py compilemessages --ignore='.venv/*'
 
 worker: install
 	.venv/bin/celery -A portal worker --loglevel=info

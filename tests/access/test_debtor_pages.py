@@ -19,6 +19,7 @@ def test_dashboard_shows_balance_breakdown_and_stage_tone(debtor_client):
     assert "1.060.000" in body  # balance, formatted for es-CO
     assert "45" in body  # days past due
     assert "tone-supportive" in body  # intermedia stage
+    assert "Saldo total" in body and "Días de mora" in body
 
 
 def test_dashboard_in_english_formats_for_english(debtor_client):

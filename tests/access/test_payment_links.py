@@ -58,7 +58,7 @@ def test_expired_link_is_gone_with_a_friendly_page(client, link_and_token):
     with time_machine.travel(timezone.now() + dt.timedelta(days=31)):
         response = client.get(link_url(token))
     assert response.status_code == 410
-    assert "expired" in response.content.decode().lower() or "expir" in response.content.decode()
+    assert "Este enlace venció" in response.content.decode()
 
 
 def test_revoked_link_is_gone(client, link_and_token, admin_user):
@@ -80,7 +80,7 @@ def test_link_revoked_after_opening_cannot_sign_in(client, link_and_token):
 def test_unknown_link_is_not_found(client, token):
     response = client.get(link_url(token))
     assert response.status_code == 404
-    assert b"could not find" in response.content or b"encontrar" in response.content
+    assert "No encontramos este enlace" in response.content.decode()
 
 
 def test_tampered_token_matches_nothing(client, link_and_token):
@@ -103,3 +103,11 @@ def test_create_payment_link_command_prints_a_working_url(client, debtor, capsys
 def test_create_payment_link_command_refuses_unknown_document(db):
     with pytest.raises(Exception, match="no debtor"):
         call_command("create_payment_link", "000")
+
+
+def test_link_pages_follow_the_browser_language_before_sign_in(client, link_and_token):
+    _, token = link_and_token
+    response = client.get(link_url(token), follow=True, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "Confirm it's you" in response.content.decode()
+    response = client.get(link_url(token), follow=True)
+    assert "Confirma que eres tú" in response.content.decode()

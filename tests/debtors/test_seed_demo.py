@@ -49,6 +49,13 @@ def test_seed_demo_admin_can_log_in(client, settings, capsys):
     call_command("seed_demo")
     out = capsys.readouterr().out
     assert "user=admin" in out and "password=cobranza-demo" in out
+    link_line = next(line for line in out.splitlines() if "demo debtor link:" in line)
+    path = link_line.split("http://127.0.0.1:8000", 1)[1].strip()
+    answer = out.split("identity check answer: last 4 digits of the document ")[1][:4]
+    client.get(path)
+    assert client.post("/p/verificar/", {"answer": answer}).status_code == 302
+    assert client.get("/mi-cuenta/").status_code == 200
+    client.post("/salir/")
     response = client.post(
         "/admin/login/?next=/admin/", {"username": "admin", "password": "cobranza-demo"}
     )

@@ -1,11 +1,17 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
+from portal.access.services import payment_link_create
 from portal.debtors.demo import seed_demo
+from portal.debtors.models import Debtor, IdentityCheck
 
 
 class Command(BaseCommand):
-    help = "Create (idempotently) demo creditor, COP portfolio, ~60 debtors and a staff admin."
+    help = (
+        "Create (idempotently) demo creditor, COP portfolio, ~60 debtors and a staff admin, "
+        "then print the admin login and a fresh payment link for one demo debtor."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--debtors", type=int, default=60)
@@ -22,9 +28,30 @@ class Command(BaseCommand):
             f"demo portfolio {result.portfolio.code}: {result.debtors_created} debtors and "
             f"{result.debts_created} debts created (re-running creates nothing new)"
         )
+        base = settings.PUBLIC_BASE_URL.rstrip("/")
         self.stdout.write(
             self.style.SUCCESS(
-                f"admin login: http://127.0.0.1:8000/admin/  user={result.admin_username}  "
+                f"admin login: {base}/admin/  user={result.admin_username}  "
                 f"password={result.admin_password}"
             )
         )
+        self._print_demo_link(result.portfolio, base)
+
+    def _print_demo_link(self, portfolio, base: str) -> None:
+        # The debtor with the longest history makes the best tour; a fresh link every run,
+        # since only the hash of an earlier one is stored.
+        debtor = (
+            Debtor.objects.filter(debts__portfolio=portfolio, language="es")
+            .order_by("-debts__days_past_due", "pk")
+            .first()
+        )
+        if debtor is None:
+            return
+        _, token = payment_link_create(debtor=debtor, portfolio=portfolio)
+        if portfolio.identity_check == IdentityCheck.BIRTH_DATE:
+            answer = f"date of birth {debtor.birth_date:%Y-%m-%d}"
+        else:
+            answer = f"last 4 digits of the document {debtor.document_number[-4:]}"
+        url = base + reverse("access:open_link", args=[token])
+        self.stdout.write(self.style.SUCCESS(f"demo debtor link: {url}"))
+        self.stdout.write(f"  debtor: {debtor.full_name}; identity check answer: {answer}")
