@@ -18,6 +18,7 @@ from .orm_loader import ADJUSTMENT_DESCRIPTION, CHARGE_DESCRIPTION, OTHER_DEBTOR
 from .parsing import RowReader
 from .values import ImportRow, RowError
 
+_IMPORT_LOCK_KEY = 0x696D7074  # "impt"
 _TEMP_TABLES = ("import_row", "import_debtor", "import_debt_change", "import_debtor_changed")
 
 _CREATE_STAGING = """
@@ -72,19 +73,35 @@ SELECT t.id, s.line,
        IS DISTINCT FROM (s.principal, s.interest, s.fees, s.due_date, %(currency)s)
 """
 
-# Last row wins for the name; last given value for birth date and language.
+# Last row wins for the name; last given value for birth date and language. Most
+# debtors have one row, and aggregating with ORDER BY sorts the whole table, so only
+# the debtors with several rows are aggregated.
 _DEBTORS = """
 CREATE TEMP TABLE import_debtor AS
-SELECT document_type, document_number,
-       (array_agg(full_name ORDER BY line DESC))[1] AS full_name,
-       (array_agg(birth_date ORDER BY line DESC)
-            FILTER (WHERE birth_date IS NOT NULL))[1] AS birth_date,
-       (array_agg(language ORDER BY line DESC) FILTER (WHERE language IS NOT NULL))[1]
-            AS language,
-       array_agg(phone ORDER BY line) FILTER (WHERE phone IS NOT NULL) AS phones,
-       array_agg(email ORDER BY line) FILTER (WHERE email IS NOT NULL) AS emails
-  FROM import_row
- GROUP BY document_type, document_number
+WITH repeated AS (
+    SELECT document_type, document_number
+      FROM import_row
+     GROUP BY document_type, document_number
+    HAVING count(*) > 1
+)
+SELECT s.document_type, s.document_number, s.full_name, s.birth_date, s.language,
+       CASE WHEN s.phone IS NOT NULL THEN ARRAY[s.phone] END AS phones,
+       CASE WHEN s.email IS NOT NULL THEN ARRAY[s.email] END AS emails
+  FROM import_row AS s
+ WHERE NOT EXISTS (SELECT FROM repeated AS r
+                    WHERE r.document_type = s.document_type
+                      AND r.document_number = s.document_number)
+UNION ALL
+SELECT s.document_type, s.document_number,
+       (array_agg(s.full_name ORDER BY s.line DESC))[1],
+       (array_agg(s.birth_date ORDER BY s.line DESC) FILTER (WHERE s.birth_date IS NOT NULL))[1],
+       (array_agg(s.language ORDER BY s.line DESC) FILTER (WHERE s.language IS NOT NULL))[1],
+       array_agg(s.phone ORDER BY s.line) FILTER (WHERE s.phone IS NOT NULL),
+       array_agg(s.email ORDER BY s.line) FILTER (WHERE s.email IS NOT NULL)
+  FROM import_row AS s
+  JOIN repeated AS r
+    ON r.document_type = s.document_type AND r.document_number = s.document_number
+ GROUP BY s.document_type, s.document_number
 """
 
 _UPDATE_DEBTORS = """
@@ -123,7 +140,6 @@ SELECT s.document_type, s.document_number, s.full_name, s.birth_date,
  WHERE NOT EXISTS (SELECT FROM debtors_debtor AS d
                     WHERE d.document_type = s.document_type
                       AND d.document_number = s.document_number)
-ON CONFLICT (document_type, document_number) DO NOTHING
 """
 
 _COUNT_UPDATED = """
@@ -283,6 +299,11 @@ def apply(
         "adjustment": ADJUSTMENT_DESCRIPTION,
     }
     with connection.cursor() as cursor:
+        # Hash joins and aggregates over a million rows spill to disk at the default 4MB.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        # Imports into different portfolios share debtors; one at a time, none races to
+        # create the same debtor (and ON CONFLICT would cost a third of the insert).
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK_KEY])
         cursor.execute(_CREATE_MERGE)
         cursor.execute(_REJECT_OTHER_DEBTOR, params)
         for (line,) in sorted(cursor.fetchall()):
