@@ -1,0 +1,176 @@
+"""Checking a debtor's own plan against a policy, and suggesting an affordable one.
+
+Plain functions: each broken bound comes back with a message that names the bound, so
+the live preview can explain exactly what to change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from .models import Frequency, OfferPolicy
+from .quotes import (
+    AFFORDABLE_SHARE,
+    HARD_MAX_INSTALLMENTS,
+    BalanceParts,
+    Offer,
+    first_due_for,
+    make_offer,
+    percent_up,
+)
+
+
+@dataclass(frozen=True)
+class Break:
+    bound: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    errors: list[Break] = field(default_factory=list)  # impossible: refuse the proposal
+    review: list[Break] = field(default_factory=list)  # outside auto-approve: staff decide
+    offer: Offer | None = None
+
+    @property
+    def auto_approvable(self) -> bool:
+        return not self.errors and not self.review
+
+
+def _regular_amount(total: int, down: int, installments: int) -> int:
+    return (total - down) // installments
+
+
+def check_plan(
+    *,
+    parts: BalanceParts,
+    policy: OfferPolicy,
+    installments: int,
+    frequency: str,
+    first_due_date: dt.date,
+    down_payment_minor: int,
+    today: dt.date,
+) -> PlanCheck:
+    total = parts.total_minor
+    errors: list[Break] = []
+    if not 1 <= installments <= HARD_MAX_INSTALLMENTS:
+        errors.append(
+            Break(
+                "installments",
+                _("Choose between 1 and %(max)d installments.") % {"max": HARD_MAX_INSTALLMENTS},
+            )
+        )
+    if frequency not in Frequency.values:
+        errors.append(Break("frequency", _("Choose how often you will pay.")))
+    if first_due_date < today:
+        errors.append(Break("first_due_date", _("The first payment cannot be in the past.")))
+    if not 0 <= down_payment_minor < total or (
+        installments >= 1 and (total - down_payment_minor) < installments
+    ):
+        errors.append(Break("down_payment", _("The down payment must be less than the total.")))
+    if errors:
+        return PlanCheck(errors=errors)
+
+    regular = _regular_amount(total, down_payment_minor, installments)
+    days_to_first = (first_due_date - today).days
+    review: list[Break] = []
+    if frequency not in policy.allowed_frequencies:
+        review.append(
+            Break(
+                "frequency",
+                _("This frequency is not among the usual options, so an advisor will review it."),
+            )
+        )
+    max_installments = min(policy.auto_max_installments, policy.max_installments)
+    if installments > max_installments:
+        review.append(
+            Break(
+                "installments",
+                _("Plans of up to %(max)d installments are approved at once; more need a review.")
+                % {"max": max_installments},
+            )
+        )
+    min_down = percent_up(total, max(policy.auto_min_down_payment_pct, policy.min_down_payment_pct))
+    if down_payment_minor < min_down:
+        review.append(
+            Break(
+                "down_payment",
+                _("A down payment of at least %(pct)s%% is approved at once.")
+                % {"pct": max(policy.auto_min_down_payment_pct, policy.min_down_payment_pct)},
+            )
+        )
+    min_installment = max(policy.auto_min_installment_minor, policy.min_installment_minor)
+    if regular < min_installment:
+        review.append(
+            Break(
+                "installment_amount",
+                _("Each installment must be at least the minimum to be approved at once."),
+            )
+        )
+    max_days = min(policy.auto_max_days_to_first_payment, policy.max_days_to_first_payment)
+    if days_to_first > max_days:
+        review.append(
+            Break(
+                "first_due_date",
+                _("A first payment within %(days)d days is approved at once.") % {"days": max_days},
+            )
+        )
+    offer = make_offer(
+        key="proposal",
+        kind="plan",
+        installments=installments,
+        frequency=frequency,
+        balance_minor=total,
+        discount_minor=0,
+        total_minor=total,
+        down_payment_minor=down_payment_minor,
+        first_due_date=first_due_date,
+        as_of=today,
+    )
+    return PlanCheck(review=review, offer=offer)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    installments: int
+    monthly_minor: int
+    capacity_minor: int
+    check: PlanCheck
+
+
+def affordable_plan(
+    *,
+    parts: BalanceParts,
+    policy: OfferPolicy,
+    monthly_income_minor: int,
+    essential_expenses_minor: int,
+    today: dt.date,
+) -> Suggestion | None:
+    """The shortest monthly plan whose installment fits half of what is left each month.
+
+    None when nothing is left after essentials: then we should talk, not suggest.
+    """
+    capacity = int((monthly_income_minor - essential_expenses_minor) * AFFORDABLE_SHARE)
+    if capacity <= 0:
+        return None
+    total = parts.total_minor
+    down = percent_up(total, policy.min_down_payment_pct)
+    for n in range(1, HARD_MAX_INSTALLMENTS + 1):
+        if total - down < n:
+            break
+        monthly = -(-(total - down) // n)  # the last installment carries the remainder
+        if monthly <= capacity:
+            check = check_plan(
+                parts=parts,
+                policy=policy,
+                installments=n,
+                frequency=Frequency.MONTHLY,
+                first_due_date=first_due_for(policy, Frequency.MONTHLY, today),
+                down_payment_minor=down,
+                today=today,
+            )
+            return Suggestion(n, monthly, capacity, check)
+    return None
