@@ -185,6 +185,9 @@ class Proposal(models.Model):
     breaks = models.JSONField(
         default=list, blank=True, help_text="Auto-approve bounds the proposal is outside of."
     )
+    # The debtor ticked the terms and e-signature consent when proposing; if staff
+    # approve, the agreement carries this evidence (time, IP, user agent, terms).
+    evidence = models.JSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING
     )

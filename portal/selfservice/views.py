@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from portal.outreach.selectors import consents_for
 
 from . import selectors, services
-from .decorators import debtor_required
+from portal.access.decorators import debtor_required
 from .forms import PreferencesForm
 
 

@@ -1,0 +1,1 @@
+# The proposal review queue (approve, counter-offer, reject) is added by the review work.
