@@ -336,3 +336,24 @@ def test_both_loaders_give_identical_results(tmp_path, portfolio):
     )
 
     assert outcome(portfolio, path, "orm") == outcome(portfolio, path, "postgres")
+
+
+@pytest.mark.postgres
+def test_progress_is_reported_and_may_write_to_the_database(tmp_path, portfolio):
+    rows = [
+        f"CR-{n:05d},CC,{10_000_000 + n},Deudor {n},,3001{n:06d},,100,0,0,2026-09-01"
+        for n in range(5_001)
+    ]
+    seen = []
+
+    def progress(processed: int) -> None:
+        # The admin task writes processed_rows on the import's connection; this must not
+        # collide with the COPY the PostgreSQL loader runs on it.
+        seen.append((processed, Debtor.objects.filter(document_number="1").exists()))
+
+    result = portfolio_import_file(
+        portfolio=portfolio, path_or_file=write(tmp_path, *rows), progress=progress
+    )
+
+    assert result.imported == 5_001
+    assert [processed for processed, _ in seen] == [5_000, 5_001]

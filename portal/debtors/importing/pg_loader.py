@@ -18,6 +18,7 @@ from .orm_loader import ADJUSTMENT_DESCRIPTION, CHARGE_DESCRIPTION, OTHER_DEBTOR
 from .parsing import RowReader
 from .values import ImportRow, RowError
 
+_COPY_BATCH = 2_000  # below parsing.PROGRESS_EVERY, so progress is never held back long
 _IMPORT_LOCK_KEY = 0x696D7074  # "impt"
 _TEMP_TABLES = ("import_row", "import_debtor", "import_debt_change", "import_debtor_changed")
 
@@ -269,15 +270,32 @@ def drop_temp_tables() -> None:
 
 
 def stage(reader: RowReader) -> None:
-    """Stream the valid rows into the session's staging table."""
+    """Stream the valid rows into the session's staging table, a batch per COPY.
+
+    The reader's progress callback writes to the database on this same connection,
+    which must not happen while a COPY holds it, so rows are sent in batches between
+    which the callback can run.
+    """
     drop_temp_tables()
     with connection.cursor() as cursor:
         cursor.execute(_CREATE_STAGING)
-        with cursor.copy(f"COPY import_row ({_COLUMNS}) FROM STDIN") as copy:
-            write_row = copy.write_row
-            for row in reader:
-                write_row(row)
+        batch: list[ImportRow] = []
+        for row in reader:
+            batch.append(row)
+            if len(batch) >= _COPY_BATCH:
+                _copy(cursor, batch)
+                batch = []
+        _copy(cursor, batch)
         cursor.execute("ANALYZE import_row")
+
+
+def _copy(cursor, rows: list[ImportRow]) -> None:
+    if not rows:
+        return
+    with cursor.copy(f"COPY import_row ({_COLUMNS}) FROM STDIN") as copy:
+        write_row = copy.write_row
+        for row in rows:
+            write_row(row)
 
 
 def apply(
