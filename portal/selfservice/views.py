@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.access.decorators import debtor_required
 from portal.outreach.selectors import consents_for
 
 from . import selectors, services
-from portal.access.decorators import debtor_required
 from .forms import PreferencesForm
 
 
@@ -40,7 +40,8 @@ def history(request: HttpRequest) -> HttpResponse:
         debt = selectors.debtor_debt_or_404(request.debtor, int(request.GET["debt"]))
     page = selectors.history_page(request.debtor, page=_page_number(request), debt=debt)
     template = "selfservice/history.html"
-    if request.htmx:
+    # A boosted tab click is an htmx request too, but it wants the whole page.
+    if request.htmx and not request.htmx.boosted:
         template += "#history-rows"
     return render(request, template, {"page": page, "debt": debt})
 
