@@ -15,7 +15,7 @@ from typing import NamedTuple
 import phonenumbers
 from babel.numbers import get_currency_precision
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import EmailValidator
 from stdnum.co import nit
 from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumError
@@ -35,6 +35,24 @@ _EARLIEST_BIRTH = dt.date(1900, 1, 1)
 _DOCUMENT_TYPES = frozenset(DocumentType.values)
 _LANGUAGES = frozenset(Language.values)
 _E164 = phonenumbers.PhoneNumberFormat.E164
+
+
+class _EmailValidator(EmailValidator):
+    """Django's validate_email, with its lazily compiled patterns resolved once.
+
+    Going through the lazy proxies costs a fifth of a row's validation time.
+    """
+
+    user_regex = re.compile(EmailValidator.user_regex.pattern, EmailValidator.user_regex.flags)
+    domain_regex = re.compile(
+        EmailValidator.domain_regex.pattern, EmailValidator.domain_regex.flags
+    )
+    literal_regex = re.compile(
+        EmailValidator.literal_regex.pattern, EmailValidator.literal_regex.flags
+    )
+
+
+validate_email = _EmailValidator()
 _PHONE_PUNCTUATION = str.maketrans("", "", " \t-.()/")
 
 
