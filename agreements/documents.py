@@ -1,7 +1,118 @@
-"""Agreement PDFs (WeasyPrint). Filled in by the PDF work; the task above calls it."""
+"""Agreement PDFs: the signed record a debtor downloads and staff keep as evidence.
+
+Rendering is split so the HTML→PDF step can be timed on its own (bench/agreement_pdf.py):
+`agreement_pdf_context` gathers what the template shows, `agreement_pdf_bytes` turns a
+context into PDF bytes, and `agreement_pdf_render` loads, renders, stores and audits.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.text import get_valid_filename
+
+from portal.audit.services import record
+
+from .models import Agreement, AgreementDebt, Installment
+
+TEMPLATE = "agreements/pdf/agreement.html"
+
+
+def html_to_pdf(html: str) -> bytes:
+    """WeasyPrint, imported late: it loads pango and fonts, which web processes never need."""
+    from weasyprint import HTML
+
+    return HTML(string=html).write_pdf()
+
+
+def agreement_pdf_context(
+    *,
+    agreement: Agreement,
+    lines: Iterable[AgreementDebt],
+    installments: Iterable[Installment],
+) -> dict[str, Any]:
+    """Everything the template shows. Takes the related rows explicitly so unsaved objects
+    (the benchmark) render through exactly the same template as stored agreements."""
+    portfolio = agreement.portfolio
+    return {
+        "agreement": agreement,
+        "debtor": agreement.debtor,
+        "portfolio": portfolio,
+        "creditor": portfolio.creditor,
+        "currency": agreement.currency,
+        "lines": [
+            {
+                "account_ref": line.debt.account_ref,
+                "balance_minor": line.balance_minor,
+                "discount_minor": line.discount_minor,
+                "to_pay_minor": line.balance_minor - line.discount_minor,
+            }
+            for line in lines
+        ],
+        "installments": list(installments),
+        "portfolio_timezone": portfolio.timezone,
+    }
+
+
+def agreement_pdf_bytes(*, context: dict[str, Any], language: str) -> bytes:
+    """The HTML→PDF step, in the debtor's language (labels, amounts, frequency)."""
+    with translation.override(language):
+        html = render_to_string(TEMPLATE, context)
+    return html_to_pdf(html)
+
+
+def _storage_name(agreement: Agreement) -> str:
+    accepted = timezone.localtime(agreement.accepted_at)
+    stem = get_valid_filename(agreement.number or f"agreement-{agreement.pk}")
+    return f"agreements/{accepted:%Y/%m}/{stem}.pdf"
+
 
 def agreement_pdf_render(*, agreement_id: int) -> str:
-    raise NotImplementedError("agreement PDF rendering is being built")
+    """Render, store and audit the agreement's PDF once; returns the SHA-256 of the file.
+
+    Runs in a task after commit. Rendering happens outside any transaction; the claim is a
+    conditional UPDATE on an empty hash, so two workers racing store one file and one audit
+    row, and the loser removes the file it wrote.
+    """
+    agreement = Agreement.objects.select_related("debtor", "portfolio__creditor").get(
+        pk=agreement_id
+    )
+    if agreement.pdf_sha256:
+        return agreement.pdf_sha256
+
+    context = agreement_pdf_context(
+        agreement=agreement,
+        lines=agreement.lines.select_related("debt").order_by("debt__account_ref"),
+        installments=agreement.installments.order_by("number"),
+    )
+    pdf = agreement_pdf_bytes(context=context, language=agreement.debtor.language)
+    sha256 = hashlib.sha256(pdf).hexdigest()
+
+    storage = Agreement._meta.get_field("pdf").storage
+    name = storage.save(_storage_name(agreement), ContentFile(pdf))
+    rendered_at = timezone.now()
+    with transaction.atomic():
+        claimed = Agreement.objects.filter(pk=agreement.pk, pdf_sha256="").update(
+            pdf=name, pdf_sha256=sha256, pdf_rendered_at=rendered_at
+        )
+        if claimed:
+            record(
+                "agreement.pdf_rendered",
+                subject=agreement,
+                details={
+                    "number": agreement.number,
+                    "file": name,
+                    "sha256": sha256,
+                    "bytes": len(pdf),
+                },
+            )
+    if not claimed:
+        storage.delete(name)
+        return Agreement.objects.values_list("pdf_sha256", flat=True).get(pk=agreement.pk)
+    return sha256
