@@ -18,7 +18,7 @@ from portal.debtors.importing import (
     portfolio_import_file,
 )
 from portal.debtors.importing.parsing import RowReader, source_open
-from portal.debtors.importing.values import PhoneNormalizer
+from portal.debtors.importing.phones import PhoneNormalizer
 from portal.debtors.models import Debt, Debtor
 from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory
 
