@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("mi-cuenta/", include("portal.selfservice.urls")),
     path("", include("portal.access.urls")),
+    path("", include("agreements.urls_downloads")),
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,46 @@
+"""Agreement PDF downloads. Media is never served publicly in production, so these two
+views are the only way to a stored agreement: the debtor who signed it, or staff allowed to
+view agreements."""
+
+from __future__ import annotations
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from portal.access.decorators import debtor_required
+
+from .models import Agreement
+
+
+def _pdf_response(request: HttpRequest, agreement: Agreement) -> HttpResponse:
+    if not agreement.pdf_sha256 or not agreement.pdf:
+        # Rendered by a task after acceptance; say so rather than show a bare 404.
+        response = render(request, "agreements/pdf/not_ready.html", status=404)
+    else:
+        response = FileResponse(
+            agreement.pdf.open("rb"),
+            as_attachment=True,
+            filename=f"{agreement.number or agreement.pk}.pdf",
+            content_type="application/pdf",
+        )
+    # The file holds personal data: no shared cache and nothing left on the device's disk.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@debtor_required
+def debtor_agreement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    # Scoped to the signed-in debtor: anyone else's agreement is simply not found.
+    agreement = get_object_or_404(Agreement, pk=pk, debtor=request.debtor)
+    return _pdf_response(request, agreement)
+
+
+@require_GET
+@staff_member_required
+@permission_required("agreements.view_agreement", raise_exception=True)
+def staff_agreement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    return _pdf_response(request, get_object_or_404(Agreement, pk=pk))

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from agreements.documents import agreement_pdf_render
+from portal.debtors.services import ledger_post
+from tests.access.conftest import sign_in
+from tests.agreements.test_pdf import make_agreement
+from tests.factories import (
+    DebtFactory,
+    DebtorFactory,
+    PortfolioFactory,
+    StaffFactory,
+    default_stages,
+)
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def portfolio(db):
+    default_stages()
+    return PortfolioFactory(code="tarjetas", creditor__name="Banco Andino")
+
+
+def debtor_with_debt(portfolio, *, document_number: str, full_name: str, account_ref: str):
+    debtor = DebtorFactory(document_number=document_number, full_name=full_name)
+    debt = DebtFactory(portfolio=portfolio, debtor=debtor, account_ref=account_ref)
+    ledger_post(debt=debt, kind="charge", amount_minor=1_060_000_00)
+    return debtor, debt
+
+
+@pytest.fixture
+def debtor(portfolio):
+    return debtor_with_debt(
+        portfolio, document_number="1020304050", full_name="Ana María Peña", account_ref="TC-100"
+    )[0]
+
+
+@pytest.fixture
+def other_debtor(portfolio):
+    return debtor_with_debt(
+        portfolio, document_number="9988776655", full_name="Carlos Ruiz", account_ref="TC-200"
+    )[0]
+
+
+@pytest.fixture
+def agreement(debtor):
+    agreement = make_agreement(debtor=debtor, debts=list(debtor.debts.all()), installments=3)
+    agreement_pdf_render(agreement_id=agreement.pk)
+    agreement.refresh_from_db()
+    return agreement
+
+
+@pytest.fixture
+def debtor_url(agreement):
+    return reverse("agreement_files:debtor_pdf", args=[agreement.pk])
+
+
+@pytest.fixture
+def staff_url(agreement):
+    return reverse("agreement_files:staff_pdf", args=[agreement.pk])
+
+
+@pytest.fixture
+def agent(db):
+    return StaffFactory(username="agent")
+
+
+@pytest.fixture
+def supervisor(db):
+    user = StaffFactory(username="supervisor")
+    user.user_permissions.add(Permission.objects.get(codename="view_agreement"))
+    return user
+
+
+def assert_is_the_pdf(response, agreement):
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="{agreement.number}.pdf"'
+    assert response["Cache-Control"] == "private, no-store"
+    body = b"".join(response.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == agreement.pdf_sha256
+
+
+def test_debtor_downloads_their_agreement(client, debtor, agreement, debtor_url):
+    sign_in(client, debtor)
+    assert_is_the_pdf(client.get(debtor_url), agreement)
+
+
+def test_other_debtor_gets_404(client, other_debtor, debtor_url):
+    sign_in(client, other_debtor)
+    response = client.get(debtor_url)
+    assert response.status_code == 404
+    assert response.get("Content-Type", "").startswith("text/html")
+
+
+def test_anonymous_is_sent_to_the_signed_out_page(client, debtor_url):
+    response = client.get(debtor_url)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("access:signed_out")
+
+
+def test_staff_user_has_no_debtor_session(client, supervisor, debtor_url):
+    client.force_login(supervisor)
+    assert client.get(debtor_url).status_code == 302
+
+
+def test_debtor_sees_a_friendly_404_until_the_pdf_is_rendered(client, debtor):
+    agreement = make_agreement(debtor=debtor, debts=list(debtor.debts.all()), installments=2)
+    sign_in(client, debtor)
+    response = client.get(reverse("agreement_files:debtor_pdf", args=[agreement.pk]))
+    assert response.status_code == 404
+    assert b"being prepared" in response.content or b"preparando" in response.content
+    assert response["Cache-Control"] == "private, no-store"
+
+
+def test_debtor_cannot_reach_the_staff_url(client, debtor, staff_url):
+    sign_in(client, debtor)
+    response = client.get(staff_url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_supervisor_with_permission_downloads(client, supervisor, agreement, staff_url):
+    client.force_login(supervisor)
+    assert_is_the_pdf(client.get(staff_url), agreement)
+
+
+def test_agent_without_permission_gets_403(client, agent, staff_url):
+    client.force_login(agent)
+    assert client.get(staff_url).status_code == 403
+
+
+def test_anonymous_staff_url_goes_to_admin_login(client, staff_url):
+    response = client.get(staff_url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_unknown_agreement_is_404_for_staff(client, supervisor, agreement):
+    client.force_login(supervisor)
+    url = reverse("agreement_files:staff_pdf", args=[agreement.pk + 1000])
+    assert client.get(url).status_code == 404
