@@ -1,1 +1,166 @@
-from . import admin_review  # noqa: F401  (registers the proposal review queue)
+from . import admin_review  # noqa: F401, I001  (registers the proposal review queue)
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import transaction
+
+from portal.audit.services import record
+
+from .forms_policy import OfferPolicyForm
+from .models import Agreement, AgreementDebt, Installment, OfferPolicy, Quote
+
+
+def _snapshot(policy: OfferPolicy) -> dict[str, Any]:
+    """Every stored value of the policy, keyed by field name (ids for relations)."""
+    return {
+        field.name: field.value_from_object(policy)
+        for field in policy._meta.concrete_fields
+        if field.name not in {"id", "created_at", "updated_at"}
+    }
+
+
+@admin.register(OfferPolicy)
+class OfferPolicyAdmin(admin.ModelAdmin):
+    form = OfferPolicyForm
+    list_display = [
+        "name",
+        "stage",
+        "creditor",
+        "portfolio",
+        "currency",
+        "is_active",
+        "discount_interest_fees_pct",
+        "discount_principal_pct",
+        "max_installments",
+        "auto_max_installments",
+    ]
+    list_filter = ["is_active", "stage", "currency", "creditor"]
+    search_fields = ["name", "portfolio__code", "creditor__name"]
+    list_select_related = ["stage", "creditor", "portfolio"]
+    fieldsets = [
+        (None, {"fields": ["name", "stage", "creditor", "portfolio", "currency", "is_active"]}),
+        (
+            "Pay in full",
+            {"fields": ["discount_interest_fees_pct", "discount_principal_pct"]},
+        ),
+        (
+            "Payment plans",
+            {
+                "fields": [
+                    "max_installments",
+                    "min_down_payment_pct",
+                    "min_installment_minor",
+                    "allowed_frequencies",
+                    "max_days_to_first_payment",
+                    "quote_validity_days",
+                    "grace_days",
+                    "max_days_to_promise",
+                ]
+            },
+        ),
+        (
+            "Approved automatically when a debtor's own plan stays inside",
+            {
+                "fields": [
+                    "auto_max_installments",
+                    "auto_min_down_payment_pct",
+                    "auto_min_installment_minor",
+                    "auto_max_days_to_first_payment",
+                ]
+            },
+        ),
+    ]
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        before = _snapshot(OfferPolicy.objects.get(pk=obj.pk)) if change else {}
+        super().save_model(request, obj, form, change)
+        after = _snapshot(obj)
+        if change:
+            changed = {k: [before[k], v] for k, v in after.items() if before.get(k) != v}
+            if not changed:
+                return
+            record(
+                "offer_policy.changed",
+                actor=request.user,
+                subject=obj,
+                details={"changed": changed},
+            )
+        else:
+            record(
+                "offer_policy.created",
+                actor=request.user,
+                subject=obj,
+                details={"changed": {k: [None, v] for k, v in after.items()}},
+            )
+
+    @transaction.atomic
+    def delete_model(self, request, obj):
+        record(
+            "offer_policy.deleted",
+            actor=request.user,
+            subject=obj,
+            details={"changed": {k: [v, None] for k, v in _snapshot(obj).items()}},
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # Bulk delete from the list goes through delete_model so each one is audited.
+        with transaction.atomic():
+            for policy in queryset:
+                self.delete_model(request, policy)
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AgreementDebtInline(ReadOnlyMixin, admin.TabularInline):
+    model = AgreementDebt
+    fields = ["debt", "balance_minor", "discount_minor", "is_active"]
+    readonly_fields = fields
+    extra = 0
+
+
+class InstallmentInline(ReadOnlyMixin, admin.TabularInline):
+    model = Installment
+    fields = ["number", "due_date", "amount_minor", "paid_minor", "status", "paid_at"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Agreement)
+class AgreementAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Agreements are created only by the services; the admin shows them with evidence."""
+
+    list_display = [
+        "number",
+        "debtor",
+        "portfolio",
+        "kind",
+        "status",
+        "currency",
+        "total_minor",
+        "created_at",
+    ]
+    list_filter = ["status", "kind", "portfolio"]
+    search_fields = ["number", "debtor__full_name", "debtor__document_number"]
+    list_select_related = ["debtor", "portfolio"]
+    date_hierarchy = "created_at"
+    inlines = [AgreementDebtInline, InstallmentInline]
+
+
+@admin.register(Quote)
+class QuoteAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["pk", "debtor", "portfolio", "policy", "balance_minor", "as_of", "valid_until"]
+    list_select_related = ["debtor", "portfolio", "policy"]
+    search_fields = ["debtor__full_name", "debtor__document_number"]
+    date_hierarchy = "created_at"

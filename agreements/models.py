@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -127,6 +128,19 @@ class OfferPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Refuse settings that contradict each other, naming the field to fix."""
+        from .forms_policy import policy_errors
+
+        errors = policy_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None) -> None:
+        # clean() reports a second active policy for the same scope in words staff
+        # understand; the partial unique constraints stay as the database's last word.
+        return None
 
 
 class Quote(models.Model):

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -187,6 +188,10 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-days-past-due": {
         "task": "portal.debtors.tasks.refresh_days_past_due",
         "schedule": 60 * 60,
+    },
+    "agreements-daily-review": {
+        "task": "agreements.tasks.daily_agreement_review",
+        "schedule": crontab(hour=5, minute=0),
     },
 }
 

@@ -1,0 +1,58 @@
+"""Notices to debtors about their proposals and agreements, by email after commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from portal.audit.services import record
+from portal.debtors.models import Debtor
+
+NOTICES = frozenset(
+    {
+        "proposal_received",
+        "proposal_approved",
+        "proposal_countered",
+        "proposal_rejected",
+        "agreement_created",
+    }
+)
+
+
+def notify_debtor(*, debtor: Debtor, notice: str, context: dict[str, Any]) -> None:
+    """Render `notice` in the debtor's language now, send it once the transaction commits.
+
+    Rendering happens inside the caller's transaction so the text matches the data it
+    describes; the send waits for commit so a rolled-back decision never reaches anyone.
+    """
+    if notice not in NOTICES:
+        raise ValueError(f"unknown notice {notice!r}")
+    to = debtor.emails[0] if debtor.emails else ""
+    if not to:
+        record(
+            "message.skipped",
+            subject=debtor,
+            details={"channel": "email", "notice": notice, "reason": "no_email"},
+        )
+        return
+    full_context = {"debtor": debtor, **context}
+    with translation.override(debtor.language or settings.LANGUAGE_CODE):
+        subject = render_to_string(f"agreements/email/{notice}_subject.txt", full_context)
+        body = render_to_string(f"agreements/email/{notice}_body.txt", full_context)
+    subject = " ".join(subject.split())
+    debtor_id = debtor.pk
+
+    def send() -> None:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+        record(
+            "message.sent",
+            subject=("debtors.debtor", debtor_id),
+            details={"channel": "email", "notice": notice, "to": to, "subject": subject},
+        )
+
+    transaction.on_commit(send)

@@ -1,0 +1,98 @@
+"""Reads for agreements: which policy applies, which debts can be agreed, debtor-scoped lookups."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from portal.debtors.models import Debt, Debtor, DebtStatus, MoraStage, Portfolio
+from portal.debtors.selectors import stage_for_days
+
+from .models import Agreement, AgreementDebt, OfferPolicy, Proposal, ProposalStatus
+
+
+def policy_for(*, debts: list[Debt]) -> OfferPolicy | None:
+    """The active policy for these debts, the most specific first: portfolio, creditor, stage.
+
+    The stage is the one of the most delinquent debt, so a plan covering several debts is
+    offered on the terms of the worst of them.
+    """
+    if not debts:
+        return None
+    portfolio_ids = {debt.portfolio_id for debt in debts}
+    currencies = {debt.currency for debt in debts}
+    if len(portfolio_ids) != 1 or len(currencies) != 1:
+        raise ValueError("an offer covers debts of exactly one portfolio and currency")
+    stage = stage_for_days(max(debt.days_past_due for debt in debts), MoraStage.objects.all())
+    if stage is None:
+        return None
+    portfolio = Portfolio.objects.only("id", "creditor_id").get(pk=portfolio_ids.pop())
+    candidates = OfferPolicy.objects.filter(
+        Q(portfolio=portfolio)
+        | Q(portfolio__isnull=True, creditor_id=portfolio.creditor_id)
+        | Q(portfolio__isnull=True, creditor__isnull=True),
+        stage=stage,
+        currency=currencies.pop(),
+        is_active=True,
+    )
+
+    def specificity(policy: OfferPolicy) -> int:
+        return 2 if policy.portfolio_id else 1 if policy.creditor_id else 0
+
+    return max(candidates, key=specificity, default=None)
+
+
+def _open_debts(debtor: Debtor) -> QuerySet[Debt]:
+    in_agreement = AgreementDebt.objects.filter(debt=OuterRef("pk"), is_active=True)
+    return (
+        Debt.objects.filter(debtor=debtor, status=DebtStatus.ACTIVE, balance_minor__gt=0)
+        .exclude(Exists(in_agreement))
+        .order_by("id")
+    )
+
+
+def debtor_portfolio_debts(debtor: Debtor, portfolio: Portfolio | None = None) -> list[Debt]:
+    """The debtor's debts open for an agreement, all from one portfolio.
+
+    Without `portfolio`, the portfolio where the debtor owes the most (ties: lowest id).
+    """
+    debts = _open_debts(debtor)
+    if portfolio is None:
+        top = (
+            debts.order_by()
+            .values("portfolio_id")
+            .annotate(owed=Sum("balance_minor"))
+            .order_by("-owed", "portfolio_id")
+            .first()
+        )
+        if top is None:
+            return []
+        return list(debts.filter(portfolio_id=top["portfolio_id"]).select_related("portfolio"))
+    return list(debts.filter(portfolio=portfolio).select_related("portfolio"))
+
+
+def debtor_agreements(debtor: Debtor) -> QuerySet[Agreement]:
+    return Agreement.objects.filter(debtor=debtor).select_related("portfolio")
+
+
+def debtor_agreement_or_404(debtor: Debtor, pk: int) -> Agreement:
+    return get_object_or_404(
+        debtor_agreements(debtor).prefetch_related("installments", "lines__debt"), pk=pk
+    )
+
+
+def debtor_proposals(debtor: Debtor) -> QuerySet[Proposal]:
+    return Proposal.objects.filter(debtor=debtor).select_related("portfolio")
+
+
+def debtor_proposal_or_404(debtor: Debtor, pk: int) -> Proposal:
+    return get_object_or_404(debtor_proposals(debtor), pk=pk)
+
+
+def pending_proposals() -> QuerySet[Proposal]:
+    """The staff review queue, oldest first."""
+    return (
+        Proposal.objects.filter(status=ProposalStatus.PENDING)
+        .select_related("debtor", "portfolio", "policy")
+        .order_by("created_at", "id")
+    )
