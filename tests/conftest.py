@@ -18,3 +18,17 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def on_postgres():
     assert connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Cached data (the mora stages, the cache backend) must not leak between tests."""
+    from django.core.cache import cache
+
+    from portal.debtors.selectors import forget_mora_stages
+
+    forget_mora_stages()
+    cache.clear()
+    yield
+    forget_mora_stages()
+    cache.clear()

@@ -31,4 +31,6 @@ class PaymentLinkBackend(BaseBackend):
         return debtor_user(link.debtor)
 
     def get_user(self, user_id):
-        return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+        # The debtor comes in the same query: every debtor page needs it.
+        users = get_user_model().objects.select_related("debtor")
+        return users.filter(pk=user_id, is_active=True).first()

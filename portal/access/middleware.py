@@ -7,8 +7,6 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from portal.debtors.models import Debtor
-
 from .services import debtor_logged_out
 
 SESSION_DEBTOR_ID = "debtor_id"
@@ -41,7 +39,9 @@ class DebtorSessionMiddleware:
                 reason = "absolute_timeout"
             elif now - seen_at > settings.DEBTOR_SESSION_IDLE_SECONDS:
                 reason = "idle_timeout"
-            debtor = Debtor.objects.filter(pk=debtor_id, user=request.user).first()
+            debtor = getattr(request.user, "debtor", None)
+            if debtor is not None and debtor.pk != debtor_id:
+                debtor = None
             if reason or debtor is None:
                 if debtor is not None:
                     debtor_logged_out(debtor=debtor, reason=reason)

@@ -1,15 +1,35 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from .models import Debt, LedgerEntry, MoraStage
 
+# Bands change a few times a year and every debtor page needs them, so each process keeps
+# them for a minute. Saving a band clears this process's copy (signals.py); other
+# processes catch up within STAGES_TTL_SECONDS.
+STAGES_TTL_SECONDS = 60
+_stages_cache: dict[str, tuple[float, list[MoraStage]]] = {}
+
+
+def mora_stages() -> list[MoraStage]:
+    now = time.monotonic()
+    cached = _stages_cache.get("stages")
+    if cached is None or now - cached[0] > STAGES_TTL_SECONDS:
+        cached = (now, list(MoraStage.objects.all()))
+        _stages_cache["stages"] = cached
+    return cached[1]
+
+
+def forget_mora_stages() -> None:
+    _stages_cache.clear()
+
 
 def stage_for_days(days: int, stages: Iterable[MoraStage] | None = None) -> MoraStage | None:
     """The band that holds `days`, or None when no band is configured for it."""
-    for stage in stages if stages is not None else MoraStage.objects.all():
+    for stage in stages if stages is not None else mora_stages():
         if stage.contains(days):
             return stage
     return None

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from portal.debtors.models import Debt, Debtor, LedgerEntry, MoraStage
-from portal.debtors.selectors import stage_for_days
+from portal.debtors.selectors import mora_stages, stage_for_days
 
 HISTORY_PAGE_SIZE = 20
 
@@ -42,7 +42,7 @@ def debtor_debt_or_404(debtor: Debtor, debt_id: int) -> Debt:
 
 
 def dashboard_for(debtor: Debtor) -> Dashboard:
-    stages = list(MoraStage.objects.all())
+    stages = mora_stages()
     views = [
         DebtView(debt, stage_for_days(debt.days_past_due, stages)) for debt in debtor_debts(debtor)
     ]
