@@ -95,3 +95,11 @@ def test_sign_out_ends_the_session_and_is_audited(debtor_client):
     assert response.status_code == 302
     assert debtor_client.get("/mi-cuenta/").status_code == 302
     assert AuditEvent.objects.filter(action="debtor.logout", details__reason="logout").exists()
+
+
+def test_boosted_tab_click_gets_the_whole_history_page(debtor_client):
+    response = debtor_client.get(
+        "/mi-cuenta/historial/", HTTP_HX_REQUEST="true", HTTP_HX_BOOSTED="true"
+    )
+    body = response.content.decode()
+    assert "<nav" in body and 'class="history"' in body

@@ -35,6 +35,10 @@ def test_link_admin_lists_opens_but_never_the_token_hash(admin_client, client, l
 def test_links_cannot_be_added_or_deleted_in_admin(admin_client, link_and_token):
     link, _ = link_and_token
     assert admin_client.get("/admin/access/paymentlink/add/").status_code == 403
-    assert admin_client.post(f"/admin/access/paymentlink/{link.pk}/delete/",
-                             {"post": "yes"}).status_code == 403
+    assert (
+        admin_client.post(
+            f"/admin/access/paymentlink/{link.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
     assert PaymentLink.objects.filter(pk=link.pk).exists()

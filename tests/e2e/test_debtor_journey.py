@@ -162,13 +162,6 @@ def test_five_wrong_answers_pause_the_link(
     _assert_browser_was_happy(watch)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the tab bar is hx-boost, and a boosted GET carries HX-Request, so the "
-    "history view answers with the bare #history-rows partial and the page loses its header, "
-    "tabs and list. Fix in portal/selfservice/views.py: render the partial only when "
-    "`request.htmx and not request.htmx.boosted`. Remove this xfail then.",
-)
 def test_history_tab_keeps_the_page(live_server, phone, journey_debtor):
     page = phone
     _, token = payment_link_create(debtor=journey_debtor)
