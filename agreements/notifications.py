@@ -55,4 +55,4 @@ def notify_debtor(*, debtor: Debtor, notice: str, context: dict[str, Any]) -> No
             details={"channel": "email", "notice": notice, "to": to, "subject": subject},
         )
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)

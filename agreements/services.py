@@ -330,7 +330,8 @@ def _create_agreement(
             "terms_sha256": agreement.terms_sha256,
         },
     )
-    transaction.on_commit(partial(render_agreement_pdf.delay, agreement.pk))
+    # robust: the agreement is committed; a broker hiccup is logged, not shown as a failure.
+    transaction.on_commit(partial(render_agreement_pdf.delay, agreement.pk), robust=True)
     agreement._created_installments = installments  # for the notice below
     return agreement
 

@@ -1,0 +1,80 @@
+"""Twenty simultaneous clicks on "accept" make exactly one agreement (PostgreSQL row locks)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from agreements.models import Agreement, AgreementDebt, Installment, Quote
+from agreements.services import (
+    AgreementError,
+    Evidence,
+    agreement_accept_offer,
+    quote_for_debtor,
+)
+from portal.audit.models import AuditEvent
+from portal.debtors.models import Debt, DebtStatus
+from portal.debtors.services import ledger_post
+from tests.factories import DebtFactory
+
+CLICKS = 20
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_acceptances_make_exactly_one_agreement(
+    on_postgres, debtor, debt, portfolio, policy
+):
+    second = DebtFactory(portfolio=portfolio, debtor=debtor, account_ref="TC-101")
+    ledger_post(debt=second, kind="charge", amount_minor=200_000_00)
+    quote_id = quote_for_debtor(debtor=debtor).pk
+    keys = [offer["key"] for offer in Quote.objects.get(pk=quote_id).offers]
+    start = threading.Barrier(CLICKS)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def click(n: int) -> None:
+        try:
+            quote = Quote.objects.select_related("debtor", "portfolio").get(pk=quote_id)
+            start.wait(timeout=30)
+            try:
+                agreement_accept_offer(
+                    debtor=quote.debtor,
+                    quote=quote,
+                    offer_key=keys[n % len(keys)],  # different offers, same debts
+                    accepted_terms=True,
+                    accepted_esign=True,
+                    evidence=Evidence(
+                        at=timezone.now(),
+                        ip="190.24.1.10",
+                        user_agent=f"click {n}",
+                        payment_link_id=None,
+                    ),
+                )
+                outcome = "agreement"
+            except AgreementError:
+                outcome = "refused"
+            except Exception as error:  # noqa: BLE001 - anything else is the failure we look for
+                outcome = f"{type(error).__name__}: {error}"
+            with lock:
+                outcomes.append(outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click, args=(n,)) for n in range(CLICKS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert Counter(outcomes) == {"agreement": 1, "refused": CLICKS - 1}
+    agreement = Agreement.objects.get()
+    assert AgreementDebt.objects.filter(is_active=True).count() == 2
+    assert set(Debt.objects.values_list("status", flat=True)) == {DebtStatus.IN_AGREEMENT}
+    installments = Installment.objects.filter(agreement=agreement)
+    assert sum(i.amount_minor for i in installments) == agreement.total_minor
+    assert AuditEvent.objects.filter(action="agreement.created").count() == 1
