@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("mi-cuenta/", include("portal.selfservice.urls")),
+    path("mi-cuenta/", include("agreements.urls")),
     path("", include("portal.access.urls")),
     path("", include("agreements.urls_downloads")),
 ]
