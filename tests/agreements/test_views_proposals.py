@@ -248,3 +248,18 @@ def test_preview_only_accepts_post(ana):
 def test_preview_queries_are_bounded(ana, today, django_assert_max_num_queries):
     with django_assert_max_num_queries(15):
         ana.post(PREVIEW, inside(today), HTTP_HX_REQUEST="true")
+
+
+def test_an_impossible_plan_is_refused_with_the_services_message(ana, today):
+    data = inside(today) | TICKS | {"first_due_date": (today - dt.timedelta(days=3)).isoformat()}
+
+    response = ana.post(PROPOSE, data)
+
+    assert response.status_code == 400
+    assert response.context["form"].non_field_errors()
+    assert not Proposal.objects.exists() and not Agreement.objects.exists()
+
+
+def test_proposal_status_page_queries_are_bounded(ana, countered, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        ana.get(reverse("agreements:proposal_detail", args=[countered.pk]))
