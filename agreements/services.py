@@ -583,7 +583,7 @@ def proposal_approve(*, proposal: Proposal, actor: Any) -> Agreement:
         frequency=current.frequency,
         first_due_date=current.first_due_date,
         down_payment_minor=current.down_payment_minor,
-        as_of=timezone.localtime(current.created_at).date(),
+        as_of=portfolio_today(current.portfolio, current.created_at),
         today=today,
     )
     current.status = ProposalStatus.APPROVED
@@ -722,7 +722,7 @@ def counter_accept(
         frequency=current.counter_frequency,
         first_due_date=current.counter_first_due_date,
         down_payment_minor=current.counter_down_payment_minor or 0,
-        as_of=timezone.localtime(current.decided_at).date(),
+        as_of=portfolio_today(current.portfolio, current.decided_at),
         today=today,
     )
     current.status = ProposalStatus.ACCEPTED
