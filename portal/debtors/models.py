@@ -132,7 +132,10 @@ class DebtStatus(models.TextChoices):
 
 class Debt(models.Model):
     portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="debts")
-    debtor = models.ForeignKey(Debtor, on_delete=models.PROTECT, related_name="debts")
+    # No index of its own: the (debtor, status) index below serves debtor lookups.
+    debtor = models.ForeignKey(
+        Debtor, on_delete=models.PROTECT, related_name="debts", db_index=False
+    )
     account_ref = models.CharField(max_length=64)
     currency = models.CharField(max_length=3, validators=[currency_code])
     principal_due_minor = models.BigIntegerField(validators=[MinValueValidator(0)])
@@ -184,7 +187,10 @@ class LedgerKind(models.TextChoices):
 class LedgerEntry(models.Model):
     """One movement on a debt. Positive amounts raise the balance, negative ones lower it."""
 
-    debt = models.ForeignKey(Debt, on_delete=models.PROTECT, related_name="ledger_entries")
+    # No index of its own: the (debt, -effective_date, -id) index below serves it.
+    debt = models.ForeignKey(
+        Debt, on_delete=models.PROTECT, related_name="ledger_entries", db_index=False
+    )
     kind = models.CharField(max_length=12, choices=LedgerKind.choices)
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3, validators=[currency_code])
