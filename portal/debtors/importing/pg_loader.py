@@ -289,13 +289,25 @@ def stage(reader: RowReader) -> None:
         cursor.execute("ANALYZE import_row")
 
 
+# COPY's text format: backslash, tab, newline and carriage return must be escaped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    return str(value)  # int, or a date whose str() is ISO 8601
+
+
 def _copy(cursor, rows: list[ImportRow]) -> None:
+    """One COPY per batch, formatted here: several times faster than write_row per row."""
     if not rows:
         return
+    payload = "".join("\t".join(map(_copy_field, row)) + "\n" for row in rows)
     with cursor.copy(f"COPY import_row ({_COLUMNS}) FROM STDIN") as copy:
-        write_row = copy.write_row
-        for row in rows:
-            write_row(row)
+        copy.write(payload.encode())
 
 
 def apply(
