@@ -105,3 +105,12 @@ def evidence():
         user_agent="Mozilla/5.0 (pytest)",
         payment_link_id=None,
     )
+
+
+@pytest.fixture
+def english():
+    """Service tests read the English source messages; pages are tested in Spanish."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -13,6 +13,8 @@ from portal.debtors.models import DebtStatus
 from portal.debtors.services import ledger_post
 from tests.factories import CreditorFactory, DebtFactory, PortfolioFactory
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def make_policy(stage, **fields) -> OfferPolicy:
     values = {

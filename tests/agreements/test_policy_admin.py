@@ -118,7 +118,7 @@ def test_a_second_active_policy_for_the_scope_is_a_form_error_not_a_500(
     response = staff_client.post(ADD_URL, form_data(stages["intermedia"], name="duplicate"))
 
     assert response.status_code == 200
-    assert "Another active policy" in str(response.context["adminform"].form.non_field_errors())
+    assert "Otra política activa" in str(response.context["adminform"].form.non_field_errors())
     assert OfferPolicy.objects.count() == 1
 
 

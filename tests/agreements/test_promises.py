@@ -14,6 +14,9 @@ from tests.factories import DebtFactory
 TODAY = dt.date(2026, 11, 25)
 
 
+pytestmark = pytest.mark.usefixtures("english")
+
+
 def test_debtor_promises_an_amount_within_the_policy(debtor, debt, policy):
     promise = promise_create(
         debtor=debtor,

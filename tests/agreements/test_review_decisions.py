@@ -34,6 +34,9 @@ LATER = Evidence(
 )
 
 
+pytestmark = pytest.mark.usefixtures("english")
+
+
 @pytest.fixture(autouse=True)
 def frozen_clock():
     with time_machine.travel(NOON, tick=False):

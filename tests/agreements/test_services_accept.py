@@ -22,6 +22,9 @@ TODAY = dt.date(2026, 11, 25)
 NOON = dt.datetime(2026, 11, 25, 17, 0, tzinfo=dt.UTC)  # 12:00 in Bogotá
 
 
+pytestmark = pytest.mark.usefixtures("english")
+
+
 @pytest.fixture(autouse=True)
 def frozen_clock():
     with time_machine.travel(NOON, tick=False):

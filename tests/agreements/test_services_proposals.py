@@ -22,6 +22,9 @@ NOON = dt.datetime(2026, 11, 25, 17, 0, tzinfo=dt.UTC)
 EVIDENCE = Evidence(at=NOON, ip="190.24.1.10", user_agent="pytest", payment_link_id=7)
 
 
+pytestmark = pytest.mark.usefixtures("english")
+
+
 @pytest.fixture(autouse=True)
 def frozen_clock():
     with time_machine.travel(NOON, tick=False):
