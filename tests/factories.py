@@ -72,8 +72,14 @@ class StaffFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"agente{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@agencia.example")
     is_staff = True
-    password = factory.PostGenerationMethodCall("set_password", "s3cret-pass")
+
+    @factory.post_generation
+    def password(user, create, extracted, **kwargs):
+        user.set_password(extracted or "s3cret-pass")
+        if create:
+            user.save(update_fields=["password"])
