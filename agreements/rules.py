@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
@@ -38,6 +39,12 @@ class PlanCheck:
     @property
     def auto_approvable(self) -> bool:
         return not self.errors and not self.review
+
+
+def _percent(value: Decimal) -> str:
+    """20.00 → "20", 12.50 → "12.5": how a person writes a percentage."""
+    text = format(Decimal(value), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _regular_amount(total: int, down: int, installments: int) -> int:
@@ -99,7 +106,11 @@ def check_plan(
             Break(
                 "down_payment",
                 _("A down payment of at least %(pct)s%% is approved at once.")
-                % {"pct": max(policy.auto_min_down_payment_pct, policy.min_down_payment_pct)},
+                % {
+                    "pct": _percent(
+                        max(policy.auto_min_down_payment_pct, policy.min_down_payment_pct)
+                    )
+                },
             )
         )
     min_installment = max(policy.auto_min_installment_minor, policy.min_installment_minor)

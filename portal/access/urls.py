@@ -5,6 +5,7 @@ from . import views
 app_name = "access"
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("p/verificar/", views.verify, name="verify"),
     path("p/<str:token>", views.open_link, name="open_link"),
     path("salir/", views.sign_out, name="sign_out"),

@@ -115,6 +115,16 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The bare address: a signed-in debtor goes to their account, anyone else is told
+    that access is through the personal link in their message."""
+    if request.debtor is not None:
+        return redirect("selfservice:dashboard")
+    return render(request, "access/signed_out.html", {"reason": "home"})
+
+
+@never_cache
 def signed_out(request: HttpRequest) -> HttpResponse:
     return render(request, "access/signed_out.html", {"reason": "logout"})
 

@@ -103,3 +103,12 @@ def test_boosted_tab_click_gets_the_whole_history_page(debtor_client):
     )
     body = response.content.decode()
     assert "<nav" in body and 'class="history"' in body
+
+
+def test_bare_address_explains_how_to_get_in_or_goes_to_the_account(debtor_client):
+    from django.test import Client
+
+    landing = Client().get("/")
+    assert landing.status_code == 200
+    assert "enlace personal" in landing.content.decode()
+    assert debtor_client.get("/").url == "/mi-cuenta/"
