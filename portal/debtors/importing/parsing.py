@@ -21,22 +21,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from .values import ImportRow, RowError, RowValidator
+from .values import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ImportRow, RowError, RowValidator
 
-REQUIRED_COLUMNS = (
-    "account_ref",
-    "document_type",
-    "document_number",
-    "full_name",
-    "birth_date",
-    "phone",
-    "email",
-    "principal",
-    "interest",
-    "fees",
-    "due_date",
-)
-OPTIONAL_COLUMNS = ("currency", "language")
 ROW = "(row)"  # the `column` of an error about the row as a whole
 PROGRESS_EVERY = 5_000
 

@@ -158,7 +158,8 @@ _REQUIRED = (
     "fees",
     "due_date",
 )
-_ORDER = (
+# The file's columns: all must be in the header, though some values may be empty.
+REQUIRED_COLUMNS = (
     "account_ref",
     "document_type",
     "document_number",
@@ -170,9 +171,9 @@ _ORDER = (
     "interest",
     "fees",
     "due_date",
-    "currency",
-    "language",
 )
+OPTIONAL_COLUMNS = ("currency", "language")
+_ORDER = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _NOT_A_DATE = "not a date (use YYYY-MM-DD or DD/MM/YYYY)"
 
 
