@@ -4,6 +4,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html
 
 from portal.audit.services import record
 
@@ -156,6 +158,14 @@ class AgreementAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ["debtor", "portfolio"]
     date_hierarchy = "created_at"
     inlines = [AgreementDebtInline, InstallmentInline]
+    readonly_fields = ["signed_document"]
+
+    @admin.display(description="signed PDF")
+    def signed_document(self, obj: Agreement) -> str:
+        if not obj.pdf_sha256:
+            return "being rendered"
+        url = reverse("agreement_files:staff_pdf", args=[obj.pk])
+        return format_html('<a href="{}">Download</a> · SHA-256 {}', url, obj.pdf_sha256)
 
 
 @admin.register(Quote)

@@ -149,3 +149,13 @@ def test_unknown_agreement_is_404_for_staff(client, supervisor, agreement):
     client.force_login(supervisor)
     url = reverse("agreement_files:staff_pdf", args=[agreement.pk + 1000])
     assert client.get(url).status_code == 404
+
+
+def test_agreement_admin_page_links_the_signed_pdf(admin_client, debtor):
+    agreement = make_agreement(debtor=debtor, debts=list(debtor.debts.all()), installments=2)
+    agreement_pdf_render(agreement_id=agreement.pk)
+    agreement.refresh_from_db()
+    page = admin_client.get(f"/admin/agreements/agreement/{agreement.pk}/change/")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert f"/staff/acuerdos/{agreement.pk}/pdf/" in body and agreement.pdf_sha256 in body
