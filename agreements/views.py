@@ -6,7 +6,6 @@ is fetched through helpers scoped to `request.debtor`, so another debtor's ids g
 
 from __future__ import annotations
 
-from axes.helpers import get_client_ip_address
 from babel.numbers import get_currency_precision
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,7 +16,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.access.decorators import debtor_required
+from portal.access.middleware import SESSION_LINK_ID
 from portal.debtors.services import portfolio_today
+from portal.requests import client_address, wants_partial
 
 from . import selectors, services
 from .forms import AffordabilityForm, ConsentForm, PlanForm, PromiseForm, ProposalForm
@@ -31,17 +32,13 @@ from .schedules import build_schedule
 FEATURED_INSTALLMENTS = (3, 6, 12)
 
 
-def _partial(request: HttpRequest) -> bool:
-    # A boosted navigation also sends HX-Request, but it wants the whole page.
-    return bool(request.htmx) and not request.htmx.boosted
-
-
 def _evidence(request: HttpRequest) -> services.Evidence:
+    ip, user_agent = client_address(request)
     return services.Evidence(
         at=timezone.now(),
-        ip=get_client_ip_address(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
-        payment_link_id=request.session.get("payment_link_id"),
+        ip=ip,
+        user_agent=user_agent[:512],
+        payment_link_id=request.session.get(SESSION_LINK_ID),
     )
 
 
@@ -64,7 +61,7 @@ def _featured(plans: list[Offer]) -> list[Offer]:
 @debtor_required
 def offers(request: HttpRequest) -> HttpResponse:
     quote = services.quote_for_debtor(
-        debtor=request.debtor, payment_link_id=request.session.get("payment_link_id")
+        debtor=request.debtor, payment_link_id=request.session.get(SESSION_LINK_ID)
     )
     all_offers = [Offer.from_json(data) for data in quote.offers] if quote else []
     picked = request.GET.get("offer")
@@ -135,7 +132,7 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = selectors.debtor_agreement_or_404(request.debtor, pk)
     template = "agreements/agreement_detail.html"
-    if _partial(request):
+    if wants_partial(request):
         template += "#document"  # the polling box asks whether the PDF is ready yet
     return render(request, template, {"agreement": agreement})
 

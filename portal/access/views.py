@@ -3,7 +3,6 @@ from __future__ import annotations
 import time
 
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +11,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.requests import client_address
 
 from . import services
 from .forms import IdentityCheckForm
@@ -25,10 +26,6 @@ from .middleware import (
 from .services import LinkState
 
 BACKEND = "portal.access.backends.PaymentLinkBackend"
-
-
-def _client(request: HttpRequest) -> tuple[str | None, str]:
-    return get_client_ip_address(request), request.META.get("HTTP_USER_AGENT", "")
 
 
 def _link_unavailable(request: HttpRequest, state: LinkState) -> HttpResponse:
@@ -49,7 +46,7 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
     resolved = services.link_resolve(token)
     if resolved.state is not LinkState.VALID:
         return _link_unavailable(request, resolved.state)
-    ip, user_agent = _client(request)
+    ip, user_agent = client_address(request)
     services.link_record_open(link=resolved.link, ip_address=ip, user_agent=user_agent)
     request.session[SESSION_PENDING_LINK_ID] = resolved.link.pk
     return redirect("access:verify")
@@ -68,7 +65,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     form = IdentityCheckForm(request.POST or None, method=method)
     if request.method == "POST" and form.is_valid():
         user = authenticate(request, link_id=link.pk, answer=form.cleaned_data["answer"])
-        ip, user_agent = _client(request)
+        ip, user_agent = client_address(request)
         if user is not None:
             return _start_session(request, link, user, ip, user_agent)
         locked = getattr(request, "axes_locked_out", False)

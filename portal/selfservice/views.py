@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.access.decorators import debtor_required
 from portal.outreach.selectors import consents_for
+from portal.requests import client_address, wants_partial
 
 from . import selectors, services
 from .forms import PreferencesForm
@@ -40,8 +40,7 @@ def history(request: HttpRequest) -> HttpResponse:
         debt = selectors.debtor_debt_or_404(request.debtor, int(request.GET["debt"]))
     page = selectors.history_page(request.debtor, page=_page_number(request), debt=debt)
     template = "selfservice/history.html"
-    # A boosted tab click is an htmx request too, but it wants the whole page.
-    if request.htmx and not request.htmx.boosted:
+    if wants_partial(request):
         template += "#history-rows"
     return render(request, template, {"page": page, "debt": debt})
 
@@ -69,6 +68,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     form = PreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        ip, user_agent = client_address(request)
         services.debtor_preferences_update(
             debtor=debtor,
             preferred_channel=data["preferred_channel"],
@@ -77,8 +77,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
             channels={c: data[c] for c in form.channel_fields},
             evidence={
                 "at": timezone.now().isoformat(),
-                "ip": get_client_ip_address(request),
-                "user_agent": request.META.get("HTTP_USER_AGENT", "")[:200],
+                "ip": ip,
+                "user_agent": user_agent[:200],
             },
         )
         messages.success(request, _("Your preferences were saved."))
