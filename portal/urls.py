@@ -14,6 +14,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("mi-cuenta/", include("portal.selfservice.urls")),
     path("mi-cuenta/", include("agreements.urls")),
+    path("mi-cuenta/", include("payments.urls")),
+    path("payments/", include("payments.urls_webhooks")),
     path("", include("portal.access.urls")),
     path("", include("agreements.urls_downloads")),
 ]

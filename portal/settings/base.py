@@ -203,3 +203,18 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# Stripe (payments/). Without the two keys the pay pages say payments are not configured.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+# Test-only: localstripe's API and its Stripe.js stand-in (which has the Card Element only).
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+STRIPE_ELEMENT = env("STRIPE_ELEMENT", default="payment")  # "payment" or "card"
+# Added to the CSP of the checkout page only (payments.stripe_api.checkout_csp).
+STRIPE_FRAME_ORIGINS = ["https://js.stripe.com", "https://hooks.stripe.com"]
+STRIPE_CONNECT_ORIGINS = ["https://api.stripe.com"]
+# Smallest "amount of your choice" per currency, in minor units.
+PAYMENT_MIN_FREE_MINOR = {"COP": 20_000_00, "USD": 10_00}

@@ -1,0 +1,83 @@
+"""Payment notices to debtors by email, in their language, the way agreements/ sends them:
+rendered with the data they describe, sent only after the transaction commits (or from a
+task that runs after it), and audited as `message.sent` / `message.skipped`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from portal.audit.services import record
+from portal.debtors.models import Debtor
+
+from .models import PaymentAttempt
+
+
+def render_notice(*, debtor: Debtor, notice: str, context: dict[str, Any]) -> tuple[str, str]:
+    """Subject and text body of `payments/email/<notice>_*.txt` in the debtor's language."""
+    full_context = {"debtor": debtor, "PORTAL_NAME": settings.PORTAL_NAME, **context}
+    with translation.override(debtor.language or settings.LANGUAGE_CODE):
+        subject = render_to_string(f"payments/email/{notice}_subject.txt", full_context)
+        body = render_to_string(f"payments/email/{notice}_body.txt", full_context)
+    return " ".join(subject.split()), body
+
+
+def send_notice(
+    *,
+    debtor: Debtor,
+    notice: str,
+    subject: str,
+    body: str,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+) -> bool:
+    """Send now (callers are after commit) and audit it; False when there is no email."""
+    to = debtor.emails[0] if debtor.emails else ""
+    if not to:
+        record(
+            "message.skipped",
+            subject=debtor,
+            details={"channel": "email", "notice": notice, "reason": "no_email"},
+        )
+        return False
+    message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+    for attachment in attachments or []:
+        message.attach(*attachment)
+    message.send()
+    record(
+        "message.sent",
+        subject=("debtors.debtor", debtor.pk),
+        details={"channel": "email", "notice": notice, "to": to, "subject": subject},
+    )
+    return True
+
+
+def notify_payment_failed(*, attempt: PaymentAttempt, message: str) -> None:
+    """Tell the debtor the card was not charged, with a fresh personal link to try again.
+
+    The link is minted in the caller's transaction, so a rolled-back failure leaves none.
+    """
+    from portal.access.services import payment_link_create
+
+    debtor = attempt.debtor
+    portfolio = None
+    if attempt.agreement_id:
+        portfolio = attempt.agreement.portfolio
+    elif attempt.debt_id:
+        portfolio = attempt.debt.portfolio
+    _link, token = payment_link_create(debtor=debtor, portfolio=portfolio)
+    retry_url = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("access:open_link", args=[token])
+    subject, body = render_notice(
+        debtor=debtor,
+        notice="payment_failed",
+        context={"attempt": attempt, "reason": message, "retry_url": retry_url},
+    )
+    transaction.on_commit(
+        lambda: send_notice(debtor=debtor, notice="payment_failed", subject=subject, body=body),
+        robust=True,
+    )

@@ -1,0 +1,101 @@
+"""Payment receipts: a WeasyPrint PDF, stored once with its SHA-256, emailed once.
+
+Runs in a task after the payment commits. Rendering and sending happen outside any
+transaction; each step is claimed with a conditional UPDATE, so a retried or duplicated
+task neither stores two files nor sends two emails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from agreements.documents import html_to_pdf
+from portal.audit.services import record
+
+from .models import Payment
+from .notifications import render_notice, send_notice
+
+TEMPLATE = "payments/pdf/receipt.html"
+
+
+def receipt_context(payment: Payment) -> dict:
+    allocations = list(payment.allocations.select_related("debt", "installment").order_by("id"))
+    debt = allocations[0].debt if allocations else None
+    portfolio = debt.portfolio if debt else None
+    return {
+        "payment": payment,
+        "debtor": payment.debtor,
+        "agreement": payment.agreement,
+        "allocations": allocations,
+        "portfolio": portfolio,
+        "creditor": portfolio.creditor if portfolio else None,
+        "currency": payment.currency,
+    }
+
+
+def receipt_pdf_bytes(payment: Payment) -> bytes:
+    with translation.override(payment.debtor.language or "es"):
+        html = render_to_string(TEMPLATE, receipt_context(payment))
+    return html_to_pdf(html)
+
+
+def _store_pdf(payment: Payment) -> bytes:
+    pdf = receipt_pdf_bytes(payment)
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    storage = Payment._meta.get_field("receipt_pdf").storage
+    path = f"receipts/{payment.received_at:%Y/%m}/{payment.number}.pdf"
+    name = storage.save(path, ContentFile(pdf))
+    with transaction.atomic():
+        claimed = Payment.objects.filter(pk=payment.pk, receipt_sha256="").update(
+            receipt_pdf=name, receipt_sha256=sha256
+        )
+        if claimed:
+            record(
+                "payment.receipt_rendered",
+                subject=payment,
+                details={"file": name, "sha256": sha256, "bytes": len(pdf)},
+            )
+    if not claimed:
+        storage.delete(name)
+        payment.refresh_from_db(fields=["receipt_pdf", "receipt_sha256"])
+        with payment.receipt_pdf.open("rb") as stored:
+            return stored.read()
+    return pdf
+
+
+def receipt_send(*, payment_id: int) -> str:
+    """Render (once) and email (once) the receipt; returns what happened."""
+    payment = Payment.objects.select_related("debtor", "agreement", "attempt").get(pk=payment_id)
+    if payment.receipt_sent_at:
+        return "already sent"
+    if payment.receipt_sha256:
+        with payment.receipt_pdf.open("rb") as stored:
+            pdf = stored.read()
+    else:
+        pdf = _store_pdf(payment)
+    claimed = Payment.objects.filter(pk=payment.pk, receipt_sent_at__isnull=True).update(
+        receipt_sent_at=timezone.now()
+    )
+    if not claimed:
+        return "already sent"
+    subject, body = render_notice(
+        debtor=payment.debtor, notice="payment_receipt", context={"payment": payment}
+    )
+    try:
+        sent = send_notice(
+            debtor=payment.debtor,
+            notice="payment_receipt",
+            subject=subject,
+            body=body,
+            attachments=[(f"{payment.number}.pdf", pdf, "application/pdf")],
+        )
+    except Exception:
+        # Give the claim back so the task's retry can send it.
+        Payment.objects.filter(pk=payment.pk).update(receipt_sent_at=None)
+        raise
+    return "sent" if sent else "no email"

@@ -1,0 +1,150 @@
+"""Reads for payments: what a debtor can pay now (amounts computed here, never taken from the
+browser) and debtor-scoped lookups of attempts and payments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from agreements.models import (
+    Agreement,
+    AgreementStatus,
+    Installment,
+    InstallmentStatus,
+    PromiseStatus,
+    PromiseToPay,
+)
+from portal.debtors.models import Debt, Debtor, DebtStatus
+
+from .models import Payment, PaymentAttempt, Purpose
+
+OPEN_INSTALLMENT = (InstallmentStatus.PENDING, InstallmentStatus.LATE)
+
+
+@dataclass(frozen=True)
+class Payable:
+    """One thing the debtor may pay. For FREE, `amount_minor` is the minimum and
+    `max_minor` the debt's balance; otherwise `amount_minor` is exactly what is due."""
+
+    purpose: str
+    currency: str
+    amount_minor: int
+    agreement: Agreement | None = None
+    installment: Installment | None = None
+    promise: PromiseToPay | None = None
+    debt: Debt | None = None
+    max_minor: int | None = None
+
+    @property
+    def key(self) -> str:
+        target = {
+            Purpose.INSTALLMENT: self.installment,
+            Purpose.AGREEMENT: self.agreement,
+            Purpose.PROMISE: self.promise,
+            Purpose.FREE: self.debt,
+        }[Purpose(self.purpose)]
+        return f"{self.purpose}-{target.pk}"
+
+    @property
+    def is_free(self) -> bool:
+        return self.purpose == Purpose.FREE
+
+
+def open_installments(agreement: Agreement) -> list[Installment]:
+    """Unpaid installments, oldest first (uses a prefetched `installments` when present)."""
+    return sorted(
+        (
+            i
+            for i in agreement.installments.all()
+            if i.status in OPEN_INSTALLMENT and i.paid_minor < i.amount_minor
+        ),
+        key=lambda i: i.number,
+    )
+
+
+def min_free_minor(currency: str) -> int:
+    return settings.PAYMENT_MIN_FREE_MINOR.get(currency, 1)
+
+
+def payables_for(debtor: Debtor) -> list[Payable]:
+    """Everything the debtor can pay now: per active agreement its next installment and
+    what is left on it; each pending promise; an amount of their choice on open debts."""
+    payables: list[Payable] = []
+    agreements = (
+        Agreement.objects.filter(debtor=debtor, status=AgreementStatus.ACTIVE)
+        .select_related("portfolio")
+        .prefetch_related(Prefetch("installments", queryset=Installment.objects.order_by("number")))
+        .order_by("created_at", "id")
+    )
+    for agreement in agreements:
+        unpaid = open_installments(agreement)
+        if not unpaid:
+            continue
+        first = unpaid[0]
+        payables.append(
+            Payable(
+                Purpose.INSTALLMENT,
+                agreement.currency,
+                first.amount_minor - first.paid_minor,
+                agreement=agreement,
+                installment=first,
+            )
+        )
+        if len(unpaid) > 1:
+            left = sum(i.amount_minor - i.paid_minor for i in unpaid)
+            payables.append(
+                Payable(Purpose.AGREEMENT, agreement.currency, left, agreement=agreement)
+            )
+    debts = list(
+        Debt.objects.filter(debtor=debtor, status=DebtStatus.ACTIVE, balance_minor__gt=0)
+        .select_related("portfolio")
+        .prefetch_related(
+            Prefetch(
+                "promises",
+                queryset=PromiseToPay.objects.filter(status=PromiseStatus.PENDING),
+                to_attr="pending_promises",
+            )
+        )
+        .order_by("id")
+    )
+    for debt in debts:
+        for promise in debt.pending_promises:
+            amount = min(promise.amount_minor, debt.balance_minor)
+            payables.append(
+                Payable(Purpose.PROMISE, debt.currency, amount, promise=promise, debt=debt)
+            )
+        payables.append(
+            Payable(
+                Purpose.FREE,
+                debt.currency,
+                min(min_free_minor(debt.currency), debt.balance_minor),
+                debt=debt,
+                max_minor=debt.balance_minor,
+            )
+        )
+    return payables
+
+
+def debtor_attempts(debtor: Debtor) -> QuerySet[PaymentAttempt]:
+    return PaymentAttempt.objects.filter(debtor=debtor)
+
+
+def debtor_attempt_or_404(debtor: Debtor, pk: int) -> PaymentAttempt:
+    return get_object_or_404(
+        debtor_attempts(debtor).select_related("agreement", "installment", "debt"), pk=pk
+    )
+
+
+def attempt_with_payment(attempt: PaymentAttempt) -> Payment | None:
+    return Payment.objects.filter(attempt=attempt).first()
+
+
+def debtor_payments(debtor: Debtor) -> QuerySet[Payment]:
+    return Payment.objects.filter(debtor=debtor)
+
+
+def debtor_payment_or_404(debtor: Debtor, pk: int) -> Payment:
+    return get_object_or_404(debtor_payments(debtor), pk=pk)

@@ -1,0 +1,104 @@
+"""The only place that talks to Stripe. Every call is a network call: never inside a
+database transaction (callers commit first, then call, then store the answer)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import stripe
+from django.conf import settings
+
+DEFAULT_API_BASE = "https://api.stripe.com"
+
+
+class PaymentsNotConfigured(RuntimeError):
+    """No Stripe keys: the portal says payments are unavailable instead of failing."""
+
+
+def is_configured() -> bool:
+    return bool(settings.STRIPE_SECRET_KEY and settings.STRIPE_PUBLISHABLE_KEY)
+
+
+def _options() -> dict[str, Any]:
+    if not is_configured():
+        raise PaymentsNotConfigured("STRIPE_SECRET_KEY / STRIPE_PUBLISHABLE_KEY are not set")
+    # Read on every call so tests (and a test-only STRIPE_API_BASE) can point it elsewhere.
+    stripe.api_base = settings.STRIPE_API_BASE or DEFAULT_API_BASE
+    return {"api_key": settings.STRIPE_SECRET_KEY}
+
+
+def intent_create(
+    *, amount_minor: int, currency: str, metadata: dict[str, str], idempotency_key: str
+) -> stripe.PaymentIntent:
+    """A card PaymentIntent; the key makes a retry of the same logical payment return the
+    same PaymentIntent on Stripe's side."""
+    return stripe.PaymentIntent.create(
+        amount=amount_minor,
+        currency=currency.lower(),
+        # Cards only: the Payment Element then shows the card form, and the Card Element
+        # (localstripe's stand-in) confirms the same intent.
+        payment_method_types=["card"],
+        metadata=metadata,
+        idempotency_key=idempotency_key,
+        **_options(),
+    )
+
+
+def intent_retrieve(intent_id: str) -> stripe.PaymentIntent:
+    return stripe.PaymentIntent.retrieve(intent_id, **_options())
+
+
+def intent_cancel(intent_id: str) -> stripe.PaymentIntent:
+    return stripe.PaymentIntent.cancel(intent_id, **_options())
+
+
+def intent_confirm_with_token(
+    *, intent_id: str, token_id: str, idempotency_key: str
+) -> stripe.PaymentIntent:
+    """Card Element path: the browser tokenised the card with Stripe.js (card data went to
+    Stripe, never to us); attach the token's card and confirm on the server.
+
+    localstripe implements neither `payment_method_data` nor `confirm(payment_method=...)`,
+    so the card is set with an update, then the intent is confirmed.
+    """
+    options = _options()
+    token = stripe.Token.retrieve(token_id, **options)
+    stripe.PaymentIntent.modify(intent_id, payment_method=token.card.id, **options)
+    return stripe.PaymentIntent.confirm(
+        intent_id, idempotency_key=f"{idempotency_key}:confirm:{token_id}", **options
+    )
+
+
+def construct_event(payload: bytes, signature: str) -> stripe.Event:
+    """Verify the Stripe-Signature header (HMAC with our secret, timestamp within the
+    tolerance) and parse the event. Raises ValueError or SignatureVerificationError."""
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        raise stripe.SignatureVerificationError("no webhook secret configured", signature)
+    return stripe.Webhook.construct_event(
+        payload,
+        signature,
+        settings.STRIPE_WEBHOOK_SECRET,
+        tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+    )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def checkout_csp() -> dict[str, list[str]]:
+    """What the checkout page adds to the site's CSP: Stripe.js, its frames, its API.
+
+    Only the checkout page gets these; every other page keeps the strict site policy.
+    """
+    script = [_origin(settings.STRIPE_JS_URL)]
+    connect = list(settings.STRIPE_CONNECT_ORIGINS)
+    if settings.STRIPE_API_BASE:  # localstripe's stand-in calls its own server
+        connect.append(_origin(settings.STRIPE_API_BASE))
+    return {
+        "script-src": script,
+        "frame-src": list(settings.STRIPE_FRAME_ORIGINS),
+        "connect-src": connect,
+    }

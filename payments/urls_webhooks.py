@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import webhooks
+
+app_name = "payments_webhooks"
+
+urlpatterns = [
+    path("stripe/webhook/", webhooks.stripe_webhook, name="stripe"),
+]

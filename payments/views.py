@@ -1,0 +1,135 @@
+"""Debtor payment pages: choose what to pay, the card form (Stripe Elements), the result.
+
+Thin views: amounts come from the selectors and services, never from the browser; every
+attempt and payment is fetched through helpers scoped to `request.debtor` (404 otherwise).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from django import forms
+from django.conf import settings
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.access.decorators import debtor_required
+from portal.requests import wants_partial
+
+from . import selectors, services, stripe_api
+from .forms import CardTokenForm, PayForm
+from .models import AttemptStatus
+
+log = logging.getLogger(__name__)
+
+
+def _pay_page(request, *, error: str = "", status: int = 200) -> HttpResponse:
+    context = {
+        "payables": selectors.payables_for(request.debtor),
+        "configured": stripe_api.is_configured(),
+        "error": error,
+    }
+    return render(request, "payments/pay.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@debtor_required
+def pay(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET" or not stripe_api.is_configured():
+        return _pay_page(request, status=200 if request.method == "GET" else 503)
+    form = PayForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise services.PaymentError(_("Choose what you want to pay."))
+        key = form.cleaned_data["option"]
+        payable = services.payable_for_key(debtor=request.debtor, key=key)
+        amount = form.amount_minor(payable.currency)
+        attempt = services.attempt_start(debtor=request.debtor, key=key, amount_minor=amount)
+    except (services.PaymentError, forms.ValidationError) as error:
+        message = error.messages[0] if isinstance(error, forms.ValidationError) else str(error)
+        return _pay_page(request, error=message, status=400)
+    if attempt.status == AttemptStatus.PROCESSING:
+        return redirect("payments:result", attempt.pk)
+    return redirect("payments:checkout", attempt.pk)
+
+
+@never_cache
+@require_GET
+@debtor_required
+def checkout(request: HttpRequest, pk: int) -> HttpResponse:
+    attempt = selectors.debtor_attempt_or_404(request.debtor, pk)
+    if not services.attempt_is_payable(attempt):
+        return redirect("payments:result", attempt.pk)
+    if not stripe_api.is_configured():
+        return render(request, "payments/pay.html", {"configured": False}, status=503)
+    try:
+        attempt = services.attempt_open_intent(attempt=attempt)
+    except stripe.StripeError:
+        log.exception("could not create the PaymentIntent for attempt %s", attempt.pk)
+        return _pay_page(request, error=_("Card payments are not available right now."), status=502)
+    context = {
+        "attempt": attempt,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "stripe_js_url": settings.STRIPE_JS_URL,
+        "element": "card" if settings.STRIPE_ELEMENT == "card" else "payment",
+    }
+    response = render(request, "payments/checkout.html", context)
+    response._csp_update = stripe_api.checkout_csp()  # Stripe.js on this page only
+    return response
+
+
+@never_cache
+@require_POST
+@debtor_required
+def confirm_card(request: HttpRequest, pk: int) -> JsonResponse:
+    attempt = selectors.debtor_attempt_or_404(request.debtor, pk)
+    if "amount" in request.POST:  # the amount is ours to say; a browser that sends one lies
+        return JsonResponse({"error": _("The amount cannot be changed.")}, status=400)
+    form = CardTokenForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"error": _("The card could not be read. Please try again.")}, 400)
+    try:
+        attempt = services.attempt_confirm_card(
+            attempt=attempt, token_id=form.cleaned_data["token"]
+        )
+    except services.PaymentError as error:
+        return JsonResponse({"error": str(error)}, status=409)
+    except stripe.StripeError:
+        log.exception("confirm failed for attempt %s", attempt.pk)
+        return JsonResponse({"error": _("Card payments are not available right now.")}, 502)
+    if attempt.status == AttemptStatus.FAILED:
+        return JsonResponse({"error": attempt.failure_message}, status=402)
+    return JsonResponse({"status": attempt.stripe_status, "client_secret": attempt.client_secret})
+
+
+@never_cache
+@require_GET
+@debtor_required
+def result(request: HttpRequest, pk: int) -> HttpResponse:
+    attempt = selectors.debtor_attempt_or_404(request.debtor, pk)
+    context = {"attempt": attempt, "payment": selectors.attempt_with_payment(attempt)}
+    template = "payments/result.html"
+    if wants_partial(request):
+        template += "#outcome"  # the polling box asks whether the webhook decided yet
+    return render(request, template, context)
+
+
+@require_GET
+@debtor_required
+def receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = selectors.debtor_payment_or_404(request.debtor, pk)
+    if not payment.receipt_sha256:
+        return render(request, "payments/receipt_pending.html", status=404)
+    response = FileResponse(
+        payment.receipt_pdf.open("rb"),
+        as_attachment=True,
+        filename=f"{payment.number}.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

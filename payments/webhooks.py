@@ -1,0 +1,27 @@
+"""Stripe's webhook endpoint: verify, store once, answer 2xx quickly; work after commit."""
+
+from __future__ import annotations
+
+import json
+
+import stripe
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from . import stripe_api
+from .services import stripe_event_receive
+
+
+@csrf_exempt  # Stripe cannot send our CSRF token; the signature authenticates the request.
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    signature = request.headers.get("Stripe-Signature", "")
+    try:
+        stripe_api.construct_event(request.body, signature)
+        event = json.loads(request.body)
+    except (ValueError, stripe.SignatureVerificationError):
+        return HttpResponseBadRequest("invalid payload or signature")
+    stored = stripe_event_receive(event=event)
+    # 200 for new, duplicate and ignored events alike: Stripe must stop retrying all three.
+    return HttpResponse("ok" if stored else "duplicate", content_type="text/plain")

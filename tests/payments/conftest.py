@@ -1,0 +1,105 @@
+"""Payments fixtures. Ana (`debtor`) owes 1,060,000.00 COP on card TC-100, 45 days late;
+Carlos (`other_debtor`) owes on TC-200. `agreement` is Ana's 3-monthly-installment plan
+with a down payment (installment 0), accepted through the real service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from agreements.models import Agreement, OfferPolicy
+from portal.debtors.services import ledger_post
+from tests.access.conftest import sign_in
+from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory, default_stages
+from tests.localstripe import (  # noqa: F401 - fixtures
+    localstripe,
+    stripe_settings,
+    stripe_webhooks,
+)
+
+DEBT_BALANCE = 1_060_000_00
+
+
+@pytest.fixture
+def stages(db):
+    return {stage.code: stage for stage in default_stages()}
+
+
+@pytest.fixture
+def portfolio(stages):
+    return PortfolioFactory(code="tarjetas", creditor__name="Banco Andino")
+
+
+@pytest.fixture
+def policy(stages):
+    return OfferPolicy.objects.create(
+        name="Intermedia general",
+        stage=stages["intermedia"],
+        currency="COP",
+        discount_interest_fees_pct=Decimal("50"),
+        discount_principal_pct=Decimal("10"),
+        max_installments=12,
+        min_down_payment_pct=Decimal("10"),
+        min_installment_minor=50_000_00,
+        allowed_frequencies=["monthly"],
+        max_days_to_first_payment=30,
+    )
+
+
+@pytest.fixture
+def debtor(portfolio):
+    return DebtorFactory(
+        document_number="1020304050",
+        full_name="Ana María Peña",
+        emails=["ana@example.com"],
+        language="es",
+    )
+
+
+@pytest.fixture
+def debt(debtor, portfolio):
+    debt = DebtFactory(portfolio=portfolio, debtor=debtor, account_ref="TC-100", days_past_due=45)
+    ledger_post(debt=debt, kind="charge", amount_minor=DEBT_BALANCE)
+    return debt
+
+
+@pytest.fixture
+def other_debtor(portfolio):
+    other = DebtorFactory(
+        document_number="9988776655", full_name="Carlos Ruiz", emails=["carlos@example.com"]
+    )
+    debt = DebtFactory(portfolio=portfolio, debtor=other, account_ref="TC-200", days_past_due=45)
+    ledger_post(debt=debt, kind="charge", amount_minor=500_000_00)
+    return other
+
+
+def accept_offer(debtor, offer_key: str) -> Agreement:
+    from agreements.services import Evidence, agreement_accept_offer, quote_for_debtor
+
+    quote = quote_for_debtor(debtor=debtor)
+    return agreement_accept_offer(
+        debtor=debtor,
+        quote=quote,
+        offer_key=offer_key,
+        accepted_terms=True,
+        accepted_esign=True,
+        evidence=Evidence(
+            at=dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC),
+            ip="190.24.1.10",
+            user_agent="pytest",
+            payment_link_id=None,
+        ),
+    )
+
+
+@pytest.fixture
+def agreement(debtor, debt, policy) -> Agreement:
+    return accept_offer(debtor, "plan-monthly-3")
+
+
+@pytest.fixture
+def ana(client, debtor, debt):
+    sign_in(client, debtor)
+    return client
