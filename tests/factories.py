@@ -83,3 +83,38 @@ class StaffFactory(factory.django.DjangoModelFactory):
         user.set_password(extracted or "s3cret-pass")
         if create:
             user.save(update_fields=["password"])
+
+
+class PaymentAttemptFactory(factory.django.DjangoModelFactory):
+    """An attempt whose PaymentIntent id is made up: for tests that deliver signed events
+    themselves, without asking Stripe (localstripe) for anything."""
+
+    class Meta:
+        model = "payments.PaymentAttempt"
+
+    debtor = factory.SubFactory(DebtorFactory)
+    purpose = "free"
+    currency = "COP"
+    amount_minor = 100_000_00
+    idempotency_key = factory.Sequence(lambda n: f"pay-test-{n}.1")
+    stripe_payment_intent_id = factory.Sequence(lambda n: f"pi_test{n:08d}")
+    client_secret = factory.LazyAttribute(lambda o: f"{o.stripe_payment_intent_id}_secret_x")
+    status = "open"
+
+
+def intent_payload(attempt, *, amount_minor: int | None = None, status: str = "succeeded"):
+    """The PaymentIntent object Stripe puts in a payment_intent.* event for `attempt`."""
+    amount = attempt.amount_minor if amount_minor is None else amount_minor
+    return {
+        "id": attempt.stripe_payment_intent_id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_received": amount if status == "succeeded" else 0,
+        "currency": attempt.currency.lower(),
+        "status": status,
+        "latest_charge": f"ch_{attempt.stripe_payment_intent_id[3:]}",
+        "metadata": {"attempt_id": str(attempt.pk), "debtor_id": str(attempt.debtor_id)},
+        "last_payment_error": None
+        if status == "succeeded"
+        else {"code": "card_declined", "message": "Your card was declined."},
+    }

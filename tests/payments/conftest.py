@@ -103,3 +103,38 @@ def agreement(debtor, debt, policy) -> Agreement:
 def ana(client, debtor, debt):
     sign_in(client, debtor)
     return client
+
+
+def started(debtor, key: str, amount_minor: int | None = None, *, intent_id: str | None = None):
+    """An attempt started through the service, with a made-up PaymentIntent id (for tests
+    that deliver their own signed events; nothing here calls Stripe)."""
+    from payments.models import PaymentAttempt
+    from payments.services import attempt_start
+
+    attempt = attempt_start(debtor=debtor, key=key, amount_minor=amount_minor)
+    PaymentAttempt.objects.filter(pk=attempt.pk).update(
+        stripe_payment_intent_id=intent_id or f"pi_test{attempt.pk:08d}", status="open"
+    )
+    attempt.refresh_from_db()
+    return attempt
+
+
+@pytest.fixture
+def webhook_secret(settings):
+    from tests.localstripe import WEBHOOK_SECRET
+
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    return WEBHOOK_SECRET
+
+
+@pytest.fixture
+def deliver(client, webhook_secret, django_capture_on_commit_callbacks):
+    """Post a signed event to the webhook and run what it queues after commit (the test's
+    transaction never commits, so on_commit work would otherwise never run)."""
+    from tests.localstripe import signed_event_post
+
+    def send(event, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return signed_event_post(client, event, **kwargs)
+
+    return send

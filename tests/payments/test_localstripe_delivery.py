@@ -1,0 +1,51 @@
+"""The whole server-side path against localstripe: PaymentIntent, card confirm, and the
+webhook delivered by localstripe itself, signed with our secret, to the live server."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from agreements.models import InstallmentStatus
+from payments.models import AttemptStatus, EventStatus, Payment, StripeEvent
+from payments.services import attempt_confirm_card, attempt_open_intent, attempt_start
+from tests.localstripe import card_token, wait_for
+
+
+@pytest.mark.django_db(transaction=True)
+def test_localstripe_delivers_the_success_and_the_installment_is_paid(stripe_webhooks, agreement):
+    down = agreement.installments.order_by("number").first()
+    attempt = attempt_start(debtor=agreement.debtor, key=f"installment-{down.pk}")
+    attempt = attempt_open_intent(attempt=attempt)
+
+    attempt = attempt_confirm_card(attempt=attempt, token_id=card_token(stripe_webhooks_base()))
+
+    assert attempt.status == AttemptStatus.PROCESSING
+    payment = wait_for(lambda: Payment.objects.filter(attempt=attempt).first())
+    assert payment.amount_minor == down.amount_minor
+    down.refresh_from_db()
+    assert down.status == InstallmentStatus.PAID
+    event = StripeEvent.objects.get(type="payment_intent.succeeded")
+    assert event.status == EventStatus.PROCESSED
+    wait_for(lambda: any(m.attachments for m in mail.outbox))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_localstripe_delivers_a_decline_and_the_debtor_is_told(stripe_webhooks, debt):
+    attempt = attempt_start(debtor=debt.debtor, key=f"free-{debt.pk}", amount_minor=50_000_00)
+    attempt = attempt_open_intent(attempt=attempt)
+
+    attempt = attempt_confirm_card(
+        attempt=attempt, token_id=card_token(stripe_webhooks_base(), "4000000000000341")
+    )
+
+    assert attempt.status == AttemptStatus.FAILED
+    wait_for(lambda: StripeEvent.objects.filter(type="payment_intent.payment_failed").exists())
+    wait_for(lambda: mail.outbox)
+    assert not Payment.objects.exists()
+
+
+def stripe_webhooks_base() -> str:
+    from django.conf import settings
+
+    return settings.STRIPE_API_BASE

@@ -1,0 +1,247 @@
+"""The webhook: signatures, replays, unknown types, ordering, refunds and disputes.
+
+Events are built and signed here exactly as Stripe signs them (HMAC-SHA256 of
+"<timestamp>.<payload>" with the endpoint secret), because localstripe sends neither
+`charge.refunded` nor `charge.dispute.created`; the real-delivery test is in
+test_localstripe_delivery.py.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.core import mail
+
+from agreements.models import InstallmentStatus
+from payments.models import (
+    AttemptStatus,
+    EventStatus,
+    Payment,
+    PaymentStatus,
+    StripeEvent,
+)
+from portal.audit.models import AuditEvent
+from portal.debtors.models import LedgerEntry
+from tests.factories import intent_payload
+from tests.localstripe import make_event
+
+from .conftest import started
+
+
+def succeeded(attempt, **kwargs):
+    return make_event("payment_intent.succeeded", intent_payload(attempt, **kwargs))
+
+
+def refunded(attempt, amount_refunded: int, **kwargs):
+    charge = {
+        "id": f"ch_{attempt.stripe_payment_intent_id[3:]}",
+        "object": "charge",
+        "payment_intent": attempt.stripe_payment_intent_id,
+        "amount": attempt.amount_minor,
+        "amount_refunded": amount_refunded,
+        "refunded": amount_refunded >= attempt.amount_minor,
+    }
+    return make_event("charge.refunded", charge, **kwargs)
+
+
+def test_a_bad_signature_is_refused_and_nothing_is_stored(deliver, client, debt, webhook_secret):
+    attempt = started(debt.debtor, f"free-{debt.pk}", 50_000_00)
+
+    response = deliver(succeeded(attempt), secret="whsec_wrong")
+    missing = client.post("/payments/stripe/webhook/", data="{}", content_type="application/json")
+
+    assert response.status_code == 400 and missing.status_code == 400
+    assert not StripeEvent.objects.exists() and not Payment.objects.exists()
+
+
+def test_a_signature_older_than_the_tolerance_is_refused(deliver, client, debt, webhook_secret):
+    attempt = started(debt.debtor, f"free-{debt.pk}", 50_000_00)
+
+    response = deliver(succeeded(attempt), timestamp=int(time.time()) - 301)
+
+    assert response.status_code == 400
+    assert not StripeEvent.objects.exists()
+
+
+def test_without_a_webhook_secret_every_event_is_refused(deliver, client, debt, settings):
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    attempt = started(debt.debtor, f"free-{debt.pk}", 50_000_00)
+
+    assert deliver(succeeded(attempt)).status_code == 400
+
+
+def test_an_unknown_event_type_is_stored_and_ignored(db, deliver):
+    event = make_event("customer.created", {"id": "cus_1", "object": "customer"})
+
+    response = deliver(event)
+
+    assert response.status_code == 200
+    assert StripeEvent.objects.get().status == EventStatus.IGNORED
+
+
+def test_a_succeeded_intent_posts_one_payment_to_the_debt(deliver, client, debt, webhook_secret):
+    attempt = started(debt.debtor, f"free-{debt.pk}", 50_000_00)
+
+    response = deliver(succeeded(attempt))
+
+    assert response.status_code == 200
+    payment = Payment.objects.get()
+    assert (payment.amount_minor, payment.currency) == (50_000_00, "COP")
+    assert payment.stripe_payment_intent_id == attempt.stripe_payment_intent_id
+    entry = LedgerEntry.objects.get(debt=debt, kind="payment")
+    assert entry.amount_minor == -50_000_00
+    debt.refresh_from_db()
+    assert debt.balance_minor == 1_060_000_00 - 50_000_00
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUCCEEDED
+    assert StripeEvent.objects.get().status == EventStatus.PROCESSED
+    assert AuditEvent.objects.filter(action="payment.posted").count() == 1
+
+
+def test_second_delivery_of_the_same_event_posts_nothing(deliver, client, debt, webhook_secret):
+    attempt = started(debt.debtor, f"free-{debt.pk}", 50_000_00)
+    event = succeeded(attempt)
+
+    first = deliver(event)
+    second = deliver(event)
+
+    assert first.status_code == second.status_code == 200
+    assert second.content == b"duplicate"
+    assert Payment.objects.count() == 1
+    assert LedgerEntry.objects.filter(kind="payment").count() == 1
+    receipts = [m for m in mail.outbox if m.attachments]
+    assert len(receipts) == 1 and receipts[0].attachments[0][2] == "application/pdf"
+
+
+def test_two_different_events_for_the_same_intent_post_one_payment(
+    deliver, client, debt, webhook_secret
+):
+    attempt = started(debt.debtor, f"free-{debt.pk}", 50_000_00)
+
+    deliver(succeeded(attempt))
+    deliver(succeeded(attempt))
+
+    assert StripeEvent.objects.count() == 2
+    assert Payment.objects.count() == 1
+    assert LedgerEntry.objects.filter(kind="payment").count() == 1
+
+
+def test_a_failure_notifies_the_debtor_with_a_retry_link(deliver, client, debt, webhook_secret):
+    attempt = started(debt.debtor, f"free-{debt.pk}", 50_000_00)
+
+    deliver(make_event("payment_intent.payment_failed", intent_payload(attempt, status="x")))
+
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.FAILED
+    assert attempt.failure_message == "Your card was declined."
+    (message,) = mail.outbox
+    assert message.to == ["ana@example.com"]
+    assert "/p/" in message.body and "no se completó" in message.body
+    assert not Payment.objects.exists()
+
+
+def test_a_late_failure_after_success_changes_nothing(deliver, client, debt, webhook_secret):
+    attempt = started(debt.debtor, f"free-{debt.pk}", 50_000_00)
+    failure = make_event(
+        "payment_intent.payment_failed", intent_payload(attempt, status="requires_payment_method")
+    )
+
+    deliver(succeeded(attempt))
+    deliver(failure)
+
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUCCEEDED
+    assert Payment.objects.count() == 1
+    assert not AuditEvent.objects.filter(action="payment.failed").exists()
+
+
+def test_failure_then_success_posts_the_payment(deliver, client, debt, webhook_secret):
+    attempt = started(debt.debtor, f"free-{debt.pk}", 50_000_00)
+    failure = make_event(
+        "payment_intent.payment_failed", intent_payload(attempt, status="requires_payment_method")
+    )
+
+    deliver(failure)
+    deliver(succeeded(attempt))
+
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUCCEEDED
+    assert Payment.objects.count() == 1
+
+
+def test_a_refund_writes_refund_entries_once_and_reopens_the_installment(
+    deliver, client, agreement, webhook_secret
+):
+    first = agreement.installments.order_by("number").first()
+    attempt = started(agreement.debtor, f"installment-{first.pk}")
+    deliver(succeeded(attempt))
+    debt = agreement.lines.get().debt
+    debt.refresh_from_db()
+    paid_balance = debt.balance_minor
+
+    partial = refunded(attempt, 10_000_00)
+    deliver(partial)
+    deliver(partial)  # replay
+    deliver(refunded(attempt, 5_000_00))  # older, smaller cumulative
+
+    payment = Payment.objects.get()
+    assert payment.refunded_minor == 10_000_00
+    assert payment.status == PaymentStatus.PARTIALLY_REFUNDED
+    assert LedgerEntry.objects.filter(kind="refund").count() == 1
+    debt.refresh_from_db()
+    assert debt.balance_minor == paid_balance + 10_000_00
+    first.refresh_from_db()
+    assert first.paid_minor == first.amount_minor - 10_000_00
+    assert first.status in (InstallmentStatus.PENDING, InstallmentStatus.LATE)
+
+
+def test_a_refund_that_arrives_before_its_payment_waits_then_applies(
+    deliver, client, debt, webhook_secret
+):
+    attempt = started(debt.debtor, f"free-{debt.pk}", 50_000_00)
+
+    deliver(refunded(attempt, 50_000_00))
+    assert StripeEvent.objects.get().status == EventStatus.DEFERRED
+    deliver(succeeded(attempt))
+
+    payment = Payment.objects.get()
+    assert payment.status == PaymentStatus.REFUNDED
+    assert set(StripeEvent.objects.values_list("status", flat=True)) == {EventStatus.PROCESSED}
+    debt.refresh_from_db()
+    assert debt.balance_minor == 1_060_000_00
+
+
+def test_a_dispute_flags_the_payment_once(deliver, client, debt, webhook_secret):
+    attempt = started(debt.debtor, f"free-{debt.pk}", 50_000_00)
+    deliver(succeeded(attempt))
+    dispute = make_event(
+        "charge.dispute.created",
+        {
+            "id": "dp_1",
+            "object": "dispute",
+            "charge": "ch_1",
+            "payment_intent": attempt.stripe_payment_intent_id,
+            "amount": 50_000_00,
+            "reason": "fraudulent",
+        },
+    )
+
+    deliver(dispute)
+    deliver(dispute)
+
+    assert Payment.objects.get().disputed_at is not None
+    assert AuditEvent.objects.filter(action="payment.disputed").count() == 1
+
+
+def test_an_intent_we_never_started_is_recorded_as_failed(deliver, client, webhook_secret, debt):
+    event = make_event(
+        "payment_intent.succeeded",
+        {"id": "pi_unknown", "amount": 100, "currency": "cop", "metadata": {}},
+    )
+
+    response = deliver(event)
+
+    assert response.status_code == 200
+    stored = StripeEvent.objects.get()
+    assert stored.status == EventStatus.FAILED and "no payment attempt" in stored.error
+    assert not Payment.objects.exists()
