@@ -41,7 +41,12 @@ CARD = {
 
 
 def test_debtor_pays_the_first_installment_with_a_card_and_gets_a_receipt(
-    stripe_webhooks, phone, watch, axe_check, shoot, plan_debtor
+    stripe_webhooks,  # noqa: F811 - the imported fixture
+    phone,
+    watch,
+    axe_check,
+    shoot,
+    plan_debtor,  # noqa: F811 - the imported fixture
 ):
     live_server = stripe_webhooks
     page = phone
