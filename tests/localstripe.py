@@ -31,6 +31,7 @@ WEBHOOK_SECRET = "whsec_test_portal"
 WEBHOOK_PATH = "/payments/stripe/webhook/"
 # Nothing listens on the discard port: where deliveries go once a test is over.
 NOWHERE = "http://127.0.0.1:9/"
+LOCALSTRIPE_DELIVERY_DELAY = 1.5
 
 
 def _free_port() -> int:
@@ -98,6 +99,9 @@ def stripe_settings(settings, localstripe):
 @pytest.fixture
 def stripe_webhooks(stripe_settings, live_server):
     """localstripe delivers its events, signed, to the live server's webhook."""
+    # localstripe sends each event a second after it happens, to whatever endpoint is
+    # registered *then*: let the previous tests' late events go nowhere first.
+    time.sleep(LOCALSTRIPE_DELIVERY_DELAY)
     _register_webhook(stripe_settings, live_server.url + WEBHOOK_PATH)
     yield live_server
     _register_webhook(stripe_settings, NOWHERE)

@@ -45,9 +45,17 @@ def _attempt_for_intent(intent: dict[str, Any]) -> PaymentAttempt | None:
     attempts = PaymentAttempt.objects.select_for_update().select_related("debtor")
     attempt = attempts.filter(stripe_payment_intent_id=intent["id"]).first()
     if attempt is None:
-        attempt_id = (intent.get("metadata") or {}).get("attempt_id", "")
-        if attempt_id.isdigit():
-            attempt = attempts.filter(pk=int(attempt_id), stripe_payment_intent_id=None).first()
+        # The intent was created but storing its id failed: its metadata names the attempt,
+        # which must still be waiting for an intent, for the same debtor and amount.
+        metadata = intent.get("metadata") or {}
+        attempt_id, debtor_id = metadata.get("attempt_id", ""), metadata.get("debtor_id", "")
+        if attempt_id.isdigit() and debtor_id.isdigit():
+            attempt = attempts.filter(
+                pk=int(attempt_id),
+                debtor_id=int(debtor_id),
+                amount_minor=intent.get("amount"),
+                stripe_payment_intent_id=None,
+            ).first()
     return attempt
 
 

@@ -27,6 +27,7 @@ from tests.localstripe import (  # noqa: F401 - fixtures
     localstripe,
     stripe_settings,
     stripe_webhooks,
+    wait_for,
 )
 
 pytestmark = pytest.mark.e2e
@@ -95,6 +96,9 @@ def test_debtor_pays_the_first_installment_with_a_card_and_gets_a_receipt(
     shoot(page, "43-succeeded")
     axe_check(page, "payment succeeded")
 
+    # The receipt leaves once the posting has committed (on SQLite the live server shares
+    # this thread's connection, so wait for the commit before reading rows).
+    wait_for(lambda: any(m.attachments for m in mail.outbox))
     payment = Payment.objects.get(debtor=plan_debtor)
     assert payment.amount_minor == first.amount_minor
     first.refresh_from_db()
