@@ -131,8 +131,11 @@ class DebtStatus(models.TextChoices):
 
 
 class Debt(models.Model):
-    portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="debts")
-    # No index of its own: the (debtor, status) index below serves debtor lookups.
+    # Neither has an index of its own: the unique (portfolio, account_ref) constraint
+    # serves portfolio lookups and the (debtor, status) index serves debtor lookups.
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.PROTECT, related_name="debts", db_index=False
+    )
     debtor = models.ForeignKey(
         Debtor, on_delete=models.PROTECT, related_name="debts", db_index=False
     )
@@ -197,14 +200,27 @@ class LedgerEntry(models.Model):
     effective_date = models.DateField()
     description = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Indexed only where set: most entries (imports, payments) have no staff author.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
         ordering = ["-effective_date", "-id"]
         verbose_name_plural = "ledger entries"
-        indexes = [models.Index(fields=["debt", "-effective_date", "-id"])]
+        indexes = [
+            models.Index(fields=["debt", "-effective_date", "-id"]),
+            models.Index(
+                fields=["created_by"],
+                condition=Q(created_by__isnull=False),
+                name="ledger_created_by_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount_minor} {self.currency}"

@@ -218,3 +218,7 @@ STRIPE_FRAME_ORIGINS = ["https://js.stripe.com", "https://hooks.stripe.com"]
 STRIPE_CONNECT_ORIGINS = ["https://api.stripe.com"]
 # Smallest "amount of your choice" per currency, in minor units.
 PAYMENT_MIN_FREE_MINOR = {"COP": 20_000_00, "USD": 10_00}
+
+# Portfolio imports on PostgreSQL check their foreign keys set-based when the database
+# role may set session_replication_role; see portal/debtors/importing/pg_loader.py.
+PORTFOLIO_IMPORT_SET_BASED_CHECKS = env.bool("PORTFOLIO_IMPORT_SET_BASED_CHECKS", default=True)

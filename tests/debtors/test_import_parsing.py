@@ -18,6 +18,7 @@ from portal.debtors.importing import (
     portfolio_import_file,
 )
 from portal.debtors.importing.parsing import RowReader, source_open
+from portal.debtors.importing.pg_loader import copy_line
 from portal.debtors.importing.phones import PhoneNormalizer
 from portal.debtors.models import Debt, Debtor
 from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory
@@ -318,11 +319,13 @@ def test_parallel_validation_gives_the_same_rows_and_errors_as_serial(tmp_path):
             today=dt.date(2026, 11, 25),
             parallel=parallel,
         )
-        return list(reader), reader.errors, reader.rejected, reader.processed
+        text = "".join(reader.formatted(copy_line))
+        return text, reader.errors, reader.rejected, reader.processed
 
     serial = read(False)
     assert serial == read(True)
     assert serial[2] > 0 and serial[3] == 300
+    assert serial[0].count("\n") == 300 - serial[2]
 
 
 @pytest.mark.parametrize("country", ["CO", "US", "MX", "BR", "ES"])

@@ -194,24 +194,59 @@ class RowReader:
         self.rejected += 1
 
     def __iter__(self) -> Iterator[ImportRow]:
+        """The valid rows, validated in this process."""
         text = self.source.text()
-        progress = self.progress
-        processed = 0
         try:
-            validated = self._validated_parallel if self.parallel else self._validated
-            for row, errors in validated(self._records(text)):
-                processed += 1
-                if progress is not None and processed % PROGRESS_EVERY == 0:
-                    progress(processed)
+            validate = self.validate
+            for line, fields, first in self._records(text):
+                row, errors = validate(fields, line)
+                errors = _with_duplicate(errors, line, first)
+                self._count(1)
                 if errors:
                     self.reject(errors)
                 else:
                     yield row
         finally:
             text.detach()
-        self.processed = processed + self.rejected_early
-        if progress is not None:
-            progress(self.processed)
+        self._finish()
+
+    def formatted(self, format_row: Callable[[ImportRow], str]) -> Iterator[str]:
+        """The valid rows passed through `format_row`, joined a chunk at a time.
+
+        For a loader that needs each row only as text (COPY). In the process pool the
+        workers format too, so one string per chunk travels back rather than a row
+        object per row, whose pickling used to cost more than the pool saved.
+        """
+        if not self.parallel:
+            batch: list[str] = []
+            for row in self:
+                batch.append(format_row(row))
+                if len(batch) >= PARALLEL_CHUNK:
+                    yield "".join(batch)
+                    batch = []
+            yield "".join(batch)
+            return
+        text = self.source.text()
+        try:
+            for chunk_text, rejected, rows in self._pooled(self._records(text), format_row):
+                for errors in rejected:
+                    self.reject(errors)
+                self._count(rows)
+                yield chunk_text
+        finally:
+            text.detach()
+        self._finish()
+
+    def _count(self, rows: int) -> None:
+        before, self.processed = self.processed, self.processed + rows
+        crossed = before // PROGRESS_EVERY < self.processed // PROGRESS_EVERY
+        if crossed and self.progress is not None:
+            self.progress(self.processed)
+
+    def _finish(self) -> None:
+        self.processed += self.rejected_early
+        if self.progress is not None:
+            self.progress(self.processed)
 
     def _records(self, text: IO[str]) -> Iterator[tuple[int, list[str], int]]:
         """(line, fields, line of the earlier row with this account_ref or 0)."""
@@ -236,38 +271,28 @@ class RowReader:
             first = seen.setdefault(account_ref, line) if account_ref else line
             yield line, fields, (first if first != line else 0)
 
-    def _validated(
-        self, records: Iterable[tuple[int, list[str], int]]
-    ) -> Iterator[tuple[ImportRow | None, list[RowError] | None]]:
-        validate = self.validate
-        for line, fields, first in records:
-            row, errors = validate(fields, line)
-            yield row, _with_duplicate(errors, line, first)
-
-    def _validated_parallel(
-        self, records: Iterable[tuple[int, list[str], int]]
-    ) -> Iterator[tuple[ImportRow | None, list[RowError] | None]]:
-        global _worker_validate
-        _worker_validate = self.validate  # inherited by the forked workers
+    def _pooled(
+        self, records: Iterable[tuple[int, list[str], int]], format_row
+    ) -> Iterator[tuple[str, list[list[RowError]], int]]:
+        global _worker_validate, _worker_format
+        _worker_validate, _worker_format = self.validate, format_row  # inherited by the fork
         workers = min(os.cpu_count() or 2, 4)
         pending: deque = deque()
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             # A bounded window of chunks in flight keeps memory flat and progress honest.
             for chunk in _batched(records):
-                task = pool.apply_async(
-                    _validate_chunk, ([(line, fields) for line, fields, _ in chunk],)
-                )
-                pending.append((task, [(line, first) for line, _, first in chunk]))
+                pending.append(pool.apply_async(_validate_chunk, (chunk,)))
                 if len(pending) >= 2 * workers:
-                    yield from _collect(*pending.popleft())
+                    yield pending.popleft().get()
             while pending:
-                yield from _collect(*pending.popleft())
+                yield pending.popleft().get()
 
 
 PARALLEL_MIN_ROWS = 20_000
 PARALLEL_MIN_CPUS = 4
 PARALLEL_CHUNK = 2_000
 _worker_validate: RowValidator | None = None
+_worker_format: Callable[[ImportRow], str] | None = None
 
 
 def _can_fork() -> bool:
@@ -284,15 +309,20 @@ def _batched(records: Iterable) -> Iterator[list]:
 
 
 def _validate_chunk(
-    chunk: list[tuple[int, list[str]]],
-) -> list[tuple[ImportRow | None, list[RowError] | None]]:
-    validate = _worker_validate
-    return [validate(fields, line) for line, fields in chunk]
-
-
-def _collect(task, lines: list[tuple[int, int]]):
-    for (row, errors), (line, first) in zip(task.get(), lines, strict=True):
-        yield row, _with_duplicate(errors, line, first)
+    chunk: list[tuple[int, list[str], int]],
+) -> tuple[str, list[list[RowError]], int]:
+    """In a worker: (the valid rows formatted and joined, each rejected row's errors, rows)."""
+    validate, format_row = _worker_validate, _worker_format
+    valid: list[str] = []
+    rejected: list[list[RowError]] = []
+    for line, fields, first in chunk:
+        row, errors = validate(fields, line)
+        errors = _with_duplicate(errors, line, first)
+        if errors:
+            rejected.append(errors)
+        else:
+            valid.append(format_row(row))
+    return "".join(valid), rejected, len(chunk)
 
 
 def _with_duplicate(errors: list[RowError] | None, line: int, first: int) -> list[RowError] | None:
