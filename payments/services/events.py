@@ -116,7 +116,8 @@ def _on_succeeded(intent: dict[str, Any]) -> str:
 
 def _on_failed(intent: dict[str, Any]) -> str:
     attempt = (
-        PaymentAttempt.objects.select_for_update()
+        # of=self: lock the attempt only (PostgreSQL refuses to lock the outer joins).
+        PaymentAttempt.objects.select_for_update(of=("self",))
         .select_related("debtor", "debt__portfolio", "agreement__portfolio")
         .filter(stripe_payment_intent_id=intent["id"])
         .first()

@@ -42,7 +42,8 @@ class PostingError(Exception):
 
 
 def _attempt_for_intent(intent: dict[str, Any]) -> PaymentAttempt | None:
-    attempts = PaymentAttempt.objects.select_for_update().select_related("debtor")
+    # of=self: the attempt row is the lock; the debtor is only read.
+    attempts = PaymentAttempt.objects.select_for_update(of=("self",)).select_related("debtor")
     attempt = attempts.filter(stripe_payment_intent_id=intent["id"]).first()
     if attempt is None:
         # The intent was created but storing its id failed: its metadata names the attempt,

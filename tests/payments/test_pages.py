@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements.promises import promise_create
@@ -106,20 +108,23 @@ def test_signed_out_visitors_are_sent_away(client, attempt):
         assert response["Location"] == reverse("access:signed_out")
 
 
-def test_page_queries_are_fixed(
-    ana, attempt, portfolio, stripe_settings, django_assert_num_queries
-):
+def _queries(client, url: str, **headers) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url, **headers).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_page_queries_are_fixed(ana, attempt, portfolio, stripe_settings):
+    """Bounds measured with database sessions; Redis-cached sessions save one query."""
     checkout = reverse("payments:checkout", args=[attempt.pk])
     result = reverse("payments:result", args=[attempt.pk])
     ana.get(checkout)  # creates the PaymentIntent once; later visits reuse it
-    with django_assert_num_queries(5):
-        ana.get("/mi-cuenta/pagar/")
-    with django_assert_num_queries(3):
-        ana.get(checkout)
-    with django_assert_num_queries(4):
-        ana.get(result, HTTP_HX_REQUEST="true")
+    assert _queries(ana, "/mi-cuenta/pagar/") <= 5
+    assert _queries(ana, checkout) <= 3
+    assert _queries(ana, result, HTTP_HX_REQUEST="true") <= 4
 
-    # More debts and a promise to pay: the options page still runs the same queries.
+    # More debts and a promise to pay: one query more (the open debts' promises,
+    # prefetched), and then no more however many debts there are.
     for n in range(3):
         extra = DebtFactory(portfolio=portfolio, debtor=attempt.debtor, account_ref=f"X-{n}")
         ledger_post(debt=extra, kind="charge", amount_minor=300_000_00)
@@ -129,14 +134,13 @@ def test_page_queries_are_fixed(
         amount_minor=100_000_00,
         promised_date=portfolio_today(portfolio) + dt.timedelta(days=3),
     )
-    # One query more than before (the promises of open debts, prefetched), then no more.
-    with django_assert_num_queries(6):
-        response = ana.get("/mi-cuenta/pagar/")
-    assert len(response.context["payables"]) == 2 + 3 + 1
-    more = DebtFactory(portfolio=portfolio, debtor=attempt.debtor, account_ref="X-9")
-    ledger_post(debt=more, kind="charge", amount_minor=300_000_00)
-    with django_assert_num_queries(6):
-        ana.get("/mi-cuenta/pagar/")
+    with_debts = _queries(ana, "/mi-cuenta/pagar/")
+    assert with_debts <= 6
+    assert len(ana.get("/mi-cuenta/pagar/").context["payables"]) == 2 + 3 + 1
+    for n in range(5):
+        more = DebtFactory(portfolio=portfolio, debtor=attempt.debtor, account_ref=f"Y-{n}")
+        ledger_post(debt=more, kind="charge", amount_minor=300_000_00)
+    assert _queries(ana, "/mi-cuenta/pagar/") == with_debts
 
 
 def test_card_confirm_twice_is_refused_the_second_time(ana, agreement, stripe_settings):
