@@ -110,11 +110,11 @@ class Debtor(models.Model):
     class Meta:
         ordering = ["full_name"]
         constraints = [
+            # Number first, so this one index also serves lookups by number alone.
             models.UniqueConstraint(
-                fields=["document_type", "document_number"], name="debtor_document_unique"
+                fields=["document_number", "document_type"], name="debtor_document_unique"
             )
         ]
-        indexes = [models.Index(fields=["document_number"])]
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.document_type} {self.document_number})"

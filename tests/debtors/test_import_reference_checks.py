@@ -98,9 +98,7 @@ def _reader(tmp_path, portfolio):  # noqa: F811
     from portal.debtors.importing.parsing import RowReader, source_open
 
     path = write(tmp_path, ALICIA + "1500000,0,0,2026-01-10")
-    return RowReader(
-        source_open(path), country="CO", currency="COP", today=dt.date(2026, 11, 25)
-    )
+    return RowReader(source_open(path), country="CO", currency="COP", today=dt.date(2026, 11, 25))
 
 
 def _now():
