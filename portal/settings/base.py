@@ -191,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.debtors.tasks.refresh_days_past_due",
         "schedule": 60 * 60,
     },
+    "debtors-fail-stale-imports": {
+        "task": "portal.debtors.tasks.fail_stale_imports",
+        "schedule": 15 * 60,
+    },
     "agreements-daily-review": {
         "task": "agreements.tasks.daily_agreement_review",
         "schedule": crontab(hour=5, minute=0),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import logging
 from pathlib import PurePath
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +24,11 @@ from .values import RowError
 logger = logging.getLogger(__name__)
 
 ERRORS_SHOWN = 50
+STALE_MARGIN_SECONDS = 10 * 60
+STALE_MESSAGE = (
+    "The import stopped without finishing (its worker was interrupted); nothing was "
+    "written. Upload the file again."
+)
 
 
 def portfolio_import_queue(*, portfolio_import: PortfolioImport, actor: Any) -> PortfolioImport:
@@ -117,6 +124,36 @@ def portfolio_import_run(*, import_id: int) -> None:
         errors_file=job.errors_file.name or "",
         finished_at=timezone.now(),
     )
+
+
+def portfolio_imports_fail_stale(*, now: dt.datetime | None = None) -> int:
+    """Mark FAILED the imports left RUNNING by a worker that died; returns how many.
+
+    An import writes in one transaction, so a dead worker wrote nothing. Its task
+    message may come back (acks late), but finds the job claimed and does nothing; so
+    a job still running well after the task's hard time limit is marked failed here,
+    and staff upload the file again. Not re-queued automatically: a file that kills its
+    worker (memory, say) would otherwise loop.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + STALE_MARGIN_SECONDS)
+    failed = 0
+    for job in PortfolioImport.objects.filter(
+        status=ImportStatus.RUNNING, started_at__lt=cutoff
+    ).select_related("portfolio"):
+        with transaction.atomic():
+            claimed = PortfolioImport.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
+                status=ImportStatus.FAILED, error_message=STALE_MESSAGE, finished_at=now
+            )
+            if not claimed:
+                continue
+            record(
+                "portfolio.import_stalled",
+                subject=job,
+                details={"portfolio": job.portfolio.code, "started_at": job.started_at.isoformat()},
+            )
+            failed += 1
+    return failed
 
 
 def import_errors_head(job: PortfolioImport, limit: int = ERRORS_SHOWN) -> list[RowError]:
