@@ -199,6 +199,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "agreements.tasks.daily_agreement_review",
         "schedule": crontab(hour=5, minute=0),
     },
+    "payments-reconcile": {
+        "task": "payments.tasks.reconcile_recent_payments",
+        "schedule": crontab(minute=20),
+    },
+    "payments-autopay": {
+        "task": "payments.tasks.charge_due_autopays",
+        # After the daily review has marked what is late.
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 
 LOGGING = {
@@ -220,6 +229,11 @@ STRIPE_ELEMENT = env("STRIPE_ELEMENT", default="payment")  # "payment" or "card"
 # Added to the CSP of the checkout page only (payments.stripe_api.checkout_csp).
 STRIPE_FRAME_ORIGINS = ["https://js.stripe.com", "https://hooks.stripe.com"]
 STRIPE_CONNECT_ORIGINS = ["https://api.stripe.com"]
+# Reconciliation (beat, hourly) looks this many days back for what webhooks missed.
+PAYMENT_RECONCILE_DAYS = env.int("PAYMENT_RECONCILE_DAYS", default=3)
+# Autopay: charges per installment (first try included) and days between them.
+PAYMENT_AUTOPAY_MAX_ATTEMPTS = env.int("PAYMENT_AUTOPAY_MAX_ATTEMPTS", default=3)
+PAYMENT_AUTOPAY_RETRY_DAYS = env.int("PAYMENT_AUTOPAY_RETRY_DAYS", default=2)
 # Smallest "amount of your choice" per currency, in minor units.
 PAYMENT_MIN_FREE_MINOR = {"COP": 20_000_00, "USD": 10_00}
 
