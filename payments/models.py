@@ -6,6 +6,7 @@ Money is integer minor units plus an ISO currency, as everywhere in the portal.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -70,6 +71,10 @@ class PaymentAttempt(models.Model):
         max_length=12, choices=AttemptStatus.choices, default=AttemptStatus.NEW
     )
     failure_message = models.CharField(max_length=500, blank=True)
+    # Set when autopay charged a saved card off-session (no debtor at the keyboard).
+    autopay = models.ForeignKey(
+        "Autopay", null=True, blank=True, on_delete=models.PROTECT, related_name="attempts"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -120,9 +125,14 @@ class Payment(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [models.Index(fields=["debtor", "-received_at"])]
+        permissions = [("refund_payment", "Can refund payments through Stripe")]
 
     def __str__(self) -> str:
         return self.number or f"payment #{self.pk}"
+
+    @property
+    def refundable_minor(self) -> int:
+        return self.amount_minor - self.refunded_minor
 
 
 class PaymentAllocation(models.Model):
@@ -185,3 +195,109 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_id} ({self.status})"
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", "requested (Stripe not answered yet)"
+    SUCCEEDED = "succeeded", "succeeded"
+    FAILED = "failed", "failed"
+
+
+class Refund(models.Model):
+    """A refund staff asked for in admin. The row exists before Stripe is called, so two
+    refunds at once cannot both pass the remainder check, and its id is the key."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount_minor = models.BigIntegerField(validators=[MinValueValidator(1)])
+    currency = models.CharField(max_length=3, validators=[currency_code])
+    reason = models.CharField(max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    stripe_refund_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    status = models.CharField(
+        max_length=10, choices=RefundStatus.choices, default=RefundStatus.REQUESTED
+    )
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"refund #{self.pk} of {self.payment} {self.amount_minor} {self.currency}"
+
+
+class DebtDispute(models.Model):
+    """A card dispute on a payment that went to this debt. The debt is `disputed` (and so
+    gets no outreach) while any of its disputes is open; `previous_status` is what it
+    returns to when the dispute is won."""
+
+    debt = models.ForeignKey("debtors.Debt", on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    stripe_dispute_id = models.CharField(max_length=255)
+    previous_status = models.CharField(max_length=20)
+    reason = models.CharField(max_length=100, blank=True)
+    amount_minor = models.BigIntegerField(default=0)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["debt", "stripe_dispute_id"], name="dispute_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_dispute_id} on debt {self.debt_id}"
+
+
+class AutopayStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for your card")
+    ACTIVE = "active", _("On")
+    OFF = "off", _("Off")
+
+
+class Autopay(models.Model):
+    """The debtor's opt-in to have each installment of one agreement charged to a saved
+    card on its due date, with the evidence of that consent (text, SHA-256, when, where)."""
+
+    debtor = models.ForeignKey("debtors.Debtor", on_delete=models.PROTECT, related_name="autopays")
+    agreement = models.ForeignKey(
+        "agreements.Agreement", on_delete=models.PROTECT, related_name="autopays"
+    )
+    status = models.CharField(
+        max_length=10, choices=AutopayStatus.choices, default=AutopayStatus.PENDING
+    )
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    stripe_setup_intent_id = models.CharField(max_length=255, blank=True)
+    setup_client_secret = models.CharField(max_length=255, blank=True)
+    stripe_payment_method_id = models.CharField(max_length=255, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    consent_version = models.CharField(max_length=40)
+    consent_text = models.TextField()
+    consent_sha256 = models.CharField(max_length=64)
+    consented_at = models.DateTimeField()
+    consent_ip = models.GenericIPAddressField(null=True, blank=True)
+    consent_user_agent = models.CharField(max_length=512, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement"],
+                condition=Q(status__in=["pending", "active"]),
+                name="one_live_autopay_per_agreement",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"autopay #{self.pk} {self.agreement} ({self.status})"

@@ -3,6 +3,7 @@ database transaction (callers commit first, then call, then store the answer).""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -67,6 +68,96 @@ def intent_confirm_with_token(
     stripe.PaymentIntent.modify(intent_id, payment_method=token.card.id, **options)
     return stripe.PaymentIntent.confirm(
         intent_id, idempotency_key=f"{idempotency_key}:confirm:{token_id}", **options
+    )
+
+
+def intents_created_since(since_ts: int, *, page_size: int = 100) -> Iterator[dict[str, Any]]:
+    """Every PaymentIntent created at or after `since_ts` (Unix time), newest first, as
+    plain dicts; the pages are fetched as the caller iterates (auto-paging), so the caller
+    must not hold a transaction open across iterations."""
+    options = _options()
+    try:
+        page = stripe.PaymentIntent.list(created={"gte": since_ts}, limit=page_size, **options)
+    except stripe.InvalidRequestError:
+        if not settings.STRIPE_API_BASE:
+            raise
+        # localstripe (test-only API base) has no `created` filter on PaymentIntents:
+        # list them all and filter here, as Stripe would have.
+        page = stripe.PaymentIntent.list(limit=page_size, **options)
+    for intent in page.auto_paging_iter():
+        if intent.created >= since_ts:
+            yield intent.to_dict()
+
+
+def refund_create(*, payment_intent_id: str, amount_minor: int, idempotency_key: str) -> Any:
+    """A (partial) refund of a PaymentIntent's charge; the key is made of our ids."""
+    return stripe.Refund.create(
+        payment_intent=payment_intent_id,
+        amount=amount_minor,
+        idempotency_key=idempotency_key,
+        **_options(),
+    )
+
+
+def intent_refunded_total(intent_id: str) -> int:
+    """What Stripe has refunded on an intent's charge so far (cumulative, all refunds)."""
+    intent = stripe.PaymentIntent.retrieve(intent_id, expand=["latest_charge"], **_options())
+    charge = intent.latest_charge
+    return int(charge.amount_refunded or 0) if charge else 0
+
+
+def customer_create(*, name: str, email: str, metadata: dict[str, str], idempotency_key: str):
+    return stripe.Customer.create(
+        name=name,
+        email=email or None,
+        metadata=metadata,
+        idempotency_key=idempotency_key,
+        **_options(),
+    )
+
+
+def setup_intent_create(*, customer_id: str, metadata: dict[str, str], idempotency_key: str):
+    """Save a card for charges made later without the debtor (usage=off_session)."""
+    return stripe.SetupIntent.create(
+        customer=customer_id,
+        usage="off_session",
+        payment_method_types=["card"],
+        metadata=metadata,
+        idempotency_key=idempotency_key,
+        **_options(),
+    )
+
+
+def setup_intent_retrieve(setup_intent_id: str):
+    return stripe.SetupIntent.retrieve(setup_intent_id, **_options())
+
+
+def payment_method_retrieve(payment_method_id: str):
+    return stripe.PaymentMethod.retrieve(payment_method_id, **_options())
+
+
+def intent_charge_off_session(
+    *,
+    amount_minor: int,
+    currency: str,
+    customer_id: str,
+    payment_method_id: str,
+    metadata: dict[str, str],
+    idempotency_key: str,
+) -> stripe.PaymentIntent:
+    """Charge a saved card without the debtor present; raises stripe.CardError on a
+    decline (Stripe then also sends payment_intent.payment_failed)."""
+    return stripe.PaymentIntent.create(
+        amount=amount_minor,
+        currency=currency.lower(),
+        customer=customer_id,
+        payment_method=payment_method_id,
+        payment_method_types=["card"],
+        off_session=True,
+        confirm=True,
+        metadata=metadata,
+        idempotency_key=idempotency_key,
+        **_options(),
     )
 
 

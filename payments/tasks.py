@@ -33,3 +33,33 @@ def send_payment_receipt(self, payment_id: int) -> str:
     from .receipts import receipt_send
 
     return receipt_send(payment_id=payment_id)
+
+
+@shared_task
+def reconcile_recent_payments() -> str:
+    """Beat, hourly: post or fail what lost webhooks missed in the last few days."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from . import stripe_api
+    from .services.reconciling import payments_reconcile
+
+    if not stripe_api.is_configured():
+        return "not configured"
+    since = timezone.now() - dt.timedelta(days=settings.PAYMENT_RECONCILE_DAYS)
+    return payments_reconcile(since=since).summary()
+
+
+@shared_task
+def charge_due_autopays() -> dict:
+    """Beat, daily: charge the saved card of each active autopay for installments due."""
+    from django.utils import timezone
+
+    from . import stripe_api
+    from .services.autopay import autopay_charge_due
+
+    if not stripe_api.is_configured():
+        return {"skipped": "not configured"}
+    return autopay_charge_due(today=timezone.localdate())
