@@ -18,19 +18,26 @@ def canonical_content(
     subject_type: str,
     subject_id: str,
     details: Any,
+    debtor_id: int | None = None,
 ) -> str:
-    """The exact text a row's hash covers: sorted keys, no whitespace, UTC timestamp."""
+    """The exact text a row's hash covers: sorted keys, no whitespace, UTC timestamp.
+
+    `debtor_id` is covered only when set, so rows written before it existed keep their hash.
+    """
+    content = {
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_type": actor_type,
+        "actor_id": actor_id,
+        "actor_label": actor_label,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "details": details,
+    }
+    if debtor_id is not None:
+        content["debtor_id"] = debtor_id
     return json.dumps(
-        {
-            "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
-            "actor_type": actor_type,
-            "actor_id": actor_id,
-            "actor_label": actor_label,
-            "action": action,
-            "subject_type": subject_type,
-            "subject_id": subject_id,
-            "details": details,
-        },
+        content,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -52,5 +59,6 @@ def event_hash(event: Any) -> str:
         subject_type=event.subject_type,
         subject_id=event.subject_id,
         details=event.details,
+        debtor_id=event.debtor_id,
     )
     return chain_hash(event.prev_hash, content)

@@ -24,12 +24,19 @@ class AuditEvent(models.Model):
     subject_type = models.CharField(max_length=80, blank=True)
     subject_id = models.CharField(max_length=64, blank=True)
     details = models.JSONField(default=dict, blank=True)
+    # The debtor the fact is about, when there is one: the debtor's timeline and the
+    # compliance filters read it. Covered by the hash when set.
+    debtor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        permissions = [
+            ("export_auditevent", "Can export the audit log and consent evidence"),
+            ("verify_auditevent", "Can run the audit chain verification"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.subject_type}:{self.subject_id}"

@@ -15,6 +15,7 @@ _CHAIN_FIELDS = (
     "subject_type",
     "subject_id",
     "details",
+    "debtor_id",
     "prev_hash",
     "hash",
 )
@@ -71,3 +72,17 @@ def verify_chain(*, from_id: int | None = None, chunk_size: int = 2000) -> Chain
         expected_prev, prev_id = event.hash, event.pk
         checked += 1
     return ChainReport(checked=checked)
+
+
+# Actions that record a debtor's consent or contact preferences: the habeas-data evidence.
+CONSENT_ACTION_PREFIXES = ("consent.", "debtor.preferences", "outreach.unsubscribe")
+
+
+def consent_evidence(debtor_id: int):
+    """Every consent and preference event about one debtor, oldest first."""
+    from django.db.models import Q
+
+    matches = Q()
+    for prefix in CONSENT_ACTION_PREFIXES:
+        matches |= Q(action__startswith=prefix)
+    return AuditEvent.objects.filter(matches, debtor_id=debtor_id).order_by("id")

@@ -40,6 +40,20 @@ def _subject_fields(subject: Model | tuple[str, Any] | None) -> tuple[str, str]:
     return subject._meta.label_lower, str(subject.pk)
 
 
+def _debtor_id(debtor: Any, actor_type: str, actor_id: str, subject: Any) -> int | None:
+    if debtor is not None:
+        return debtor if isinstance(debtor, int) else debtor.pk
+    if actor_type == ActorType.DEBTOR:
+        return int(actor_id)
+    if isinstance(subject, Model):
+        if subject._meta.label_lower == "debtors.debtor":
+            return subject.pk
+        value = getattr(subject, "debtor_id", None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
 def _parse_float(text: str) -> float | int:
     """Read a float back the way PostgreSQL's jsonb will return it.
 
@@ -65,14 +79,18 @@ def record(
     actor: Any = None,
     subject: Model | tuple[str, Any] | None = None,
     details: dict[str, Any] | None = None,
+    debtor: Any = None,
 ) -> AuditEvent:
     """Append one event to the audit chain, inside the caller's transaction if any.
 
     `actor` is a staff User, a Debtor (or a user tied to one) or None for the system.
-    `subject` is a model instance or a `(type, id)` pair.
+    `subject` is a model instance or a `(type, id)` pair. `debtor` (a Debtor or its id)
+    names whom the fact is about; by default the debtor acting, the subject if it is a
+    debtor, or the subject's `debtor_id` (debts, agreements, links, payments...).
     """
     actor_type, actor_id, actor_label = _actor_fields(actor)
     subject_type, subject_id = _subject_fields(subject)
+    debtor_id = _debtor_id(debtor, actor_type, actor_id, subject)
     # Round-trip through JSON so what we hash is exactly what the database gives back.
     clean_details = json.loads(
         json.dumps(details or {}, cls=DjangoJSONEncoder), parse_float=_parse_float
@@ -89,8 +107,48 @@ def record(
             subject_type=subject_type,
             subject_id=subject_id,
             details=clean_details,
+            debtor_id=debtor_id,
             prev_hash=last or GENESIS_HASH,
         )
         event.hash = event_hash(event)
         event.save(force_insert=True)
     return event
+
+
+VERIFICATION_CACHE_KEY = "audit:chain-verification"
+
+
+def chain_verification_request(*, requested_by: Any) -> None:
+    """Queue a walk of the whole chain; the admin page shows its outcome when it ends."""
+    from django.core.cache import cache
+
+    from .tasks import verify_audit_chain
+
+    cache.set(
+        VERIFICATION_CACHE_KEY,
+        {"state": "running", "requested_at": timezone.now().isoformat()},
+        timeout=24 * 60 * 60,
+    )
+    transaction.on_commit(lambda: verify_audit_chain.delay(requested_by.pk))
+
+
+def chain_verification_run(*, requested_by: int | None = None) -> dict[str, Any]:
+    """Walk the chain, keep the outcome for the admin page and audit that it was checked."""
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+
+    from .selectors import verify_chain
+
+    report = verify_chain()
+    outcome = {
+        "state": "done",
+        "finished_at": timezone.now().isoformat(),
+        "ok": report.ok,
+        "checked": report.checked,
+        "broken_id": report.broken_id,
+        "reason": report.reason,
+    }
+    cache.set(VERIFICATION_CACHE_KEY, outcome, timeout=24 * 60 * 60)
+    actor = get_user_model().objects.filter(pk=requested_by).first() if requested_by else None
+    record("audit.chain_verified", actor=actor, details=outcome)
+    return outcome
