@@ -32,6 +32,8 @@ class PaymentLink(models.Model):
     first_opened_at = models.DateTimeField(null=True, blank=True)
     last_opened_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
+    # The outreach campaign that sent it; a plain id, since access must not import outreach.
+    campaign_id = models.BigIntegerField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -80,6 +80,38 @@ def payment_link_create(
 
 
 @transaction.atomic
+def payment_links_create_for_campaign(
+    *, recipients: list[tuple[int, Portfolio]], campaign_id: int
+) -> list[tuple[PaymentLink, str]]:
+    """One link per (debtor id, portfolio), tied to a campaign; one insert, one audit event.
+
+    Campaigns mint thousands at a time, so this skips the per-link event of
+    `payment_link_create` and records every new link id in a single event instead.
+    """
+    now = timezone.now()
+    pairs = []
+    for debtor_id, portfolio in recipients:
+        token = new_token()
+        link = PaymentLink(
+            token_hash=hash_token(token),
+            debtor_id=debtor_id,
+            portfolio=portfolio,
+            created_at=now,
+            expires_at=now + dt.timedelta(days=portfolio.link_expiry_days),
+            campaign_id=campaign_id,
+        )
+        pairs.append((link, token))
+    PaymentLink.objects.bulk_create([link for link, _token in pairs])
+    if pairs:
+        record(
+            "payment_link.created_for_campaign",
+            subject=("outreach.campaign", campaign_id),
+            details={"links": [[link.pk, link.debtor_id] for link, _token in pairs]},
+        )
+    return pairs
+
+
+@transaction.atomic
 def payment_link_revoke(*, link: PaymentLink, actor=None, reason: str = "") -> PaymentLink:
     if link.revoked_at is None:
         link.revoked_at = timezone.now()

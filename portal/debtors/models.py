@@ -95,6 +95,14 @@ class Debtor(models.Model):
     )
     contact_from = models.TimeField(default=dt.time(8), help_text="Debtor's local time")
     contact_to = models.TimeField(default=dt.time(18), help_text="Debtor's local time")
+    timezone = models.CharField(
+        max_length=64, blank=True, help_text="IANA zone; empty means the portfolio's."
+    )
+    # Do-not-contact flags: outreach sends nothing collection-related while either is set.
+    deceased = models.BooleanField(default=False)
+    legal_hold = models.BooleanField(
+        default=False, help_text="Contact suspended (lawyer, court order, bankruptcy)."
+    )
     # The passwordless login a debtor gets after passing the identity check on a link.
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
