@@ -16,6 +16,7 @@ urlpatterns = [
     path("mi-cuenta/", include("agreements.urls")),
     path("mi-cuenta/", include("payments.urls")),
     path("payments/", include("payments.urls_webhooks")),
+    path("outreach/", include("portal.outreach.urls")),
     path("", include("portal.access.urls")),
     path("", include("agreements.urls_downloads")),
 ]

@@ -240,3 +240,31 @@ PAYMENT_MIN_FREE_MINOR = {"COP": 20_000_00, "USD": 10_00}
 # Portfolio imports on PostgreSQL check their foreign keys set-based when the database
 # role may set session_replication_role; see portal/debtors/importing/pg_loader.py.
 PORTFOLIO_IMPORT_SET_BASED_CHECKS = env.bool("PORTFOLIO_IMPORT_SET_BASED_CHECKS", default=True)
+
+# Outreach (portal/outreach). One backend per channel; without Twilio credentials SMS and
+# WhatsApp print to the console, and every message is listed in admin (Messages = outbox).
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_SMS_FROM = env("TWILIO_SMS_FROM", default="")
+TWILIO_WHATSAPP_FROM = env("TWILIO_WHATSAPP_FROM", default="")
+TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
+_TWILIO = "portal.outreach.channels.twilio.TwilioBackend"
+_CONSOLE = "portal.outreach.channels.local.ConsoleBackend"
+OUTREACH_BACKENDS = {
+    "sms": _TWILIO if TWILIO_ACCOUNT_SID else _CONSOLE,
+    "whatsapp": _TWILIO if TWILIO_ACCOUNT_SID else _CONSOLE,
+    "email": "portal.outreach.channels.email.EmailBackend",
+    # Calls are made by agents; the message is the record of the attempt.
+    "call": "portal.outreach.channels.local.OutboxBackend",
+}
+# Per-country overrides of portal/outreach/rules.py, e.g. {"CO": {"weekly_cap": 2}}.
+OUTREACH_RULES = env.json("OUTREACH_RULES", default={})
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "outreach-dispatch-due": {"task": "portal.outreach.tasks.dispatch_due", "schedule": 60},
+        "outreach-reminders": {
+            "task": "agreements.tasks.send_reminders",
+            "schedule": crontab(hour=9, minute=0),
+        },
+    }
+)

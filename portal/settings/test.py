@@ -11,3 +11,15 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # exercised by tests that talk to Redis directly.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Providers are never called from tests: SMS and WhatsApp land in the outbox (the Message
+# rows), email in Django's locmem outbox; the Twilio backend is tested on its own.
+OUTREACH_BACKENDS = {
+    "sms": "portal.outreach.channels.local.OutboxBackend",
+    "whatsapp": "portal.outreach.channels.local.OutboxBackend",
+    "email": "portal.outreach.channels.email.EmailBackend",
+    "call": "portal.outreach.channels.local.OutboxBackend",
+}
+TWILIO_AUTH_TOKEN = "test-twilio-auth-token"
+TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+TWILIO_SMS_FROM = "+15005550006"
+TWILIO_WHATSAPP_FROM = "+14155238886"
