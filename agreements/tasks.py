@@ -25,3 +25,12 @@ def daily_agreement_review() -> dict:
         "installments_late": len(result.installments_late),
         "agreements_broken": len(result.agreements_broken),
     }
+
+
+@shared_task
+def send_reminders() -> dict:
+    """Beat, every morning after the review: installments due in 3 days and today, broken
+    promises and agreements, each through outreach's contact policy, each once."""
+    from .reminders import reminders_queue
+
+    return reminders_queue(today=timezone.localdate())

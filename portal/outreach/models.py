@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +18,7 @@ class ConsentSource(models.TextChoices):
     PORTAL = "portal", _("Debtor portal")
     INBOUND = "inbound", _("Inbound reply")
     STAFF = "staff", _("Staff")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
 
 
 class Consent(models.Model):
@@ -26,7 +30,7 @@ class Consent(models.Model):
     debtor = models.ForeignKey("debtors.Debtor", on_delete=models.CASCADE, related_name="consents")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     granted = models.BooleanField()
-    source = models.CharField(max_length=10, choices=ConsentSource.choices)
+    source = models.CharField(max_length=12, choices=ConsentSource.choices)
     evidence = models.JSONField(default=dict, blank=True)
     changed_at = models.DateTimeField(default=timezone.now)
 
@@ -37,3 +41,188 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.debtor_id}:{self.channel}={'yes' if self.granted else 'no'}"
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Borrador"
+    RUNNING = "running", "En curso"
+    PAUSED = "paused", "Pausada"
+    CANCELLED = "cancelled", "Cancelada"
+    DONE = "done", "Terminada"
+
+
+class AgreementFilter(models.TextChoices):
+    ANY = "any", "Con o sin acuerdo"
+    WITH = "with", "Solo con acuerdo activo"
+    WITHOUT = "without", "Solo sin acuerdo activo"
+
+
+class Campaign(models.Model):
+    """A payment-link campaign: a segment, channels in order, templates, a schedule."""
+
+    name = models.CharField(max_length=120)
+    portfolio = models.ForeignKey(
+        "debtors.Portfolio", on_delete=models.PROTECT, related_name="campaigns"
+    )
+    stages = models.ManyToManyField("debtors.MoraStage", blank=True, related_name="+")
+    balance_min_minor = models.BigIntegerField(null=True, blank=True)
+    balance_max_minor = models.BigIntegerField(null=True, blank=True)
+    min_days_since_contact = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Only debtors not messaged for at least this many days."
+    )
+    agreement_filter = models.CharField(
+        max_length=8, choices=AgreementFilter.choices, default=AgreementFilter.WITHOUT
+    )
+    channels = models.JSONField(
+        default=list,
+        help_text='Channels in order, e.g. ["sms", "email"]; the debtor\'s preferred goes first.',
+    )
+    start_at = models.DateTimeField(default=timezone.now)
+    per_minute = models.PositiveIntegerField(
+        default=0, help_text="Throughput limit: messages per minute (0 = no limit)."
+    )
+    status = models.CharField(
+        max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    targeted = models.PositiveIntegerField(default=0, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignTemplate(models.Model):
+    """The text of one channel in one language. Placeholders: {first_name}, {amount},
+    {creditor}, {link}."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="templates")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    language = models.CharField(max_length=5, choices=[("es", "Español"), ("en", "English")])
+    subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
+    body = models.TextField()
+    whatsapp_content_sid = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Approved WhatsApp template (HX…); variables 1–4 = first name, amount, "
+        "creditor, link.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "channel", "language"], name="campaign_template_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}/{self.language}"
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    DEFERRED = "deferred", _("Waiting for its window")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    BLOCKED = "blocked", _("Not sent")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class MessageKind(models.TextChoices):
+    CAMPAIGN = "campaign", "Campaña"
+    REMINDER = "reminder", "Recordatorio"
+    NOTICE = "notice", "Aviso transaccional"
+
+
+class Message(models.Model):
+    """One outbound message to one debtor on one channel: the outbox row and its record.
+
+    `key` is our idempotency key (campaign + debtor + channel, or notice + object), so
+    re-running a fan-out or a reminder creates nothing twice; sending claims the row with a
+    conditional UPDATE on its status, so two workers never send it twice.
+    """
+
+    key = models.CharField(max_length=120, unique=True)
+    debtor = models.ForeignKey("debtors.Debtor", on_delete=models.PROTECT, related_name="messages")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    kind = models.CharField(max_length=10, choices=MessageKind.choices)
+    notice = models.CharField(max_length=40, blank=True)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    debt = models.ForeignKey(
+        "debtors.Debt", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payment_link = models.ForeignKey(
+        "access.PaymentLink", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    context = models.JSONField(default=dict, blank=True)
+    to = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    # What was sent, with the personal link replaced by "[link]": the token is never stored.
+    body = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+    )
+    not_before = models.DateTimeField(default=timezone.now)
+    decision = models.JSONField(default=dict, blank=True)
+    block_reason = models.CharField(max_length=40, blank=True)
+    provider_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    error = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, validators=[MinValueValidator(0)])
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "debtor", "channel"],
+                condition=Q(campaign__isnull=False),
+                name="message_once_per_campaign_debtor_channel",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["debtor", "-created_at"]),
+            models.Index(
+                fields=["status", "not_before"],
+                condition=Q(status__in=["queued", "deferred"]),
+                name="message_due_idx",
+            ),
+            models.Index(fields=["campaign", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.debtor_id} ({self.status})"
+
+
+class InboundMessage(models.Model):
+    """A reply from a debtor (SMS or WhatsApp), stored once per provider id."""
+
+    provider_id = models.CharField(max_length=64, unique=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    sender = models.CharField(max_length=64)
+    body = models.TextField(blank=True)
+    debtor = models.ForeignKey(
+        "debtors.Debtor", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=20, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["debtor", "-received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} from {self.sender}"

@@ -1,8 +1,19 @@
 from __future__ import annotations
 
-from portal.debtors.models import Debtor
+import datetime as dt
+from collections import defaultdict
 
-from .models import Channel, Consent
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from portal.debtors.models import Debt, Debtor
+
+from .models import Campaign, Channel, Consent, InboundMessage, Message, MessageStatus
+from .policy import Facts
+
+# What counts toward the caps: every outbound attempt handed to a provider (COMPLIANCE.md).
+COUNTED = [MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED]
+COUNTED_FAILED = [*COUNTED, MessageStatus.FAILED]
 
 
 def consents_for(debtor: Debtor) -> dict[str, bool | None]:
@@ -11,3 +22,143 @@ def consents_for(debtor: Debtor) -> dict[str, bool | None]:
     for channel, granted in Consent.objects.filter(debtor=debtor).values_list("channel", "granted"):
         states[channel] = granted
     return states
+
+
+def address_for(debtor: Debtor, channel: str) -> str:
+    if channel == Channel.EMAIL:
+        return debtor.emails[0] if debtor.emails else ""
+    return debtor.phones[0] if debtor.phones else ""
+
+
+def facts_for_many(
+    messages: list[Message], *, now: dt.datetime | None = None, on_portal: bool = False
+) -> dict[int, Facts]:
+    """Facts for each message's debtor and channel, in a fixed number of queries."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=8)
+    debtor_ids = {m.debtor_id for m in messages}
+    consents = {
+        (d, c): g
+        for d, c, g in Consent.objects.filter(debtor_id__in=debtor_ids).values_list(
+            "debtor_id", "channel", "granted"
+        )
+    }
+    debts: dict[int, list[tuple]] = defaultdict(list)
+    for row in Debt.objects.filter(debtor_id__in=debtor_ids).values_list(
+        "debtor_id", "id", "portfolio_id", "status", "portfolio__timezone"
+    ):
+        debts[row[0]].append(row[1:])
+    sent: dict[int, list] = defaultdict(list)
+    calls: dict[int, list] = defaultdict(list)
+    for debtor_id, channel, debt_id, at, kind in Message.objects.filter(
+        debtor_id__in=debtor_ids, status__in=COUNTED_FAILED, sent_at__gte=since
+    ).values_list("debtor_id", "channel", "debt_id", "sent_at", "kind"):
+        if kind != "notice":
+            sent[debtor_id].append((at, channel))
+        if channel == Channel.CALL and debt_id:
+            calls[debt_id].append(at)
+    inbound: dict[int, list] = defaultdict(list)
+    for debtor_id, at in InboundMessage.objects.filter(
+        debtor_id__in=debtor_ids, received_at__gte=since
+    ).values_list("debtor_id", "received_at"):
+        inbound[debtor_id].append(at)
+    facts = {}
+    for message in messages:
+        debtor = message.debtor
+        rows = debts[debtor.pk]
+        portfolio_id = message.campaign.portfolio_id if message.campaign_id else None
+        if message.debt_id:
+            concerned = [r for r in rows if r[0] == message.debt_id]
+        elif portfolio_id:
+            concerned = [r for r in rows if r[1] == portfolio_id]
+        else:
+            concerned = rows
+        zone = debtor.timezone or (concerned or rows or [(0, 0, 0, "America/Bogota")])[0][3]
+        facts[message.pk] = Facts(
+            timezone=zone,
+            deceased=debtor.deceased,
+            legal_hold=debtor.legal_hold,
+            debt_statuses=tuple(r[2] for r in concerned),
+            consent=consents.get((debtor.pk, message.channel)),
+            has_address=bool(message.to),
+            contact_from=debtor.contact_from,
+            contact_to=debtor.contact_to,
+            sent=tuple(sent[debtor.pk]),
+            calls_on_debt=tuple(calls[message.debt_id]) if message.debt_id else (),
+            inbound=tuple(inbound[debtor.pk]),
+            on_portal=on_portal,
+        )
+    return facts
+
+
+def due_message_ids(*, now: dt.datetime, limit: int = 5000) -> list[int]:
+    return list(
+        Message.objects.filter(
+            status__in=[MessageStatus.QUEUED, MessageStatus.DEFERRED], not_before__lte=now
+        )
+        .exclude(campaign__status__in=["paused", "cancelled", "draft"])
+        .order_by("not_before", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def debtor_messages(debtor: Debtor, *, limit: int = 50) -> QuerySet[Message]:
+    """What the debtor was sent (never what was blocked or is still waiting)."""
+    return Message.objects.filter(
+        debtor=debtor,
+        status__in=[MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED],
+    ).order_by("-sent_at", "-id")[:limit]
+
+
+def campaign_funnel(campaign: Campaign) -> dict:
+    """Targeted → blocked by reason → sent → delivered / failed → clicked → verified →
+    agreements → amount paid, from the campaign's own messages and links."""
+    from django.apps import apps
+
+    messages = Message.objects.filter(campaign=campaign)
+    counts = messages.aggregate(
+        messages=Count("id"),
+        queued=Count("id", filter=Q(status__in=["queued", "deferred", "sending"])),
+        deferred=Count("id", filter=Q(status="deferred")),
+        blocked=Count("id", filter=Q(status="blocked")),
+        sent=Count("id", filter=Q(status__in=["sent", "delivered"])),
+        delivered=Count("id", filter=Q(status="delivered")),
+        failed=Count("id", filter=Q(status="failed")),
+        cancelled=Count("id", filter=Q(status="cancelled")),
+    )
+    blocked_by = dict(
+        messages.filter(status="blocked")
+        .values_list("block_reason")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    )
+    link_model = apps.get_model("access", "PaymentLink")
+    links = link_model.objects.filter(campaign_id=campaign.pk)
+    link_counts = links.aggregate(
+        clicked=Count("id", filter=Q(first_opened_at__isnull=False)),
+        verified=Count("id", filter=Q(verified_at__isnull=False)),
+    )
+    agreement_model = apps.get_model("agreements", "Agreement")
+    agreements = agreement_model.objects.filter(
+        payment_link_id__in=links.values("id"), created_at__gte=campaign.launched_at or now()
+    ).count()
+    payment_model = apps.get_model("payments", "Payment")
+    paid = payment_model.objects.filter(
+        debtor_id__in=links.filter(verified_at__isnull=False).values("debtor_id"),
+        received_at__gte=campaign.launched_at or now(),
+    ).aggregate(total=Sum("amount_minor"))["total"]
+    done = counts["messages"] - counts["queued"]
+    return {
+        "targeted": campaign.targeted,
+        **counts,
+        "blocked_by": blocked_by,
+        **link_counts,
+        "agreements": agreements,
+        "amount_paid_minor": paid or 0,
+        "currency": campaign.portfolio.currency,
+        "progress_pct": round(100 * done / counts["messages"]) if counts["messages"] else 0,
+    }
+
+
+def now() -> dt.datetime:
+    return timezone.now()

@@ -8,7 +8,7 @@ from django.utils import timezone
 from portal.audit.services import record
 from portal.debtors.models import Debtor
 
-from .models import Consent
+from .models import Consent, ConsentSource
 
 
 @transaction.atomic
@@ -47,3 +47,23 @@ def consent_set(
         },
     )
     return consent
+
+
+def email_unsubscribe(
+    *, debtor_id: int, message_id: int, one_click: bool, ip: str | None, user_agent: str
+) -> Consent | None:
+    """The link in an email: revoke email consent (once), keeping which message it came from."""
+    debtor = Debtor.objects.get(pk=debtor_id)
+    return consent_set(
+        debtor=debtor,
+        channel="email",
+        granted=False,
+        source=ConsentSource.UNSUBSCRIBE,
+        evidence={
+            "message_id": message_id,
+            "one_click": one_click,
+            "ip": ip,
+            "user_agent": user_agent[:200],
+            "at": timezone.now().isoformat(),
+        },
+    )

@@ -1,0 +1,96 @@
+"""Reminders and notices about agreements, sent through outreach (and so its contact policy).
+
+Each message's key names the installment, promise or agreement and the notice, so the
+daily run can repeat (a retry, a second beat) without sending anything twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from portal.outreach.sending import message_queue
+
+from .models import (
+    Agreement,
+    AgreementStatus,
+    Installment,
+    InstallmentStatus,
+    PromiseStatus,
+    PromiseToPay,
+)
+
+
+def _context(debtor, creditor: str, **values) -> dict:
+    return {"first_name": (debtor.full_name.split() or [""])[0], "creditor": creditor, **values}
+
+
+def _queue(debtor, notice: str, key: str, context: dict, debt=None) -> None:
+    message_queue(
+        debtor=debtor,
+        channel=debtor.preferred_channel if debtor.preferred_channel != "call" else "sms",
+        key=key,
+        kind="reminder",
+        notice=notice,
+        context=context,
+        debt=debt,
+    )
+
+
+@transaction.atomic
+def reminders_queue(*, today: dt.date | None = None) -> dict[str, int]:
+    today = today or timezone.localdate()
+    counts = {"installment_due_soon": 0, "installment_due_today": 0}
+    counts.update(promise_broken=0, agreement_broken=0)
+    due = Installment.objects.filter(
+        status=InstallmentStatus.PENDING,
+        agreement__status=AgreementStatus.ACTIVE,
+        due_date__in=[today, today + dt.timedelta(days=3)],
+    ).select_related("agreement__debtor", "agreement__portfolio__creditor")
+    for installment in due:
+        agreement = installment.agreement
+        soon = installment.due_date != today
+        notice = "installment_due_soon" if soon else "installment_due_today"
+        context = _context(
+            agreement.debtor,
+            agreement.portfolio.creditor.name,
+            amount_minor=installment.amount_minor - installment.paid_minor,
+            currency=agreement.currency,
+            due_date=installment.due_date.isoformat(),
+            country=agreement.portfolio.country,
+        )
+        _queue(agreement.debtor, notice, f"{notice}:{installment.pk}", context)
+        counts[notice] += 1
+    since = timezone.now() - dt.timedelta(days=2)
+    for promise in PromiseToPay.objects.filter(
+        status=PromiseStatus.BROKEN, resolved_at__gte=since
+    ).select_related("debtor", "debt__portfolio__creditor"):
+        context = _context(
+            promise.debtor,
+            promise.debt.portfolio.creditor.name,
+            amount_minor=promise.amount_minor,
+            currency=promise.currency,
+            promised_date=promise.promised_date.isoformat(),
+        )
+        _queue(
+            promise.debtor,
+            "promise_broken",
+            f"promise_broken:{promise.pk}",
+            context,
+            debt=promise.debt,
+        )
+        counts["promise_broken"] += 1
+    for agreement in Agreement.objects.filter(
+        status=AgreementStatus.BROKEN, broken_at__gte=since
+    ).select_related("debtor", "portfolio__creditor"):
+        context = _context(
+            agreement.debtor,
+            agreement.portfolio.creditor.name,
+            number=agreement.number or str(agreement.pk),
+            country=agreement.portfolio.country,
+        )
+        _queue(agreement.debtor, "agreement_broken", f"agreement_broken:{agreement.pk}", context)
+        counts["agreement_broken"] += 1
+    return counts

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from . import campaigns, rendering
+from .models import Campaign, CampaignTemplate, Consent, InboundMessage, Message
+from .selectors import campaign_funnel
+
+_SAMPLE = {
+    "first_name": "Alejandra",
+    "amount": "$1.250.000,00",
+    "creditor": "Banco Andino S.A.",
+    "link": "https://pagos.example/p/" + "x" * 43,
+}
+
+
+class CampaignTemplateInline(admin.StackedInline):
+    model = CampaignTemplate
+    extra = 1
+    readonly_fields = ["sms_length"]
+    fields = ["channel", "language", "subject", "body", "whatsapp_content_sid", "sms_length"]
+
+    @admin.display(description="SMS length (with a sample name, amount and link)")
+    def sms_length(self, obj: CampaignTemplate) -> str:
+        if not obj.pk:
+            return "—"
+        text = rendering.fill(obj.body, _SAMPLE)
+        segments, encoding = rendering.sms_segments(text)
+        return f"{len(text)} characters · {segments} segment(s) · {encoding}"
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "portfolio", "status", "targeted", "start_at", "progress_link"]
+    list_filter = ["status", "portfolio"]
+    filter_horizontal = ["stages"]
+    inlines = [CampaignTemplateInline]
+    readonly_fields = ["status", "targeted", "launched_at", "fanned_out_at", "created_by"]
+    actions = ["launch", "pause", "resume", "cancel"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/progress/",
+                self.admin_site.admin_view(self.progress_view),
+                name="outreach_campaign_progress",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Progress")
+    def progress_link(self, obj: Campaign) -> str:
+        url = reverse("admin:outreach_campaign_progress", args=[obj.pk])
+        return format_html('<a href="{}">funnel</a>', url)
+
+    def progress_view(self, request, pk: int):
+        campaign = get_object_or_404(Campaign.objects.select_related("portfolio"), pk=pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "campaign": campaign,
+            "funnel": campaign_funnel(campaign),
+            "title": f"Campaign: {campaign.name}",
+            "opts": self.model._meta,
+        }
+        template = "admin/outreach/campaign_progress.html"
+        if request.htmx:
+            template += "#funnel"
+        return TemplateResponse(request, template, context)
+
+    def _transition(self, request, queryset, service, verb: str) -> None:
+        for campaign in queryset:
+            try:
+                service(campaign=campaign, actor=request.user)
+            except campaigns.CampaignError as exc:
+                self.message_user(request, f"{campaign}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{campaign}: {verb}.")
+
+    @admin.action(description="Launch selected campaigns")
+    def launch(self, request, queryset):
+        self._transition(request, queryset, campaigns.campaign_launch, "launched")
+
+    @admin.action(description="Pause selected campaigns")
+    def pause(self, request, queryset):
+        self._transition(request, queryset, campaigns.campaign_pause, "paused")
+
+    @admin.action(description="Resume selected campaigns")
+    def resume(self, request, queryset):
+        self._transition(request, queryset, campaigns.campaign_resume, "resumed")
+
+    @admin.action(description="Cancel selected campaigns")
+    def cancel(self, request, queryset):
+        self._transition(request, queryset, campaigns.campaign_cancel, "cancelled")
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """The outbox: every message, what the policy decided and what the provider said."""
+
+    list_display = ["created_at", "debtor", "channel", "kind", "status", "block_reason", "sent_at"]
+    list_filter = ["status", "channel", "kind", "block_reason", "campaign"]
+    search_fields = ["key", "to", "provider_id", "debtor__document_number"]
+    list_select_related = ["debtor"]
+    raw_id_fields = ["debtor", "debt", "payment_link", "campaign"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "channel", "sender", "debtor", "action"]
+    list_filter = ["channel", "action"]
+    raw_id_fields = ["debtor"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    list_display = ["debtor", "channel", "granted", "source", "changed_at"]
+    list_filter = ["channel", "granted", "source"]
+    raw_id_fields = ["debtor"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # changes go through consent_set (audited), never a bare save
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,108 @@
+"""Message text: campaign templates with placeholders, notice templates from files, SMS
+segment counts, and the signed one-click unsubscribe link for emails (RFC 8058)."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from portal.debtors.money import format_minor
+
+PLACEHOLDERS = ("first_name", "amount", "creditor", "link")
+LINK_MARK = "[link]"  # stored in place of the personal link: tokens are never kept
+UNSUBSCRIBE_SALT = "outreach.unsubscribe"
+UNSUBSCRIBE_MAX_AGE = 60 * 60 * 24 * 90  # an email's link works for 90 days
+
+_GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXT = set("^{}\\[~]|€")
+_LOCALES = {"es": "es_CO", "en": "en_US"}
+
+
+def sms_segments(text: str) -> tuple[int, str]:
+    """How many SMS parts `text` needs and in which encoding (GSM-7 or UCS-2)."""
+    if all(ch in _GSM7 or ch in _GSM7_EXT for ch in text):
+        units = sum(2 if ch in _GSM7_EXT else 1 for ch in text)
+        return (1 if units <= 160 else -(-units // 153)), "GSM-7"
+    units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+    return (1 if units <= 70 else -(-units // 67)), "UCS-2"
+
+
+class _Safe(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """`str.format` for staff-written text: unknown {names} stay as typed, nothing else runs."""
+    names = {name for _t, name, _f, _c in string.Formatter().parse(template) if name}
+    safe = _Safe({k: v for k, v in values.items() if k in names})
+    return template.format_map(safe)
+
+
+def placeholder_values(*, debtor, creditor: str, amount_minor: int, currency: str, link: str):
+    language = debtor.language or "es"
+    return {
+        "first_name": (debtor.full_name.split() or [""])[0],
+        "amount": format_minor(amount_minor, currency, locale=_LOCALES.get(language, "es_CO")),
+        "creditor": creditor,
+        "link": link,
+    }
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str = ""
+
+
+def render_notice(*, notice: str, channel: str, language: str, context: dict) -> Rendered:
+    """`outreach/notices/<notice>_{sms,subject,body}.txt` in the debtor's language: `sms` for
+    SMS and WhatsApp, `subject` + `body` (and the HTML wrapper) for email.
+
+    A notice another app rendered itself (its own templates) arrives as `subject` + `text`
+    in the context and is sent as it is.
+    """
+    full = {"PORTAL_NAME": settings.PORTAL_NAME, "SUPPORT_PHONE": settings.SUPPORT_PHONE, **context}
+    base = f"outreach/notices/{notice}"
+    with translation.override(language or settings.LANGUAGE_CODE):
+        if "text" in context:
+            subject, text = context.get("subject", ""), context["text"]
+        elif channel == "email":
+            subject = " ".join(render_to_string(f"{base}_subject.txt", full).split())
+            text = render_to_string(f"{base}_body.txt", full).strip()
+        else:
+            return Rendered("", " ".join(render_to_string(f"{base}_sms.txt", full).split()))
+        if channel != "email":
+            return Rendered("", text)
+        html = render_to_string("outreach/notices/_email.html", {**full, "text": text})
+        return Rendered(subject, text, html)
+
+
+def unsubscribe_token(*, debtor_id: int, message_id: int) -> str:
+    return signing.dumps({"d": debtor_id, "m": message_id}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_read(token: str) -> dict | None:
+    try:
+        return signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=UNSUBSCRIBE_MAX_AGE)
+    except signing.BadSignature:  # includes SignatureExpired
+        return None
+
+
+def unsubscribe_url(*, debtor_id: int, message_id: int) -> str:
+    token = unsubscribe_token(debtor_id=debtor_id, message_id=message_id)
+    return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("outreach:unsubscribe", args=[token])
+
+
+def email_headers(url: str) -> dict[str, str]:
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

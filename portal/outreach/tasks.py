@@ -1,0 +1,56 @@
+"""Celery tasks: thin wrappers taking ids; each calls services that are safe to repeat."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+DISPATCH_BATCH = 500
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def dispatch_messages(message_ids: list[int], on_portal: bool = False) -> dict:
+    from .sending import messages_dispatch
+
+    return messages_dispatch(message_ids, on_portal=on_portal)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def campaign_fan_out(campaign_id: int) -> int:
+    from .campaigns import campaign_fan_out as fan_out
+
+    chunks = fan_out(campaign_id=campaign_id)
+    for start, recipients in chunks:
+        campaign_chunk.delay(campaign_id, start, recipients)
+    return len(chunks)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def campaign_chunk(campaign_id: int, start: int, recipients: list[list[int]]) -> dict:
+    from .campaigns import campaign_chunk_create
+    from .sending import messages_dispatch
+
+    due = campaign_chunk_create(campaign_id=campaign_id, start=start, recipients=recipients)
+    totals: dict[str, int] = {}
+    for i in range(0, len(due), DISPATCH_BATCH):
+        for key, value in messages_dispatch(due[i : i + DISPATCH_BATCH]).items():
+            totals[key] = totals.get(key, 0) + value
+    return totals
+
+
+@shared_task
+def dispatch_due() -> int:
+    """Beat, every minute: deferred messages whose window opened, throttled campaign rows,
+    rows a dead worker never claimed; then rows a dead worker left mid-hand-off."""
+    from django.utils import timezone
+
+    from .campaigns import campaigns_finish
+    from .selectors import due_message_ids
+    from .sending import stale_sending_fail
+
+    ids = due_message_ids(now=timezone.now())
+    for i in range(0, len(ids), DISPATCH_BATCH):
+        dispatch_messages.delay(ids[i : i + DISPATCH_BATCH])
+    stale_sending_fail()
+    campaigns_finish()
+    return len(ids)
