@@ -21,19 +21,18 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from agreements.models import AgreementStatus, InstallmentStatus
 from portal.audit.services import record
 
 from ..models import (
     AttemptStatus,
     EventStatus,
     Payment,
-    PaymentAttempt,
-    PaymentStatus,
     StripeEvent,
 )
-from ..notifications import notify_payment_failed
+from .disputes import payment_dispute_close, payment_dispute_open
+from .outcomes import attempt_mark_failed, locked_attempt_for_intent
 from .posting import PostingError, payment_post_intent
+from .refunds import payment_apply_refunded_total
 
 log = logging.getLogger(__name__)
 
@@ -115,34 +114,13 @@ def _on_succeeded(intent: dict[str, Any]) -> str:
 
 
 def _on_failed(intent: dict[str, Any]) -> str:
-    attempt = (
-        # of=self: lock the attempt only (PostgreSQL refuses to lock the outer joins).
-        PaymentAttempt.objects.select_for_update(of=("self",))
-        .select_related("debtor", "debt__portfolio", "agreement__portfolio")
-        .filter(stripe_payment_intent_id=intent["id"])
-        .first()
-    )
+    attempt = locked_attempt_for_intent(intent["id"])
     if attempt is None:
         return EventStatus.IGNORED
-    if attempt.status in (AttemptStatus.SUCCEEDED, AttemptStatus.CANCELED):
-        return EventStatus.PROCESSED  # late: the intent already succeeded; change nothing
-    error = intent.get("last_payment_error") or {}
-    message = (error.get("message") or "")[:500]
-    PaymentAttempt.objects.filter(pk=attempt.pk).update(
-        status=AttemptStatus.FAILED, failure_message=message, updated_at=timezone.now()
-    )
-    record(
-        "payment.failed",
-        subject=attempt,
-        details={
-            "payment_intent": intent["id"],
-            "code": error.get("code") or "",
-            "message": message,
-            "amount_minor": attempt.amount_minor,
-            "currency": attempt.currency,
-        },
-    )
-    notify_payment_failed(attempt=attempt, message=message)
+    if attempt.autopay_id and attempt.status == AttemptStatus.FAILED:
+        return EventStatus.PROCESSED  # autopay already told the debtor when Stripe declined
+    # A late failure after a success or a cancellation changes nothing.
+    attempt_mark_failed(attempt=attempt, intent=intent, source="webhook")
     return EventStatus.PROCESSED
 
 
@@ -156,98 +134,35 @@ def _on_refunded(charge: dict[str, Any]) -> str:
     payment = _payment_for(_intent_id("charge.refunded", charge))
     if payment is None:
         return EventStatus.DEFERRED
-    refunded_total = min(int(charge.get("amount_refunded") or 0), payment.amount_minor)
-    delta = refunded_total - payment.refunded_minor
-    if delta <= 0:
-        return EventStatus.PROCESSED  # an older event, or one we already reversed
-    reversed_parts = _reverse_allocations(payment, delta)
-    payment.refunded_minor = refunded_total
-    payment.status = (
-        PaymentStatus.REFUNDED
-        if refunded_total >= payment.amount_minor
-        else PaymentStatus.PARTIALLY_REFUNDED
-    )
-    payment.save(update_fields=["refunded_minor", "status"])
-    record(
-        "payment.refunded",
-        subject=payment,
-        details={
-            "charge": charge.get("id", ""),
-            "refunded_minor": delta,
-            "refunded_total_minor": refunded_total,
-            "currency": payment.currency,
-            "reversed": reversed_parts,
-            # A completed agreement is not reopened here: staff review it (refunds UI).
-            "agreement_completed": bool(
-                payment.agreement and payment.agreement.status == AgreementStatus.COMPLETED
-            ),
-        },
+    # Cumulative on Stripe's side: an older or repeated event reverses nothing.
+    payment_apply_refunded_total(
+        payment=payment,
+        refunded_total=int(charge.get("amount_refunded") or 0),
+        source="webhook",
+        reference=charge.get("id", ""),
     )
     return EventStatus.PROCESSED
-
-
-def _reverse_allocations(payment: Payment, amount: int) -> list[list[int]]:
-    """Refund entries against the newest allocations first, taking back what they paid on
-    their installments (an installment of an active agreement becomes open again)."""
-    from portal.debtors.models import LedgerKind
-    from portal.debtors.services import ledger_post, portfolio_today
-
-    already = payment.refunded_minor
-    parts: list[list[int]] = []
-    left = amount
-    for allocation in payment.allocations.select_related(
-        "debt__portfolio", "installment__agreement"
-    ).order_by("-id"):
-        # Earlier refunds consumed the newest allocations first: skip what they took.
-        available = allocation.amount_minor - min(already, allocation.amount_minor)
-        already = max(already - allocation.amount_minor, 0)
-        take = min(left, available)
-        if take <= 0:
-            continue
-        debt = allocation.debt
-        ledger_post(
-            debt=debt,
-            kind=LedgerKind.REFUND,
-            amount_minor=take,
-            effective_date=portfolio_today(debt.portfolio),
-            description=f"{payment.number} refund",
-        )
-        installment = allocation.installment
-        if installment and installment.agreement.status == AgreementStatus.ACTIVE:
-            installment.paid_minor = max(installment.paid_minor - take, 0)
-            if installment.paid_minor < installment.amount_minor:
-                today = portfolio_today(debt.portfolio)
-                installment.status = (
-                    InstallmentStatus.LATE
-                    if installment.due_date < today
-                    else InstallmentStatus.PENDING
-                )
-                installment.paid_at = None
-            installment.save(update_fields=["paid_minor", "status", "paid_at"])
-        parts.append([debt.pk, allocation.installment_id or 0, take])
-        left -= take
-        if not left:
-            break
-    return parts
 
 
 def _on_dispute(dispute: dict[str, Any]) -> str:
     payment = _payment_for(_intent_id("charge.dispute.created", dispute))
     if payment is None:
         return EventStatus.DEFERRED
-    if payment.disputed_at is None:
-        payment.disputed_at = timezone.now()
-        payment.save(update_fields=["disputed_at"])
-        record(
-            "payment.disputed",
-            subject=payment,
-            details={
-                "dispute": dispute.get("id", ""),
-                "reason": dispute.get("reason", ""),
-                "amount_minor": dispute.get("amount"),
-                "debt_ids": sorted({a.debt_id for a in payment.allocations.all()}),
-            },
-        )
+    payment_dispute_open(payment=payment, dispute=dispute)
+    # A `closed` that overtook this event waits as deferred: its turn comes now.
+    from ..tasks import process_deferred_events
+
+    transaction.on_commit(partial(process_deferred_events.delay, payment.stripe_payment_intent_id))
+    return EventStatus.PROCESSED
+
+
+def _on_dispute_closed(dispute: dict[str, Any]) -> str:
+    payment = _payment_for(_intent_id("charge.dispute.closed", dispute))
+    if payment is None:
+        return EventStatus.DEFERRED
+    if not payment.disputes.filter(stripe_dispute_id=dispute.get("id", "")).exists():
+        return EventStatus.DEFERRED  # closed before its opening was processed: wait for it
+    payment_dispute_close(payment=payment, dispute=dispute)
     return EventStatus.PROCESSED
 
 
@@ -256,4 +171,5 @@ HANDLERS = {
     "payment_intent.payment_failed": _on_failed,
     "charge.refunded": _on_refunded,
     "charge.dispute.created": _on_dispute,
+    "charge.dispute.closed": _on_dispute_closed,
 }

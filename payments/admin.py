@@ -1,0 +1,242 @@
+"""Payments in admin: read-only money (it comes from Stripe and the ledger), allocations
+and refunds inline, and a refund page for staff with `payments.refund_payment`.
+
+The refund page reserves the refund under a lock on the payment (amount checked on the
+server against what is left), then asks Stripe outside any transaction with a key made of
+our ids, then writes it back as refund ledger entries (reopening installments and a
+completed agreement). Each step is audited.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from agreements.forms import parse_major
+from portal.debtors.money import format_minor
+
+from .models import (
+    Autopay,
+    DebtDispute,
+    Payment,
+    PaymentAllocation,
+    PaymentAttempt,
+    Refund,
+    RefundStatus,
+    StripeEvent,
+)
+from .services.refunds import RefundError, refund_execute, refund_request
+
+REFUND_PERMISSION = "payments.refund_payment"
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(max_length=24, help_text="In the payment's currency, e.g. 50000")
+    reason = forms.CharField(max_length=255)
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
+    def clean_amount(self) -> int:
+        try:
+            return parse_major(self.cleaned_data["amount"], self.currency)
+        except ValueError as error:
+            raise forms.ValidationError("Type the amount with digits, e.g. 50000.") from error
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AllocationInline(ReadOnlyInline):
+    model = PaymentAllocation
+    fields = ["debt", "installment", "amount_minor", "ledger_entry"]
+    readonly_fields = fields
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ["created_at", "amount_minor", "status", "reason", "requested_by", "stripe_refund_id"]
+    readonly_fields = fields
+
+
+class DisputeInline(ReadOnlyInline):
+    model = DebtDispute
+    fields = ["stripe_dispute_id", "debt", "reason", "previous_status", "opened_at", "outcome"]
+    readonly_fields = fields
+
+
+class DisputedFilter(admin.SimpleListFilter):
+    title = "disputed"
+    parameter_name = "disputed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(disputed_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "debtor",
+        "amount",
+        "refunded",
+        "status",
+        "disputed_at",
+        "received_at",
+    ]
+    list_filter = ["status", "currency", DisputedFilter, "received_at"]
+    search_fields = [
+        "number",
+        "stripe_payment_intent_id",
+        "stripe_charge_id",
+        "debtor__full_name",
+        "debtor__document_number",
+    ]
+    list_select_related = ["debtor"]
+    date_hierarchy = "received_at"
+    inlines = [AllocationInline, RefundInline, DisputeInline]
+    change_form_template = "admin/payments/payment/change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Payment._meta.concrete_fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # payments only come from Stripe
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="amount", ordering="amount_minor")
+    def amount(self, payment: Payment) -> str:
+        return format_minor(payment.amount_minor, payment.currency)
+
+    @admin.display(description="refunded", ordering="refunded_minor")
+    def refunded(self, payment: Payment) -> str:
+        return format_minor(payment.refunded_minor, payment.currency)
+
+    def get_urls(self):
+        refund = self.admin_site.admin_view(self.refund_view)
+        return [
+            path("<int:pk>/refund/", refund, name="payments_payment_refund"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {
+            "can_refund": request.user.has_perm(REFUND_PERMISSION),
+            "refund_url": reverse("admin:payments_payment_refund", args=[object_id]),
+        }
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def refund_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not request.user.has_perm(REFUND_PERMISSION):
+            raise PermissionDenied
+        payment = get_object_or_404(Payment.objects.select_related("debtor"), pk=pk)
+        form = RefundForm(request.POST or None, currency=payment.currency)
+        if request.method == "POST" and form.is_valid():
+            try:
+                refund = refund_request(
+                    payment_id=payment.pk,
+                    amount_minor=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+            except RefundError as error:
+                form.add_error("amount", str(error))
+            else:
+                refund = refund_execute(refund_id=refund.pk, actor=request.user)
+                amount = format_minor(refund.amount_minor, refund.currency)
+                if refund.status == RefundStatus.SUCCEEDED:
+                    self.message_user(request, f"Refunded {amount} ({refund.stripe_refund_id}).")
+                else:
+                    self.message_user(
+                        request, f"Stripe refused the refund: {refund.error}", messages.ERROR
+                    )
+                change = reverse("admin:payments_payment_change", args=[payment.pk])
+                return HttpResponseRedirect(change)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "payment": payment,
+            "form": form,
+            "refundable": format_minor(payment.refundable_minor, payment.currency),
+            "title": f"Refund {payment}",
+        }
+        status = 400 if request.method == "POST" else 200
+        return TemplateResponse(
+            request, "admin/payments/payment/refund.html", context, status=status
+        )
+
+
+@admin.register(PaymentAttempt)
+class PaymentAttemptAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "debtor", "purpose", "status", "autopay", "created_at"]
+    list_filter = ["status", "purpose", "currency"]
+    search_fields = ["stripe_payment_intent_id", "idempotency_key", "debtor__document_number"]
+    list_select_related = ["debtor"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in PaymentAttempt._meta.concrete_fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    list_display = ["stripe_id", "type", "status", "payment_intent_id", "received_at"]
+    list_filter = ["status", "type"]
+    search_fields = ["stripe_id", "payment_intent_id"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in StripeEvent._meta.concrete_fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Autopay)
+class AutopayAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "debtor", "status", "card", "activated_at", "disabled_at"]
+    list_filter = ["status"]
+    search_fields = ["debtor__document_number", "agreement__number"]
+    list_select_related = ["debtor", "agreement"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Autopay._meta.concrete_fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="card")
+    def card(self, autopay: Autopay) -> str:
+        return format_html("{} ···· {}", autopay.card_brand, autopay.card_last4)

@@ -1,0 +1,279 @@
+"""Refunds: asked for by staff in admin (through Stripe) or made in Stripe's dashboard
+(arriving as `charge.refunded`); both are written back here, once, as the difference
+between Stripe's cumulative refunded amount and what we already reversed.
+
+Writing back puts the money back on the debt (refund ledger entries through
+`ledger_post`), reopens the installments it had paid, and when the payment had completed
+an agreement, reopens that agreement: its discount write-off is reversed, its debts go
+back to `in_agreement` and the installments show what is unpaid again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from agreements.models import Agreement, AgreementDebt, AgreementStatus, InstallmentStatus
+from portal.audit.services import record
+from portal.debtors.models import Debt, DebtStatus, LedgerEntry, LedgerKind
+from portal.debtors.services import ledger_post, portfolio_today
+
+from .. import stripe_api
+from ..models import Payment, PaymentStatus, Refund, RefundStatus
+
+log = logging.getLogger(__name__)
+
+
+class RefundError(Exception):
+    """A refund the rules refuse; the message is shown to staff."""
+
+
+# -- staff refunds: request (our row) → Stripe → write back -------------------------------
+
+
+@transaction.atomic
+def refund_request(*, payment_id: int, amount_minor: int, reason: str, actor) -> Refund:
+    """Reserve a refund under a lock on the payment: > 0 and at most what is left after
+    earlier refunds, including ones Stripe has not answered yet."""
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    pending = (
+        payment.refunds.filter(status=RefundStatus.REQUESTED).aggregate(s=Sum("amount_minor"))["s"]
+        or 0
+    )
+    room = payment.amount_minor - payment.refunded_minor - pending
+    if not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise RefundError("The amount must be more than zero.")
+    if amount_minor > room:
+        raise RefundError(f"At most {room} (minor units) can still be refunded.")
+    generation = payment.refunds.count() + 1
+    refund = Refund(
+        payment=payment,
+        amount_minor=amount_minor,
+        currency=payment.currency,
+        reason=reason[:255],
+        idempotency_key=f"refund-payment-{payment.pk}-{generation}",
+        requested_by=actor,
+    )
+    refund.full_clean()
+    refund.save()
+    record(
+        "payment.refund_requested",
+        actor=actor,
+        subject=payment,
+        details={
+            "refund_id": refund.pk,
+            "amount_minor": amount_minor,
+            "currency": payment.currency,
+            "reason": reason,
+            "idempotency_key": refund.idempotency_key,
+        },
+    )
+    return refund
+
+
+def refund_execute(*, refund_id: int, actor=None) -> Refund:
+    """Ask Stripe (outside any transaction), then write the outcome back."""
+    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    if refund.status != RefundStatus.REQUESTED:
+        return refund
+    payment = refund.payment
+    try:
+        stripe_refund = stripe_api.refund_create(
+            payment_intent_id=payment.stripe_payment_intent_id,
+            amount_minor=refund.amount_minor,
+            idempotency_key=refund.idempotency_key,
+        )
+        refunded_total = stripe_api.intent_refunded_total(payment.stripe_payment_intent_id)
+    except stripe.StripeError as error:
+        with transaction.atomic():
+            Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
+                status=RefundStatus.FAILED, error=str(error)[:2000], completed_at=timezone.now()
+            )
+            record(
+                "payment.refund_failed",
+                actor=actor,
+                subject=payment,
+                details={"refund_id": refund.pk, "error": str(error)[:500]},
+            )
+        refund.refresh_from_db()
+        return refund
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        Refund.objects.filter(pk=refund.pk).update(
+            status=RefundStatus.SUCCEEDED,
+            stripe_refund_id=stripe_refund.id,
+            completed_at=timezone.now(),
+        )
+        payment_apply_refunded_total(
+            payment=locked,
+            refunded_total=refunded_total,
+            source="admin",
+            reference=stripe_refund.id,
+            actor=actor,
+        )
+    refund.refresh_from_db()
+    return refund
+
+
+# -- writing back (webhook and admin) -----------------------------------------------------
+
+
+def payment_apply_refunded_total(
+    *, payment: Payment, refunded_total: int, source: str, reference: str = "", actor=None
+) -> int:
+    """Write back Stripe's cumulative refunded amount on a locked payment; returns what
+    was newly reversed (0 for an older or repeated notice)."""
+    refunded_total = min(int(refunded_total), payment.amount_minor)
+    delta = refunded_total - payment.refunded_minor
+    if delta <= 0:
+        return 0
+    reopened = _reopen_completed_agreement(payment, actor=actor)
+    parts = _reverse_allocations(payment, delta, actor=actor)
+    payment.refunded_minor = refunded_total
+    payment.status = (
+        PaymentStatus.REFUNDED
+        if refunded_total >= payment.amount_minor
+        else PaymentStatus.PARTIALLY_REFUNDED
+    )
+    payment.save(update_fields=["refunded_minor", "status"])
+    reopened_debts = _reopen_paid_debts({debt_id for debt_id, _i, _a in parts})
+    record(
+        "payment.refunded",
+        actor=actor,
+        subject=payment,
+        details={
+            "source": source,
+            "reference": reference,
+            "refunded_minor": delta,
+            "refunded_total_minor": refunded_total,
+            "currency": payment.currency,
+            "reversed": parts,
+            "agreement_reopened": reopened,
+            "debts_reopened": reopened_debts,
+        },
+    )
+    return delta
+
+
+def _reverse_allocations(payment: Payment, amount: int, *, actor=None) -> list[list[int]]:
+    """Refund entries against the newest allocations first, taking back what they paid on
+    their installments (an installment of an active agreement becomes open again)."""
+    already = payment.refunded_minor
+    parts: list[list[int]] = []
+    left = amount
+    for allocation in payment.allocations.select_related(
+        "debt__portfolio", "installment__agreement"
+    ).order_by("-id"):
+        # Earlier refunds consumed the newest allocations first: skip what they took.
+        available = allocation.amount_minor - min(already, allocation.amount_minor)
+        already = max(already - allocation.amount_minor, 0)
+        take = min(left, available)
+        if take <= 0:
+            continue
+        debt = allocation.debt
+        today = portfolio_today(debt.portfolio)
+        ledger_post(
+            debt=debt,
+            kind=LedgerKind.REFUND,
+            amount_minor=take,
+            effective_date=today,
+            description=f"{payment.number} refund",
+            actor=actor,
+        )
+        installment = allocation.installment
+        if installment and installment.agreement.status == AgreementStatus.ACTIVE:
+            installment.paid_minor = max(installment.paid_minor - take, 0)
+            if installment.paid_minor < installment.amount_minor:
+                installment.status = (
+                    InstallmentStatus.LATE
+                    if installment.due_date < today
+                    else InstallmentStatus.PENDING
+                )
+                installment.paid_at = None
+            installment.save(update_fields=["paid_minor", "status", "paid_at"])
+        parts.append([debt.pk, allocation.installment_id or 0, take])
+        left -= take
+        if not left:
+            break
+    return parts
+
+
+def _reopen_completed_agreement(payment: Payment, *, actor=None) -> bool:
+    """The refunded payment had completed its agreement: make it active again, unless one
+    of its debts is in another active agreement by now (then staff decide; audited)."""
+    if payment.agreement_id is None:
+        return False
+    agreement = Agreement.objects.select_for_update().get(pk=payment.agreement_id)
+    if agreement.status != AgreementStatus.COMPLETED:
+        return False
+    lines = list(agreement.lines.select_related("debt__portfolio").order_by("debt_id"))
+    debt_ids = [line.debt_id for line in lines]
+    if AgreementDebt.objects.filter(debt_id__in=debt_ids, is_active=True).exists():
+        record(
+            "agreement.not_reopened",
+            actor=actor,
+            subject=agreement,
+            details={"payment": payment.number, "reason": "debt_in_another_agreement"},
+        )
+        return False
+    reversed_discounts = {}
+    for line in lines:
+        written_off = _discount_written_off(line.debt_id, agreement.number or "")
+        if written_off:
+            ledger_post(
+                debt=line.debt,
+                kind=LedgerKind.REVERSAL,
+                amount_minor=written_off,
+                effective_date=portfolio_today(line.debt.portfolio),
+                description=f"{agreement.number} discount reversed",
+                actor=actor,
+            )
+            reversed_discounts[line.debt_id] = written_off
+    Agreement.objects.filter(pk=agreement.pk).update(
+        status=AgreementStatus.ACTIVE, completed_at=None
+    )
+    agreement.lines.update(is_active=True)
+    Debt.objects.filter(
+        pk__in=debt_ids, status__in=(DebtStatus.PAID, DebtStatus.SETTLED, DebtStatus.ACTIVE)
+    ).update(status=DebtStatus.IN_AGREEMENT, updated_at=timezone.now())
+    record(
+        "agreement.reopened",
+        actor=actor,
+        subject=agreement,
+        details={"payment": payment.number, "discount_reversed": reversed_discounts},
+    )
+    return True
+
+
+def _discount_written_off(debt_id: int, number: str) -> int:
+    """The agreement's discount still written off on a debt (completions minus reopenings)."""
+    entries = LedgerEntry.objects.filter(debt_id=debt_id)
+    written = (
+        entries.filter(kind=LedgerKind.DISCOUNT, description=number).aggregate(
+            s=Sum("amount_minor")
+        )["s"]
+        or 0
+    )
+    restored = (
+        entries.filter(
+            kind=LedgerKind.REVERSAL, description=f"{number} discount reversed"
+        ).aggregate(s=Sum("amount_minor"))["s"]
+        or 0
+    )
+    return max(-written - restored, 0)
+
+
+def _reopen_paid_debts(debt_ids: set[int]) -> list[int]:
+    """A paid or settled debt outside any active agreement owes again: active."""
+    reopened = []
+    for debt in Debt.objects.filter(
+        pk__in=debt_ids, status__in=(DebtStatus.PAID, DebtStatus.SETTLED), balance_minor__gt=0
+    ).order_by("id"):
+        Debt.objects.filter(pk=debt.pk).update(status=DebtStatus.ACTIVE, updated_at=timezone.now())
+        record("debt.reopened", subject=debt, details={"from": debt.status})
+        reopened.append(debt.pk)
+    return reopened
