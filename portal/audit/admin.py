@@ -15,6 +15,7 @@ from django.utils.html import format_html
 
 from . import exports, selectors, services
 from .admin_filters import ChannelFilter, DebtorFilter, PeriodFilter
+from .admin_timeline import timeline_view
 from .models import AuditEvent
 
 
@@ -75,6 +76,11 @@ class AuditEventAdmin(admin.ModelAdmin):
                 name="audit_auditevent_consent_evidence",
             ),
             path("verify/", view(self.verify_view), name="audit_auditevent_verify"),
+            path(
+                "timeline/<int:debtor_id>/",
+                view(self.timeline_view),
+                name="audit_auditevent_timeline",
+            ),
         ]
         return own + super().get_urls()
 
@@ -113,6 +119,9 @@ class AuditEventAdmin(admin.ModelAdmin):
             "outcome": cache.get(services.VERIFICATION_CACHE_KEY),
         }
         return TemplateResponse(request, "admin/audit/auditevent/verify.html", context)
+
+    def timeline_view(self, request, debtor_id: int):
+        return timeline_view(self, request, debtor_id)
 
     @staticmethod
     def _require(request, permission: str) -> None:

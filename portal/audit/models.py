@@ -36,6 +36,7 @@ class AuditEvent(models.Model):
         permissions = [
             ("export_auditevent", "Can export the audit log and consent evidence"),
             ("verify_auditevent", "Can run the audit chain verification"),
+            ("add_staff_note", "Can add notes to a debtor's timeline"),
         ]
 
     def __str__(self) -> str:

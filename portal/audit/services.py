@@ -152,3 +152,14 @@ def chain_verification_run(*, requested_by: int | None = None) -> dict[str, Any]
     actor = get_user_model().objects.filter(pk=requested_by).first() if requested_by else None
     record("audit.chain_verified", actor=actor, details=outcome)
     return outcome
+
+
+STAFF_NOTE_MAX = 2_000
+
+
+def staff_note_add(*, debtor: Any, author: Any, text: str) -> AuditEvent:
+    """A staff note on the debtor's timeline; kept in the audit log, so never edited."""
+    text = text.strip()
+    if not text or len(text) > STAFF_NOTE_MAX:
+        raise ValueError(f"a note has 1 to {STAFF_NOTE_MAX} characters")
+    return record("staff.note", actor=author, subject=debtor, details={"text": text})
