@@ -120,13 +120,20 @@ def _prepare(messages: list[Message], now: dt.datetime, on_portal: bool):
     facts = facts_for_many(messages, now=now, on_portal=on_portal)
     to_send, decided, updates = [], [], []
     sendable = []
+    # Sends decided earlier in this batch count like sends already made: two messages to
+    # one debtor in one batch must not both pass the daily cap.
+    planned: dict[int, list] = {}
     for message in messages:
+        known = facts[message.pk]
+        transactional = message.kind == MessageKind.NOTICE
+        if planned.get(message.debtor_id):
+            known = replace(known, sent=known.sent + tuple(planned[message.debtor_id]))
         decision = decide(
-            facts[message.pk],
+            known,
             channel=message.channel,
             at=now,
             rules=rules_for(_country(message)),
-            transactional=message.kind == MessageKind.NOTICE,
+            transactional=transactional,
         )
         message.decision = {**decision.as_json(), "at": now.isoformat()}
         decided.append([message.pk, decision.action, decision.reason])
@@ -136,6 +143,8 @@ def _prepare(messages: list[Message], now: dt.datetime, on_portal: bool):
             message.status, message.block_reason = MessageStatus.BLOCKED, decision.reason
         else:
             sendable.append(message)
+            if not transactional:
+                planned.setdefault(message.debtor_id, []).append((now, message.channel))
         updates.append(message)
     tokens = {}
     by_campaign: dict[int, list[Message]] = {}
@@ -238,6 +247,7 @@ def messages_dispatch(
             Message.objects.filter(pk__in=claimed)
             .exclude(campaign__status__in=["paused", "cancelled", "draft"])
             .select_related("debtor", "campaign__portfolio__creditor", "debt__portfolio")
+            .order_by("id")  # insertion order: the debtor's preferred channel first
         )
         # A campaign paused between queueing and claiming: hand its rows back untouched.
         held = set(claimed) - {m.pk for m in messages}
