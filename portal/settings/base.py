@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "portal.selfservice",
     "agreements",
     "payments",
+    # Last: its post_migrate step reads every other app's permissions.
+    "portal.staff",
 ]
 
 MIDDLEWARE = [
