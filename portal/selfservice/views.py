@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.access.decorators import debtor_required
-from portal.outreach.selectors import consents_for
+from portal.outreach.selectors import consents_for, debtor_messages
 from portal.requests import client_address, wants_partial
 
 from . import selectors, services
@@ -49,8 +49,8 @@ def history(request: HttpRequest) -> HttpResponse:
 @require_GET
 @debtor_required
 def communications(request: HttpRequest) -> HttpResponse:
-    # Messages arrive with the outreach work; until then the list is honestly empty.
-    return render(request, "selfservice/communications.html", {"messages_sent": []})
+    sent = debtor_messages(request.debtor)
+    return render(request, "selfservice/communications.html", {"messages_sent": sent})
 
 
 @never_cache
