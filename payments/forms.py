@@ -30,3 +30,12 @@ class CardTokenForm(forms.Form):
     """What the Card Element path sends: Stripe's token id, nothing about the card."""
 
     token = forms.RegexField(regex=r"^tok_[A-Za-z0-9_]{1,250}$")
+
+
+class AutopayConsentForm(forms.Form):
+    """The debtor's explicit tick; the text they consent to is ours, shown on the page."""
+
+    consent = forms.BooleanField(
+        required=True,
+        error_messages={"required": _("Tick the box to authorise automatic payments.")},
+    )

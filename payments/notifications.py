@@ -57,8 +57,15 @@ def send_notice(
     return True
 
 
-def notify_payment_failed(*, attempt: PaymentAttempt, message: str) -> None:
-    """Tell the debtor the card was not charged, with a fresh personal link to try again.
+def notify_payment_failed(
+    *,
+    attempt: PaymentAttempt,
+    message: str,
+    notice: str = "payment_failed",
+    context: dict[str, Any] | None = None,
+) -> None:
+    """Tell the debtor the card was not charged, with a fresh personal link to try again
+    (`autopay_failed` for a saved card charged by autopay, with the retries left).
 
     The link is minted in the caller's transaction, so a rolled-back failure leaves none.
     """
@@ -74,10 +81,15 @@ def notify_payment_failed(*, attempt: PaymentAttempt, message: str) -> None:
     retry_url = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("access:open_link", args=[token])
     subject, body = render_notice(
         debtor=debtor,
-        notice="payment_failed",
-        context={"attempt": attempt, "reason": message, "retry_url": retry_url},
+        notice=notice,
+        context={
+            "attempt": attempt,
+            "reason": message,
+            "retry_url": retry_url,
+            **(context or {}),
+        },
     )
     transaction.on_commit(
-        lambda: send_notice(debtor=debtor, notice="payment_failed", subject=subject, body=body),
+        lambda: send_notice(debtor=debtor, notice=notice, subject=subject, body=body),
         robust=True,
     )

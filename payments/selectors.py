@@ -19,7 +19,7 @@ from agreements.models import (
 )
 from portal.debtors.models import Debt, Debtor, DebtStatus
 
-from .models import Payment, PaymentAttempt, Purpose
+from .models import Autopay, AutopayStatus, Payment, PaymentAttempt, Purpose
 
 OPEN_INSTALLMENT = (InstallmentStatus.PENDING, InstallmentStatus.LATE)
 
@@ -148,3 +148,20 @@ def debtor_payments(debtor: Debtor) -> QuerySet[Payment]:
 
 def debtor_payment_or_404(debtor: Debtor, pk: int) -> Payment:
     return get_object_or_404(debtor_payments(debtor), pk=pk)
+
+
+def live_autopay_for(agreement: Agreement) -> Autopay | None:
+    """The agreement's autopay that is on or waiting for a card, if any."""
+    return (
+        Autopay.objects.filter(
+            agreement=agreement, status__in=(AutopayStatus.PENDING, AutopayStatus.ACTIVE)
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+def debtor_autopay_or_404(debtor: Debtor, pk: int) -> Autopay:
+    return get_object_or_404(
+        Autopay.objects.filter(debtor=debtor).select_related("agreement", "debtor"), pk=pk
+    )

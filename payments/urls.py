@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_autopay
 
 app_name = "payments"
 
@@ -10,4 +10,8 @@ urlpatterns = [
     path("pagos/<int:pk>/tarjeta/", views.confirm_card, name="confirm_card"),
     path("pagos/<int:pk>/resultado/", views.result, name="result"),
     path("recibos/<int:pk>/pdf/", views.receipt_pdf, name="receipt_pdf"),
+    path("acuerdos/<int:agreement_pk>/autopago/", views_autopay.autopay, name="autopay"),
+    path("autopago/<int:pk>/tarjeta/", views_autopay.autopay_card, name="autopay_card"),
+    path("autopago/<int:pk>/listo/", views_autopay.autopay_done, name="autopay_done"),
+    path("autopago/<int:pk>/desactivar/", views_autopay.autopay_disable, name="autopay_disable"),
 ]
