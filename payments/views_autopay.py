@@ -51,9 +51,15 @@ def autopay(request: HttpRequest, agreement_pk: int) -> HttpResponse:
             else:
                 return redirect("payments:autopay_card", record.pk)
         status = 400 if stripe_api.is_configured() else 503
+    live = selectors.live_autopay_for(agreement)
+    if live and live.status == AutopayStatus.PENDING and live.stripe_setup_intent_id:
+        try:  # the card may have been saved without the browser coming back to "done"
+            live = services.autopay_activate(autopay=live)
+        except stripe.StripeError:
+            log.warning("could not read the SetupIntent of autopay %s", live.pk, exc_info=True)
     context = {
         "agreement": agreement,
-        "autopay": selectors.live_autopay_for(agreement),
+        "autopay": live,
         "consent_text": services.consent_text(agreement, language),
         "form": form,
         "configured": stripe_api.is_configured(),

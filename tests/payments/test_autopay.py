@@ -198,3 +198,21 @@ def test_an_autopay_already_on_is_not_set_up_again(ana, agreement, stripe_settin
 
     assert response.status_code == 302
     assert Autopay.objects.count() == 1
+
+
+def test_a_card_saved_without_coming_back_is_picked_up_by_the_autopay_page(
+    ana, agreement, stripe_settings
+):
+    ana.post(autopay_url(agreement), {"consent": "1"})
+    autopay = Autopay.objects.get()
+    ana.get(f"/mi-cuenta/autopago/{autopay.pk}/tarjeta/")
+    autopay.refresh_from_db()
+    stripe.SetupIntent.confirm(
+        autopay.stripe_setup_intent_id, payment_method="pm_card_visa", api_key=SECRET_KEY
+    )
+
+    page = ana.get(autopay_url(agreement))
+
+    assert b'data-testid="autopay-on"' in page.content
+    autopay.refresh_from_db()
+    assert autopay.status == AutopayStatus.ACTIVE
