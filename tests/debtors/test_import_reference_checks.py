@@ -90,7 +90,8 @@ def test_copy_lines_escape_what_copy_treats_specially():
         dt.date(2026, 1, 2),
     )  # fmt: skip
     assert pg_loader.copy_line(row) == (
-        "7\tCR\\t7\tCC\t123\tAna \\\\ Peña\t\\N\t\\N\ta\\rb@x.co\t\\N\t1\t0\t0\t2026-01-02\n"
+        "7\tCR\\t7\tCC\t123\tAna \\\\ Peña\t\\N\t\\N\ta\\rb@x.co\t\\N\t1\t0\t0\t2026-01-02"
+        "\t\\N\n"  # no consent columns given
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from portal.audit.services import record
@@ -22,7 +23,13 @@ from . import orm_loader, pg_loader
 from .parsing import FileRefused, RowReader, source_open
 from .values import RowError
 
+# Sent inside the import's transaction with the consent the file gives:
+# consents=[(debtor id, code, line)], code one of "y"/"n"/"-" per CONSENT_CHANNELS.
+# Outreach, which owns consent, records it; debtors must not import outreach.
+consents_imported = Signal()
+
 __all__ = [
+    "consents_imported",
     "FileRefused",
     "ImportResult",
     "RowError",
@@ -99,9 +106,23 @@ def _load(load, portfolio: Portfolio, reader: RowReader, today, actor) -> tuple[
     with transaction.atomic():
         # One import per portfolio at a time: both would read the same "before" state.
         Portfolio.objects.select_for_update().filter(pk=portfolio.pk).first()
+        consents: list[tuple[int, str, int]] = []
         imported, updated = load(
-            portfolio=portfolio, reader=reader, today=today, now=timezone.now(), actor=actor
+            portfolio=portfolio,
+            reader=reader,
+            today=today,
+            now=timezone.now(),
+            actor=actor,
+            consents=consents,
         )
+        if consents:
+            consents_imported.send(
+                sender=Portfolio,
+                portfolio=portfolio,
+                consents=consents,
+                sha256=reader.source.sha256,
+                actor=actor,
+            )
         record(
             "portfolio.imported",
             actor=actor,

@@ -50,8 +50,12 @@ def load(
     today: dt.date,
     now: dt.datetime,
     actor: Any,
+    consents: list | None = None,
 ) -> tuple[int, int]:
-    """Upsert every valid row; return (debts created, existing debts changed)."""
+    """Upsert every valid row; return (debts created, existing debts changed).
+
+    `consents` receives (debtor id, consent code, line) for each row that gives consent.
+    """
     created_by = actor if getattr(actor, "is_staff", False) else None
     debtors: dict[tuple[str, str], Debtor] = {}
     snapshots: dict[int, tuple] = {}
@@ -81,6 +85,8 @@ def load(
             snapshots[debtor.pk] = _snapshot(debtor)
             debtors[key] = debtor
         _merge(debtor, row)
+        if row.consent and consents is not None:
+            consents.append((debtor.pk, row.consent, row.line))
 
         total = row.principal_minor + row.interest_minor + row.fees_minor
         values = {

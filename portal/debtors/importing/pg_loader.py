@@ -21,6 +21,15 @@ from .parsing import RowReader
 from .values import ImportRow, RowError
 
 _IMPORT_LOCK_KEY = 0x696D7074  # "impt"
+# Rows the loader rejected were deleted from import_row, as the ORM loader skips them.
+_CONSENTS = """
+SELECT d.id, s.consent, s.line
+  FROM import_row AS s
+  JOIN debtors_debtor AS d
+    ON d.document_number = s.document_number AND d.document_type = s.document_type
+ WHERE s.consent IS NOT NULL
+ ORDER BY s.line
+"""
 _TEMP_TABLES = ("import_row", "import_debtor", "import_debt_change", "import_debtor_changed")
 
 _CREATE_STAGING = """
@@ -37,7 +46,8 @@ CREATE TEMP TABLE import_row (
     principal bigint NOT NULL,
     interest bigint NOT NULL,
     fees bigint NOT NULL,
-    due_date date NOT NULL
+    due_date date NOT NULL,
+    consent text
 )
 """
 
@@ -317,7 +327,7 @@ def copy_line(row: ImportRow) -> str:
     checked in one search and escaped only then. The type, language, phone (E.164),
     amounts and dates were normalised by the validator.
     """
-    (line, account, kind, number, name, birth, phone, email, language, *amounts, due) = row
+    (line, account, kind, number, name, birth, phone, email, language, *amounts, due, consent) = row
     email = email or ""
     if _NEEDS_ESCAPE(account + number + name + email):
         escape = _COPY_ESCAPES
@@ -326,7 +336,7 @@ def copy_line(row: ImportRow) -> str:
     return (
         f"{line}\t{account}\t{kind}\t{number}\t{name}\t{birth or _NULL}\t{phone or _NULL}\t"
         f"{email or _NULL}\t{language or _NULL}\t{amounts[0]}\t{amounts[1]}\t{amounts[2]}\t"
-        f"{due}\n"
+        f"{due}\t{consent or _NULL}\n"
     )
 
 
@@ -337,8 +347,12 @@ def apply(
     today: dt.date,
     now: dt.datetime,
     actor: Any,
+    consents: list | None = None,
 ) -> tuple[int, int]:
-    """Upsert the staged rows; return (debts created, existing debts changed)."""
+    """Upsert the staged rows; return (debts created, existing debts changed).
+
+    `consents` receives (debtor id, consent code, line) for each row that gives consent.
+    """
     params = {
         "portfolio": portfolio.pk,
         "currency": portfolio.currency,
@@ -373,6 +387,9 @@ def apply(
         (imported,) = cursor.fetchone()
         if checks_deferred:
             _check_references(cursor, params)
+        if consents is not None:
+            cursor.execute(_CONSENTS)
+            consents.extend(cursor.fetchall())
     return imported, updated
 
 

@@ -76,6 +76,9 @@ class ImportRow(NamedTuple):
     interest_minor: int
     fees_minor: int
     due_date: dt.date
+    # Initial consent per channel in CONSENT_CHANNELS order: "y", "n" or "-" (not given);
+    # None when the row gives none.
+    consent: str | None = None
 
 
 @lru_cache(maxsize=100_000)
@@ -172,7 +175,10 @@ REQUIRED_COLUMNS = (
     "fees",
     "due_date",
 )
-OPTIONAL_COLUMNS = ("currency", "language")
+CONSENT_CHANNELS = ("sms", "whatsapp", "email", "call")
+OPTIONAL_COLUMNS = ("currency", "language", *(f"consent_{c}" for c in CONSENT_CHANNELS))
+_YES = frozenset({"1", "y", "yes", "s", "si", "sí", "true", "x"})
+_NO = frozenset({"0", "n", "no", "false"})
 _ORDER = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _NOT_A_DATE = "not a date (use YYYY-MM-DD or DD/MM/YYYY)"
 
@@ -217,6 +223,7 @@ class RowValidator:
             due_text,
             currency,
             language,
+            *consents,
         ) = values
         errors: list[RowError] = []
         if (
@@ -286,6 +293,16 @@ class RowValidator:
         if language and language not in _LANGUAGES:
             errors.append(RowError(line, "language", "must be es or en"))
 
+        consent = ""
+        for channel, text in zip(CONSENT_CHANNELS, consents, strict=True):
+            text = text.lower()
+            if not text:
+                consent += "-"
+            elif text in _YES or text in _NO:
+                consent += "y" if text in _YES else "n"
+            else:
+                errors.append(RowError(line, f"consent_{channel}", "must be yes or no (1/0)"))
+
         if errors:
             return None, errors
         return (
@@ -303,6 +320,7 @@ class RowValidator:
                 amounts[1],
                 amounts[2],
                 due_date,
+                consent if consent.strip("-") else None,
             ),
             None,
         )
