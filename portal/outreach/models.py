@@ -141,6 +141,8 @@ class MessageKind(models.TextChoices):
     CAMPAIGN = "campaign", "Campaña"
     REMINDER = "reminder", "Recordatorio"
     NOTICE = "notice", "Aviso transaccional"
+    # A phone/IVR call an agent logged (portal/staff): counted like any other attempt.
+    CALL = "call", "Llamada registrada"
 
 
 class Message(models.Model):

@@ -103,11 +103,15 @@ def due_message_ids(*, now: dt.datetime, limit: int = 5000) -> list[int]:
 
 
 def debtor_messages(debtor: Debtor, *, limit: int = 50) -> QuerySet[Message]:
-    """What the debtor was sent (never what was blocked or is still waiting)."""
-    return Message.objects.filter(
-        debtor=debtor,
-        status__in=[MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED],
-    ).order_by("-sent_at", "-id")[:limit]
+    """What the debtor was sent (never what was blocked or is still waiting, nor calls)."""
+    return (
+        Message.objects.filter(
+            debtor=debtor,
+            status__in=[MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED],
+        )
+        .exclude(channel=Channel.CALL)
+        .order_by("-sent_at", "-id")[:limit]
+    )
 
 
 def campaign_funnel(campaign: Campaign) -> dict:

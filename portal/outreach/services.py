@@ -6,9 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.audit.services import record
-from portal.debtors.models import Debtor
+from portal.debtors.models import Debt, Debtor
 
-from .models import Consent, ConsentSource
+from .models import Channel, Consent, ConsentSource, Message, MessageKind, MessageStatus
 
 
 @transaction.atomic
@@ -67,3 +67,33 @@ def email_unsubscribe(
             "at": timezone.now().isoformat(),
         },
     )
+
+
+def call_attempt_record(
+    *,
+    debtor: Debtor,
+    debt: Debt | None,
+    to: str,
+    at,
+    key: str,
+    decision: dict[str, Any],
+) -> Message:
+    """An outbound call an agent made, kept as a sent "call" message so the contact policy
+    counts it like every other attempt (daily and weekly caps, 7 calls per debt in 7 days).
+    The caller audits the call; `key` makes recording it twice a no-op."""
+    message, _created = Message.objects.get_or_create(
+        key=key,
+        defaults={
+            "debtor": debtor,
+            "debt": debt,
+            "channel": Channel.CALL,
+            "kind": MessageKind.CALL,
+            "to": to,
+            "status": MessageStatus.SENT,
+            "decision": decision,
+            "not_before": at,
+            "created_at": at,
+            "sent_at": at,
+        },
+    )
+    return message
