@@ -87,7 +87,6 @@ def refund_execute(*, refund_id: int, actor=None) -> Refund:
             amount_minor=refund.amount_minor,
             idempotency_key=refund.idempotency_key,
         )
-        refunded_total = stripe_api.intent_refunded_total(payment.stripe_payment_intent_id)
     except stripe.StripeError as error:
         with transaction.atomic():
             Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
@@ -101,8 +100,23 @@ def refund_execute(*, refund_id: int, actor=None) -> Refund:
             )
         refund.refresh_from_db()
         return refund
+    try:
+        # Stripe's cumulative total also counts refunds made in its dashboard.
+        stripe_total = stripe_api.intent_refunded_total(payment.stripe_payment_intent_id)
+    except stripe.StripeError:
+        log.warning("refund %s made; Stripe's total not read", refund.pk, exc_info=True)
+        stripe_total = 0
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        ours = (
+            locked.refunds.filter(status=RefundStatus.SUCCEEDED)
+            .exclude(pk=refund.pk)
+            .aggregate(s=Sum("amount_minor"))["s"]
+            or 0
+        ) + refund.amount_minor
+        # Never less than the refunds we know succeeded; never counted twice, since only
+        # the difference to what is already reversed is posted.
+        refunded_total = max(stripe_total, ours)
         Refund.objects.filter(pk=refund.pk).update(
             status=RefundStatus.SUCCEEDED,
             stripe_refund_id=stripe_refund.id,
