@@ -3,6 +3,7 @@ segment counts, and the signed one-click unsubscribe link for emails (RFC 8058).
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 
@@ -106,3 +107,11 @@ def unsubscribe_url(*, debtor_id: int, message_id: int) -> str:
 
 def email_headers(url: str) -> dict[str, str]:
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+_PERSONAL_LINK = re.compile(r"/p/[A-Za-z0-9_-]{20,}")
+
+
+def redact_links(text: str) -> str:
+    """What we store of a sent text: personal links (their tokens) replaced by [link]."""
+    return _PERSONAL_LINK.sub("/p/" + LINK_MARK, text)

@@ -28,7 +28,7 @@ from portal.debtors.models import Debt, Debtor
 from . import rendering
 from .channels import Outgoing, SendError, get_backend
 from .models import CampaignTemplate, Message, MessageKind, MessageStatus
-from .policy import BLOCK, DEFER, decide
+from .policy import BLOCK, DEFER, SEND, decide
 from .rules import rules_for
 from .selectors import address_for, facts_for_many
 
@@ -136,7 +136,11 @@ def _prepare(messages: list[Message], now: dt.datetime, on_portal: bool):
             transactional=transactional,
         )
         message.decision = {**decision.as_json(), "at": now.isoformat()}
-        decided.append([message.pk, decision.action, decision.reason])
+        if transactional and decision.action != SEND:
+            action = {DEFER: "message.deferred", BLOCK: "message.blocked"}[decision.action]
+            _audit_notice(action, message, decision.as_json())
+        elif not transactional:
+            decided.append([message.pk, decision.action, decision.reason])
         if decision.action == DEFER:
             message.status, message.not_before = MessageStatus.DEFERRED, decision.until
         elif decision.action == BLOCK:
@@ -170,8 +174,25 @@ def _prepare(messages: list[Message], now: dt.datetime, on_portal: bool):
         ["status", "not_before", "block_reason", "decision", "payment_link", "subject", "body"]
         + ["error"],
     )
-    record("message.decided", details={"decisions": decided, "at": now})
+    if decided:  # one event per batch: a campaign decides thousands at once
+        record("message.decided", details={"decisions": decided, "at": now})
     return to_send
+
+
+def _audit_notice(action: str, message: Message, decision: dict) -> None:
+    """Notices get one event each, shaped as the apps that send them always wrote them."""
+    record(
+        action,
+        subject=("debtors.debtor", message.debtor_id),
+        details={
+            "channel": message.channel,
+            "notice": message.notice,
+            "to": message.to,
+            "subject": message.subject or message.context.get("subject", ""),
+            "message_id": message.pk,
+            "decision": decision,
+        },
+    )
 
 
 def _country(message: Message) -> str:
@@ -218,9 +239,10 @@ def _outgoing(message: Message, token: str | None, templates: dict) -> Outgoing:
             footer = _("To stop receiving these emails: %(url)s") % {"url": url}
         rendered = rendering.Rendered(rendered.subject, f"{rendered.text}\n\n{footer}", html)
         stored = f"{stored}\n\n{footer}"
-    message.subject, message.body = rendered.subject[:200], stored
+    message.subject, message.body = rendered.subject[:200], rendering.redact_links(stored)
     return Outgoing(
         message_id=message.pk,
+        kind=message.kind,
         channel=message.channel,
         to=message.to,
         text=rendered.text,
@@ -273,9 +295,14 @@ def _hand_off(item: Outgoing) -> bool:
         )
         record("message.failed", subject=("outreach.message", item.message_id), details={})
         return False
+    # A notice's pre-rendered text may hold a personal link: once sent, it is not kept.
+    extra = {"context": {}} if item.kind == MessageKind.NOTICE else {}
     Message.objects.filter(pk=item.message_id, status=MessageStatus.SENDING).update(
-        status=MessageStatus.SENT, provider_id=provider_id, sent_at=timezone.now()
+        status=MessageStatus.SENT, provider_id=provider_id, sent_at=timezone.now(), **extra
     )
+    if item.kind == MessageKind.NOTICE:
+        message = Message.objects.get(pk=item.message_id)
+        _audit_notice("message.sent", message, message.decision)
     return True
 
 

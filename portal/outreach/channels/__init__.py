@@ -28,7 +28,8 @@ class Outgoing:
     headers: dict[str, str] = field(default_factory=dict)
     whatsapp_content_sid: str = ""
     whatsapp_variables: dict[str, str] = field(default_factory=dict)
-    attachments: tuple = ()  # (filename, bytes, mimetype), email only; never stored
+    attachments: tuple = ()
+    kind: str = "notice"  # (filename, bytes, mimetype), email only; never stored
 
 
 class Backend:
