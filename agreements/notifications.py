@@ -1,17 +1,18 @@
-"""Notices to debtors about their proposals and agreements, by email after commit."""
+"""Notices to debtors about their proposals and agreements, by email after commit,
+through outreach's outbox and contact policy."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from portal.audit.services import record
 from portal.debtors.models import Debtor
+from portal.outreach.sending import notice_send_now
 
 NOTICES = frozenset(
     {
@@ -22,6 +23,9 @@ NOTICES = frozenset(
         "agreement_created",
     }
 )
+# Answers to what the debtor just did on the portal go out at once; staff decisions wait
+# for the debtor's contact window.
+ON_PORTAL = frozenset({"proposal_received", "agreement_created"})
 
 
 def notify_debtor(*, debtor: Debtor, notice: str, context: dict[str, Any]) -> None:
@@ -45,14 +49,17 @@ def notify_debtor(*, debtor: Debtor, notice: str, context: dict[str, Any]) -> No
         subject = render_to_string(f"agreements/email/{notice}_subject.txt", full_context)
         body = render_to_string(f"agreements/email/{notice}_body.txt", full_context)
     subject = " ".join(subject.split())
-    debtor_id = debtor.pk
+    about = ",".join(f"{k}={v.pk}" for k, v in sorted(context.items()) if hasattr(v, "pk"))
+    key = f"notice:{notice}:{debtor.pk}:{about}"
 
     def send() -> None:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
-        record(
-            "message.sent",
-            subject=("debtors.debtor", debtor_id),
-            details={"channel": "email", "notice": notice, "to": to, "subject": subject},
+        notice_send_now(
+            debtor=debtor,
+            key=key,
+            notice=notice,
+            subject=subject,
+            text=body,
+            on_portal=notice in ON_PORTAL,
         )
 
     transaction.on_commit(send, robust=True)
