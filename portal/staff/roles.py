@@ -1,10 +1,11 @@
 """Staff roles as Django groups: who may do what in admin.
 
-- agent: works debtors (reads everything about them), writes timeline notes.
-- supervisor: an agent who also decides proposals, runs campaigns, revokes links and
-  refunds payments.
-- compliance: reads everything, exports the audit log and consent evidence, verifies the
-  chain; changes nothing.
+- agent: works debtors (reads everything about them), writes timeline notes, logs calls
+  and visits.
+- supervisor: an agent who also decides proposals, runs campaigns, revokes links,
+  refunds payments and sees the KPI dashboard.
+- compliance: reads everything (the KPI dashboard too), exports the audit log and consent
+  evidence, verifies the chain; changes nothing (logs no calls).
 - administrator: a supervisor who also sets offer policies, mora stages, creditors,
   portfolios and imports, and manages staff users.
 
@@ -46,7 +47,12 @@ _DEBTOR_FILE = [
     "outreach.view_inboundmessage",
 ]
 
-_AGENT = [*_DEBTOR_FILE, "audit.add_staff_note", "staff.add_contactoutcome"]
+_AGENT = [
+    *_DEBTOR_FILE,
+    "audit.add_staff_note",
+    "staff.add_contactoutcome",  # log calls and visits from the debtor's page
+    "staff.view_contactoutcome",
+]
 
 _SUPERVISOR = [
     *_AGENT,
@@ -63,6 +69,7 @@ _SUPERVISOR = [
     "payments.view_paymentattempt",
     "payments.view_stripeevent",
     "debtors.view_portfolioimport",
+    "staff.view_kpis",
 ]
 
 _ADMINISTRATOR = [
@@ -80,7 +87,7 @@ ROLES: dict[str, list[str]] = {
     AGENT: _AGENT,
     SUPERVISOR: _SUPERVISOR,
     # Compliance reads every model (the "view_" permissions, added below) and exports.
-    COMPLIANCE: ["audit.export_auditevent", "audit.verify_auditevent"],
+    COMPLIANCE: ["audit.export_auditevent", "audit.verify_auditevent", "staff.view_kpis"],
     ADMINISTRATOR: _ADMINISTRATOR,
 }
 _READS_EVERYTHING = {COMPLIANCE}

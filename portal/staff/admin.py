@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import path
+
+from .admin_views import kpi_view, log_contact_view
+from .models import ContactOutcome
+
+
+@admin.register(ContactOutcome)
+class ContactOutcomeAdmin(admin.ModelAdmin):
+    """Read-only list of logged contacts; they are written from the debtor's page only,
+    through the service that applies and audits their effects."""
+
+    list_display = ("occurred_at", "debtor", "debt", "method", "direction", "outcome", "agent")
+    list_filter = ("outcome", "method", "direction", ("occurred_at", admin.DateFieldListFilter))
+    list_select_related = ("debtor", "debt__portfolio", "agent")
+    raw_id_fields = ("debtor", "debt", "promise")
+    ordering = ("-occurred_at", "-id")
+    show_full_result_count = False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        own = [
+            path("kpis/", view(self.kpi_view), name="staff_kpis"),
+            path("log/<int:debtor_id>/", view(self.log_view), name="staff_contactoutcome_log"),
+        ]
+        return own + super().get_urls()
+
+    def kpi_view(self, request):
+        return kpi_view(self, request)
+
+    def log_view(self, request, debtor_id: int):
+        return log_contact_view(self, request, debtor_id)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_see_kpis": request.user.has_perm("staff.view_kpis"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # from the debtor's page, where the policy check is shown
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

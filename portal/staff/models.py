@@ -1,0 +1,80 @@
+"""Calls and visits agents log on a debtor, and the KPI dashboard's permission."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ContactMethod(models.TextChoices):
+    PHONE = "phone", "Phone call"
+    IVR = "ivr", "IVR (automated call)"
+    VISIT = "visit", "In-person visit"
+
+
+class Direction(models.TextChoices):
+    OUTBOUND = "outbound", "We contacted the debtor"
+    INBOUND = "inbound", "The debtor contacted us"
+
+
+class Outcome(models.TextChoices):
+    RIGHT_PARTY = "right_party", "Right party contacted"
+    WRONG_NUMBER = "wrong_number", "Wrong number / wrong person"
+    NO_ANSWER = "no_answer", "No answer"
+    PROMISE = "promise", "Promise to pay"
+    REFUSED = "refused", "Refused to pay"
+    DISPUTE = "dispute", "Disputes the debt"
+
+
+# Outcomes where the agent spoke with the debtor themself (right-party contact).
+RIGHT_PARTY_OUTCOMES = (Outcome.RIGHT_PARTY, Outcome.PROMISE, Outcome.REFUSED, Outcome.DISPUTE)
+# Outcomes where nobody (or the wrong person) was reached.
+NOT_CONTACTED_OUTCOMES = (Outcome.NO_ANSWER, Outcome.WRONG_NUMBER)
+
+
+class ContactOutcome(models.Model):
+    """One call, IVR contact or visit with its outcome. Written once by
+    `services.contact_outcome_log`; the audit log holds the same facts for the timeline."""
+
+    debtor = models.ForeignKey("debtors.Debtor", on_delete=models.PROTECT, related_name="+")
+    debt = models.ForeignKey(
+        "debtors.Debt", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    method = models.CharField(max_length=8, choices=ContactMethod.choices)
+    direction = models.CharField(
+        max_length=8, choices=Direction.choices, default=Direction.OUTBOUND
+    )
+    outcome = models.CharField(max_length=14, choices=Outcome.choices)
+    notes = models.TextField(blank=True, max_length=2000)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # What the contact policy said when an outbound call was logged (empty otherwise).
+    policy_decision = models.JSONField(default=dict, blank=True)
+    # The outreach Message that makes an outbound call count toward the contact caps.
+    message_id = models.BigIntegerField(null=True, blank=True)
+    promise = models.ForeignKey(
+        "agreements.PromiseToPay", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # A dispute raised on the call: the debt's status before it, to restore once resolved.
+    previous_debt_status = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["debtor", "-occurred_at"]),
+            models.Index(fields=["occurred_at"]),
+        ]
+        permissions = [("view_kpis", "Can see the KPI dashboard")]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} · {self.get_outcome_display()} ({self.debtor_id})"
+
+    @property
+    def counts_as_call(self) -> bool:
+        """An outbound phone or IVR call is a call attempt for the contact policy."""
+        return self.direction == Direction.OUTBOUND and self.method in (
+            ContactMethod.PHONE,
+            ContactMethod.IVR,
+        )

@@ -1,0 +1,104 @@
+"""Reads for the staff workspace: may an agent call now, and the debtor's debts to pick."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from portal.debtors.models import Debt, Debtor
+from portal.outreach.models import Channel, Message, MessageKind
+from portal.outreach.policy import Decision, decide
+from portal.outreach.rules import rules_for
+from portal.outreach.selectors import address_for, facts_for_many
+
+from .models import ContactOutcome
+
+# Plain words for the policy's reasons, for the agent about to dial.
+REASONS = {
+    "deceased": "the debtor is marked deceased",
+    "legal_hold": "contact is suspended (legal hold)",
+    "consent_revoked": "the debtor revoked consent for calls",
+    "no_consent": "no consent for calls is on record",
+    "no_address": "no phone number on file",
+    "outside_window": "outside the legal contact hours",
+    "call_cap_7_days": "7 call attempts on this debt in the last 7 days",
+    "same_day_other_channel": "already contacted today on another channel",
+    "daily_cap": "already contacted today",
+    "weekly_cap": "weekly contact limit reached",
+    "weekly_channels": "another channel was already used this week",
+}
+
+
+@dataclass(frozen=True)
+class CallCheck:
+    """The contact policy's answer for calling now, about the debtor or one of their debts."""
+
+    debt: Debt | None
+    decision: Decision
+    timezone: str  # the debtor's zone, the one the rules are read in
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision.action == "send"
+
+    @property
+    def explanation(self) -> str:
+        if self.allowed:
+            return "Calling now is allowed."
+        reason = self.decision.reason
+        if reason.startswith("debt_"):
+            why = f"the debt is {reason.removeprefix('debt_')}"
+        else:
+            why = REASONS.get(reason, reason)
+        if self.decision.until:
+            local = self.decision.until.astimezone(ZoneInfo(self.timezone))
+            return (
+                f"Do not call now: {why}. Next allowed: {local:%Y-%m-%d %H:%M} ({self.timezone})."
+            )
+        return f"Do not call: {why}."
+
+
+def debtor_debts(debtor: Debtor) -> list[Debt]:
+    return list(Debt.objects.filter(debtor=debtor).select_related("portfolio").order_by("id"))
+
+
+def call_checks(
+    debtor: Debtor, debts: list[Debt], *, at: dt.datetime | None = None
+) -> list[CallCheck]:
+    """The policy's decision for a call now: one for the debtor, then one per debt (the
+    7-calls-in-7-days rule counts per debt). The same facts and `decide` as every message,
+    loaded for all of them at once."""
+    at = at or timezone.now()
+    phone = address_for(debtor, Channel.CALL)
+    # Unsaved stand-ins for "a call to this debtor (about this debt)"; the negative ids only
+    # key the facts and are never written.
+    probes = [
+        Message(pk=-(i + 1), debtor=debtor, debt=debt, channel=Channel.CALL, to=phone)
+        for i, debt in enumerate([None, *debts])
+    ]
+    for probe in probes:
+        probe.kind = MessageKind.CALL
+    facts = facts_for_many(probes, now=at)
+    country = debts[0].portfolio.country if debts else "CO"
+    checks = []
+    for probe in probes:
+        probe_country = probe.debt.portfolio.country if probe.debt else country
+        known = facts[probe.pk]
+        decision = decide(known, channel=Channel.CALL, at=at, rules=rules_for(probe_country))
+        checks.append(CallCheck(probe.debt, decision, known.timezone))
+    return checks
+
+
+def call_check(debtor: Debtor, debt: Debt | None, *, at: dt.datetime | None = None) -> CallCheck:
+    return call_checks(debtor, [debt] if debt else [], at=at)[-1 if debt else 0]
+
+
+def recent_outcomes(debtor: Debtor, *, limit: int = 5) -> list[ContactOutcome]:
+    return list(
+        ContactOutcome.objects.filter(debtor=debtor)
+        .select_related("agent")
+        .order_by("-occurred_at", "-id")[:limit]
+    )

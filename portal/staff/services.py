@@ -1,0 +1,132 @@
+"""Writes of the staff workspace: logging a call or visit and what its outcome sets off."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from agreements.promises import PromiseError, promise_create
+from portal.audit.services import record
+from portal.debtors.models import Debt, Debtor, DebtStatus
+from portal.outreach.selectors import address_for
+from portal.outreach.services import call_attempt_record
+
+from .models import ContactOutcome, Outcome
+from .selectors import call_check
+
+
+class OutcomeError(ValueError):
+    pass
+
+
+@transaction.atomic
+def contact_outcome_log(
+    *,
+    debtor: Debtor,
+    agent,
+    method: str,
+    direction: str,
+    outcome: str,
+    notes: str = "",
+    debt: Debt | None = None,
+    promise_amount_minor: int | None = None,
+    promise_date: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> ContactOutcome:
+    """Log one call, IVR contact or visit, and apply its outcome in the same transaction:
+
+    - an outbound phone/IVR call is checked against the contact policy (the decision is
+      kept, not enforced: the call happened, compliance must see it) and recorded as a
+      call attempt, so later messages and calls count it;
+    - "promise" creates a PromiseToPay through the agreements service;
+    - "dispute" marks the debt disputed, which stops collection outreach on it;
+    - everything is audited with the debtor, so it shows on their timeline.
+    """
+    now = now or timezone.now()
+    if debt is not None and debt.debtor_id != debtor.pk:
+        raise OutcomeError("This debt does not belong to this debtor.")
+    if outcome in (Outcome.PROMISE, Outcome.DISPUTE) and debt is None:
+        raise OutcomeError("Choose the debt the promise or dispute is about.")
+    row = ContactOutcome(
+        debtor=debtor,
+        debt=debt,
+        method=method,
+        direction=direction,
+        outcome=outcome,
+        notes=notes.strip(),
+        occurred_at=now,
+        agent=agent,
+    )
+    try:
+        row.full_clean()
+    except ValidationError as exc:
+        raise OutcomeError("; ".join(exc.messages)) from exc
+    if row.counts_as_call:
+        row.policy_decision = call_check(debtor, debt, at=now).decision.as_json()
+    row.save()
+    details = {
+        "outcome": outcome,
+        "method": method,
+        "direction": direction,
+        "debt_id": debt.pk if debt else None,
+        "text": row.notes,
+        "contact_outcome_id": row.pk,
+    }
+    if row.counts_as_call:
+        message = call_attempt_record(
+            debtor=debtor,
+            debt=debt,
+            to=address_for(debtor, "call"),
+            at=now,
+            key=f"staff-call:{row.pk}",
+            decision={**row.policy_decision, "at": now.isoformat()},
+        )
+        row.message_id = message.pk
+        details["policy"] = row.policy_decision
+        if row.policy_decision.get("action") != "send":
+            details["reason"] = f"logged against policy: {row.policy_decision.get('reason')}"
+    if outcome == Outcome.PROMISE:
+        row.promise = _promise(debtor, debt, agent, promise_amount_minor, promise_date)
+        details["promise_id"] = row.promise.pk
+    if outcome == Outcome.DISPUTE:
+        row.previous_debt_status = _dispute(debt, row)
+    row.save(update_fields=["message_id", "promise", "previous_debt_status"])
+    record(f"call.{outcome}", actor=agent, subject=row, details=details, debtor=debtor)
+    return row
+
+
+def _promise(debtor, debt, agent, amount_minor, promised_date):
+    if not amount_minor or promised_date is None:
+        raise OutcomeError("A promise needs an amount and a date.")
+    try:
+        return promise_create(
+            debtor=debtor,
+            debt=debt,
+            amount_minor=amount_minor,
+            promised_date=promised_date,
+            source="call",
+            actor=agent,
+        )
+    except PromiseError as exc:
+        raise OutcomeError(str(exc)) from exc
+
+
+def _dispute(debt: Debt, row: ContactOutcome) -> str:
+    """Flag the debt disputed (outreach skips disputed debts), remembering its status the
+    way payment disputes do, so whoever resolves the dispute can put it back."""
+    debt = Debt.objects.select_for_update().get(pk=debt.pk)
+    previous = debt.status
+    if previous != DebtStatus.DISPUTED:
+        Debt.objects.filter(pk=debt.pk).update(
+            status=DebtStatus.DISPUTED, updated_at=timezone.now()
+        )
+    record(
+        "debt.disputed",
+        actor=row.agent,
+        subject=debt,
+        details={"source": "call", "contact_outcome_id": row.pk, "previous": previous},
+    )
+    return previous

@@ -1,0 +1,131 @@
+"""The staff pages in admin: the call panel on the debtor's page and the KPI dashboard,
+with who may use them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from agreements.models import PromiseToPay
+from portal.staff.models import ContactOutcome
+
+from .conftest import BOGOTA
+
+pytestmark = pytest.mark.django_db
+
+
+def log_url(debtor) -> str:
+    return reverse("admin:staff_contactoutcome_log", args=[debtor.pk])
+
+
+def promise_form(debt) -> dict:
+    return {
+        "method": "phone",
+        "direction": "outbound",
+        "outcome": "promise",
+        "debt": debt.pk,
+        "notes": "Promete pagar el lunes",
+        "promise_amount": "250.000",
+        "promise_date": "2026-11-30",
+    }
+
+
+def test_the_debtor_page_loads_the_call_panel_and_reloads_the_timeline_after_a_call(
+    client, agent, debtor, debt
+):
+    client.force_login(agent)
+    page = client.get(reverse("admin:debtors_debtor_change", args=[debtor.pk])).content.decode()
+    assert f'hx-get="{log_url(debtor)}"' in page
+    assert 'hx-trigger="load, call-logged from:body"' in page
+
+
+def test_the_agent_sees_whether_calling_now_is_allowed_and_why(client, agent, debtor, debt):
+    client.force_login(agent)
+    with time_machine.travel(dt.datetime(2026, 11, 24, 10, 0, tzinfo=BOGOTA), tick=False):
+        allowed = client.get(log_url(debtor)).content.decode()
+    with time_machine.travel(dt.datetime(2026, 11, 24, 19, 30, tzinfo=BOGOTA), tick=False):
+        late = client.get(log_url(debtor)).content.decode()
+    assert "Calling now is allowed." in allowed
+    assert "Do not call now: outside the legal contact hours." in late
+    # The legal window opens at 07:00; Ana asked to be called from 08:00.
+    assert "Next allowed: 2026-11-25 08:00 (America/Bogota)." in late
+
+
+def test_an_agent_logs_a_promise_and_it_shows_on_the_timeline(
+    client, tuesday, agent, debtor, debt
+):
+    client.force_login(agent)
+    response = client.post(log_url(debtor), promise_form(debt), headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert "call-logged" in response.headers["HX-Trigger"]
+    assert "promise #" in response.content.decode()
+    promise = PromiseToPay.objects.get(debt=debt)
+    assert promise.amount_minor == 250_000_00
+    timeline = client.get(reverse("admin:audit_auditevent_timeline", args=[debtor.pk]))
+    html = timeline.content.decode()
+    assert "call.promise" in html and "Promete pagar el lunes" in html
+    assert 'class="timeline-note"' in html
+
+
+def test_without_htmx_a_logged_call_goes_back_to_the_debtor(client, tuesday, agent, debtor, debt):
+    client.force_login(agent)
+    response = client.post(log_url(debtor), promise_form(debt))
+    assert response.status_code == 302
+    assert response.url == reverse("admin:debtors_debtor_change", args=[debtor.pk])
+
+
+def test_a_bad_form_is_answered_400_and_logs_nothing(client, tuesday, agent, debtor, debt):
+    client.force_login(agent)
+    form = {**promise_form(debt), "promise_amount": ""}
+    response = client.post(log_url(debtor), form, headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert "A promise needs the debt, an amount and a date." in response.content.decode()
+    assert not ContactOutcome.objects.exists()
+
+
+def test_compliance_sees_the_panel_but_cannot_log_calls(client, compliance, debtor, debt):
+    client.force_login(compliance)
+    page = client.get(log_url(debtor))
+    assert page.status_code == 200 and "Log contact" not in page.content.decode()
+    assert client.post(log_url(debtor), promise_form(debt)).status_code == 403
+    assert not ContactOutcome.objects.exists()
+
+
+def test_nobody_adds_or_edits_outcomes_through_the_plain_admin(client, supervisor):
+    client.force_login(supervisor)
+    assert client.get(reverse("admin:staff_contactoutcome_changelist")).status_code == 200
+    assert client.get(reverse("admin:staff_contactoutcome_add")).status_code == 403
+
+
+def test_the_kpi_page_is_for_supervisors_administrators_and_compliance(
+    client, agent, supervisor, compliance, debt
+):
+    url = reverse("admin:staff_kpis")
+    client.force_login(agent)
+    assert client.get(url).status_code == 403
+    for person in (supervisor, compliance):
+        client.force_login(person)
+        response = client.get(url)
+        assert response.status_code == 200
+        assert b"<svg" in response.content and b"Recovery rate" in response.content
+
+
+def test_the_kpi_page_takes_its_filters(client, supervisor, portfolio, stages, debt):
+    client.force_login(supervisor)
+    response = client.get(
+        reverse("admin:staff_kpis"),
+        {
+            "start": "2026-11-01",
+            "end": "2026-11-30",
+            "portfolio": portfolio.pk,
+            "stage": stages["intermedia"].pk,
+            "channel": "sms",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["filters"].portfolio_id == portfolio.pk
+    assert response.context["filters"].stage == ("intermedia", 31, 90)
