@@ -54,9 +54,7 @@ def test_the_agent_sees_whether_calling_now_is_allowed_and_why(client, agent, de
     assert "Next allowed: 2026-11-25 08:00 (America/Bogota)." in late
 
 
-def test_an_agent_logs_a_promise_and_it_shows_on_the_timeline(
-    client, tuesday, agent, debtor, debt
-):
+def test_an_agent_logs_a_promise_and_it_shows_on_the_timeline(client, tuesday, agent, debtor, debt):
     client.force_login(agent)
     response = client.post(log_url(debtor), promise_form(debt), headers={"HX-Request": "true"})
 

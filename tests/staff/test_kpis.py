@@ -1,0 +1,229 @@
+"""KPI arithmetic on a small known fixture: every number is worked out by hand below.
+
+November 2026, portfolio `tarjetas` (COP) and `us-cards` (USD); every debt was assigned
+1,000,000.00 + 50,000.00 + 10,000.00 = 1,060,000.00.
+
+- Ana (debt 45 days, intermedia): SMS delivered 5 Nov with a link she opened and passed;
+  agreement from that link 6 Nov (completed); paid 100,000.00 on 10 Nov, 20,000.00 refunded
+  12 Nov; promise due 8 Nov kept, another due 5 Dec (outside the period).
+- Beto (debt 10 days, temprana): email sent 15 Nov, link opened, never verified; a call
+  reached him 18 Nov; paid 50,000.00 on 20 Nov; promise due 20 Nov broken; agreement made
+  2 Nov, broken.
+- Caro (debt 200 days, prejuridica): SMS failed 16 Nov; call 17 Nov not answered; paid
+  30,000.00 in October (outside); promise due 25 Nov pending; agreement made 3 Nov, active.
+- Dan (USD debt, 45 days): WhatsApp delivered 3 Nov.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import count
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from agreements.models import Agreement, AgreementDebt, PromiseToPay
+from payments.models import Payment
+from portal.access.models import PaymentLink
+from portal.debtors.services import ledger_post
+from portal.outreach.models import Message
+from portal.staff import kpis
+from portal.staff.models import ContactOutcome
+from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+BOGOTA = ZoneInfo("America/Bogota")
+NOVEMBER = kpis.KpiFilters(start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 30))
+ASSIGNED = 1_060_000_00
+_keys = count()
+
+
+def at(day: int, month: int = 11) -> dt.datetime:
+    return dt.datetime(2026, month, day, 10, 0, tzinfo=BOGOTA)
+
+
+def message(debtor, channel, status, day, link=None):
+    return Message.objects.create(
+        key=f"kpi-{next(_keys)}",
+        debtor=debtor,
+        channel=channel,
+        kind="campaign",
+        status=status,
+        sent_at=at(day),
+        payment_link=link,
+    )
+
+
+def link(debtor, portfolio, *, opened=None, verified=None):
+    return PaymentLink.objects.create(
+        token_hash=f"{next(_keys):064d}",
+        debtor=debtor,
+        portfolio=portfolio,
+        expires_at=at(30),
+        first_opened_at=opened,
+        verified_at=verified,
+    )
+
+
+def agreement(debtor, debt, status, day, link_id=None):
+    row = Agreement.objects.create(
+        debtor=debtor,
+        portfolio=debt.portfolio,
+        kind="lump_sum",
+        status=status,
+        currency="COP",
+        balance_minor=ASSIGNED,
+        total_minor=ASSIGNED,
+        terms_version="v1",
+        terms_text="t",
+        terms_sha256="0" * 64,
+        accepted_at=at(day),
+        payment_link_id=link_id,
+    )
+    Agreement.objects.filter(pk=row.pk).update(created_at=at(day))
+    AgreementDebt.objects.create(agreement=row, debt=debt, balance_minor=ASSIGNED)
+    return row
+
+
+def promise(debt, day, status, month=11):
+    return PromiseToPay.objects.create(
+        debtor=debt.debtor,
+        debt=debt,
+        currency="COP",
+        amount_minor=10_000_00,
+        promised_date=dt.date(2026, month, day),
+        status=status,
+    )
+
+
+@pytest.fixture
+def world(stages):
+    cop = PortfolioFactory(code="tarjetas", currency="COP")
+    usd = PortfolioFactory(code="us-cards", currency="USD", country="US")
+    people = {}
+    for name, days, portfolio in [
+        ("ana", 45, cop),
+        ("beto", 10, cop),
+        ("caro", 200, cop),
+        ("dan", 45, usd),
+    ]:
+        debtor = DebtorFactory(full_name=name)
+        debt = DebtFactory(portfolio=portfolio, debtor=debtor, days_past_due=days)
+        ledger_post(debt=debt, kind="charge", amount_minor=ASSIGNED, effective_date=at(1, 9))
+        people[name] = (debtor, debt)
+    (ana, ana_debt), (beto, beto_debt), (caro, caro_debt) = (
+        people["ana"],
+        people["beto"],
+        people["caro"],
+    )
+    dan = people["dan"][0]
+    agent = StaffFactory(username="agente-kpi")
+
+    ana_link = link(ana, cop, opened=at(5), verified=at(5))
+    message(ana, "sms", "delivered", 5, ana_link)
+    agreement(ana, ana_debt, "completed", 6, ana_link.pk)
+    ledger_post(debt=ana_debt, kind="payment", amount_minor=-100_000_00, effective_date=at(10))
+    ledger_post(debt=ana_debt, kind="refund", amount_minor=20_000_00, effective_date=at(12))
+    Payment.objects.create(
+        debtor=ana,
+        stripe_payment_intent_id="pi_ana",
+        currency="COP",
+        amount_minor=100_000_00,
+        received_at=at(10),
+    )
+    promise(ana_debt, 8, "kept")
+    promise(ana_debt, 5, "kept", month=12)
+
+    message(beto, "email", "sent", 15, link(beto, cop, opened=at(15)))
+    ContactOutcome.objects.create(
+        debtor=beto, method="phone", outcome="right_party", occurred_at=at(18), agent=agent
+    )
+    ledger_post(debt=beto_debt, kind="payment", amount_minor=-50_000_00, effective_date=at(20))
+    promise(beto_debt, 20, "broken")
+    agreement(beto, beto_debt, "broken", 2)
+
+    message(caro, "sms", "failed", 16)
+    ContactOutcome.objects.create(
+        debtor=caro, method="phone", outcome="no_answer", occurred_at=at(17), agent=agent
+    )
+    ledger_post(debt=caro_debt, kind="payment", amount_minor=-30_000_00, effective_date=at(15, 10))
+    promise(caro_debt, 25, "pending")
+    agreement(caro, caro_debt, "active", 3)
+
+    message(dan, "whatsapp", "delivered", 3)
+    return {"cop": cop, "stages": stages}
+
+
+def test_the_whole_book_in_november(world):
+    board = kpis.dashboard(NOVEMBER)
+
+    cop, usd = board["money"]
+    assert (cop["currency"], cop["debts"], cop["assigned"]) == ("COP", 3, 3 * ASSIGNED)
+    assert cop["balance"] == 3 * ASSIGNED - 80_000_00 - 50_000_00 - 30_000_00
+    assert cop["collected"] == 80_000_00 + 50_000_00  # October's payment is outside
+    assert cop["recovery_rate"] == pytest.approx(130_000_00 / (3 * ASSIGNED))
+    assert (usd["currency"], usd["debts"], usd["collected"]) == ("USD", 1, 0)
+    assert board["contacts"] == {"attempted": 4, "contacted": 3, "right_party": 2}
+    assert board["contact_rate"] == 0.75
+    assert board["right_party_rate"] == 0.5
+    assert board["funnel"] == {
+        "sent": 3,  # Ana, Beto, Dan (Caro's SMS failed)
+        "delivered": 2,
+        "opened": 2,
+        "verified": 1,
+        "agreement": 1,
+        "paid": 1,
+    }
+    assert board["promises"] == {"due": 3, "kept": 1, "broken": 1, "pending": 1}
+    assert board["promise_kept_rate"] == 0.5
+    assert board["agreements"] == {"made": 3, "completed": 1, "broken": 1, "active": 1}
+    assert board["cure_rate"] == pytest.approx(1 / 3)
+    assert board["break_rate"] == pytest.approx(1 / 3)
+
+
+def test_payments_by_channel_and_stage_over_time(world):
+    rows = kpis.payments_series(NOVEMBER)
+    assert sorted((r[1], r[2], r[3], r[4]) for r in rows) == [
+        (9, "intermedia", "sms", 100_000_00),  # 10 Nov is day 9 of the period
+        (11, "intermedia", "sms", -20_000_00),  # the refund
+        (19, "temprana", "email", 50_000_00),
+    ]
+    charts = kpis.dashboard(NOVEMBER)["charts"]
+    assert charts["currency"] == "COP" and charts["bucket"] == "day"
+    legend = {item["name"]: item["total"] for item in charts["by_channel"]["legend"]}
+    assert "80.000,00" in legend["sms"] and "50.000,00" in legend["email"]
+    assert len(charts["by_channel"]["bars"]) == 30
+
+
+def test_portfolio_and_stage_narrow_every_number(world):
+    stage = world["stages"]["intermedia"]
+    only_ana = kpis.KpiFilters(
+        start=NOVEMBER.start,
+        end=NOVEMBER.end,
+        portfolio_id=world["cop"].pk,
+        stage=(stage.code, stage.min_days, stage.max_days),
+    )
+    board = kpis.dashboard(only_ana)
+    (cop,) = board["money"]
+    assert (cop["debts"], cop["assigned"], cop["collected"]) == (1, ASSIGNED, 80_000_00)
+    assert board["contacts"] == {"attempted": 1, "contacted": 1, "right_party": 1}
+    assert board["funnel"]["sent"] == 1 and board["funnel"]["paid"] == 1
+    assert board["promises"] == {"due": 1, "kept": 1, "broken": 0, "pending": 0}
+    assert board["agreements"] == {"made": 1, "completed": 1, "broken": 0, "active": 0}
+
+
+def test_a_channel_narrows_to_the_debtors_it_reached(world):
+    sms = kpis.KpiFilters(start=NOVEMBER.start, end=NOVEMBER.end, channel="sms")
+    board = kpis.dashboard(sms)
+    (cop,) = board["money"]  # Ana and Caro; nobody in USD was reached by SMS
+    assert (cop["debts"], cop["assigned"], cop["collected"]) == (2, 2 * ASSIGNED, 80_000_00)
+    assert board["contacts"] == {"attempted": 2, "contacted": 1, "right_party": 1}
+    assert board["funnel"]["sent"] == 1
+    assert board["promises"]["due"] == 2  # Ana's kept, Caro's pending
+    assert board["agreements"]["made"] == 2
+
+
+def test_the_dashboard_is_a_fixed_number_of_queries(world, django_assert_max_num_queries):
+    with django_assert_max_num_queries(9):
+        kpis.dashboard(NOVEMBER)
