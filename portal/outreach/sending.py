@@ -26,6 +26,7 @@ from portal.audit.services import record
 from portal.debtors.models import Debt, Debtor
 
 from . import rendering
+from .bulk import rows_update
 from .channels import Outgoing, SendError, get_backend
 from .models import CampaignTemplate, Message, MessageKind, MessageStatus
 from .policy import BLOCK, DEFER, SEND, decide
@@ -33,6 +34,7 @@ from .rules import rules_for
 from .selectors import address_for, facts_for_many
 
 STALE_AFTER = dt.timedelta(minutes=15)
+RESULTS_EVERY = 100  # provider answers written together, one commit per hundred
 
 
 def message_queue(
@@ -169,10 +171,13 @@ def _prepare(messages: list[Message], now: dt.datetime, on_portal: bool):
             to_send.append(_outgoing(message, tokens.get(message.pk), templates))
         except SendError as exc:
             message.status, message.error = MessageStatus.FAILED, str(exc)[:255]
-    Message.objects.bulk_update(
-        updates,
-        ["status", "not_before", "block_reason", "decision", "payment_link", "subject", "body"]
-        + ["error"],
+    fields = ["status", "not_before", "block_reason", "decision", "subject", "body", "error"]
+    rows_update(
+        Message,
+        [
+            {"id": m.pk, "payment_link_id": m.payment_link_id, **{f: getattr(m, f) for f in fields}}
+            for m in updates
+        ],
     )
     if decided:  # one event per batch: a campaign decides thousands at once
         record("message.decided", details={"decisions": decided, "at": now})
@@ -277,33 +282,51 @@ def messages_dispatch(
             Message.objects.filter(pk__in=held).update(status=MessageStatus.QUEUED)
         outgoing = _prepare(messages, now, on_portal) if messages else []
     counts = {"claimed": len(messages), "sent": 0, "failed": 0}
+    results: list[dict] = []
     for item in outgoing:
         files = (attachments or {}).get(item.message_id) or ()
         item = replace(item, attachments=tuple(files)) if files else item
-        counts["sent" if _hand_off(item) else "failed"] += 1
+        result = _hand_off(item)
+        counts[result["status"]] += 1
+        results.append(result)
+        if len(results) >= RESULTS_EVERY:
+            _results_write(results, outgoing)
+            results = []
+    _results_write(results, outgoing)
     counts["decided_not_sent"] = len(messages) - counts["sent"] - counts["failed"]
     return counts
 
 
-def _hand_off(item: Outgoing) -> bool:
-    """One provider call, outside any transaction; its result written at once."""
+def _hand_off(item: Outgoing) -> dict:
+    """One provider call, outside any transaction; returns the row's new values."""
+    now = timezone.now()
     try:
         provider_id = get_backend(item.channel).send(item)
     except SendError as exc:
-        Message.objects.filter(pk=item.message_id, status=MessageStatus.SENDING).update(
-            status=MessageStatus.FAILED, error=str(exc)[:255], sent_at=timezone.now()
-        )
-        record("message.failed", subject=("outreach.message", item.message_id), details={})
-        return False
-    # A notice's pre-rendered text may hold a personal link: once sent, it is not kept.
-    extra = {"context": {}} if item.kind == MessageKind.NOTICE else {}
-    Message.objects.filter(pk=item.message_id, status=MessageStatus.SENDING).update(
-        status=MessageStatus.SENT, provider_id=provider_id, sent_at=timezone.now(), **extra
-    )
-    if item.kind == MessageKind.NOTICE:
-        message = Message.objects.get(pk=item.message_id)
-        _audit_notice("message.sent", message, message.decision)
-    return True
+        return {"id": item.message_id, "status": "failed", "provider_id": None,
+                "error": str(exc)[:255], "sent_at": now}  # fmt: skip
+    return {"id": item.message_id, "status": "sent", "provider_id": provider_id,
+            "error": "", "sent_at": now}  # fmt: skip
+
+
+def _results_write(results: list[dict], outgoing: list[Outgoing]) -> None:
+    """Providers' answers, a batch at a time (one commit, not one per message), only onto
+    rows still `sending`. A worker killed before this leaves them `sending`, so
+    `stale_sending_fail` marks them failed rather than send them twice."""
+    if not results:
+        return
+    rows_update(Message, results, only_status=MessageStatus.SENDING)
+    kinds = {o.message_id: o.kind for o in outgoing}
+    notices = [r["id"] for r in results if kinds.get(r["id"]) == MessageKind.NOTICE]
+    if notices:
+        # A notice's pre-rendered text may hold a personal link: once sent, it is not kept.
+        Message.objects.filter(pk__in=notices).update(context={})
+        for message in Message.objects.filter(pk__in=notices):
+            action = "message.sent" if message.status == "sent" else "message.failed"
+            _audit_notice(action, message, message.decision)
+    failed = [r["id"] for r in results if r["status"] == "failed" and r["id"] not in notices]
+    if failed:
+        record("message.failed", details={"messages": failed})
 
 
 @transaction.atomic
