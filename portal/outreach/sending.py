@@ -370,6 +370,11 @@ def notice_send_now(
             "to": address_for(debtor, channel),
         },
     )
+    if not _created and message.status == MessageStatus.FAILED:
+        # The caller retries (a task's retry after a provider error): send it again.
+        Message.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
+            status=MessageStatus.QUEUED, error=""
+        )
     messages_dispatch([message.pk], on_portal=on_portal, attachments={message.pk: attachments})
     message.refresh_from_db()
     return message

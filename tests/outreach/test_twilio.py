@@ -160,7 +160,7 @@ def inbound(client, sid: str, body: str, sender: str = "+573001112233"):
 def test_a_stop_word_revokes_that_channel_and_is_confirmed_once(client, sent_sms, debtor, word):
     first = inbound(client, "SMin1", word)
     assert first.status_code == 200
-    assert "<Message>" in first.content.decode()
+    assert "<Message>No recibirás más mensajes nuestros por este canal." in first.content.decode()
     consent = Consent.objects.get(debtor=debtor, channel="sms")
     assert (consent.granted, consent.source) == (False, "inbound")
     assert consent.evidence["provider_id"] == "SMin1"
