@@ -270,3 +270,13 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# Staff KPI dashboard rollups (portal/staff/rollup.py): recent days often, all nightly.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "staff-kpis-recent": {"task": "portal.staff.tasks.refresh_kpis_recent", "schedule": 600},
+        "staff-kpis-all": {
+            "task": "portal.staff.tasks.refresh_kpis_all",
+            "schedule": crontab(hour=3, minute=30),
+        },
+    }
+)
