@@ -13,7 +13,7 @@ from portal.debtors.selectors import mora_stages
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 220, 8, 24, 8
 FUNNEL_STEPS = ("sent", "delivered", "opened", "verified", "agreement", "paid")
-CHANNEL_ORDER = ("sms", "whatsapp", "email", "call", "none")
+CHANNEL_ORDER = ("sms", "whatsapp", "email", "call", "visit", "none")
 
 
 def _stacked(f, rows: dict[int, dict[str, int]], series: list[str], currency: str) -> dict:
@@ -81,16 +81,18 @@ def build(f, money: list[dict], series: list[tuple], steps: dict[str, int]) -> d
     currency = max(money, key=lambda r: r["assigned"] or 0)["currency"] if money else "COP"
     by_channel: dict[int, dict[str, int]] = {}
     by_stage: dict[int, dict[str, int]] = {}
-    for row_currency, bucket, stage, channel, amount, _n in series:
+    for row_currency, day, stage, channel, amount, _n in series:
         if row_currency != currency:
             continue
-        channel_row = by_channel.setdefault(int(bucket), {})
+        bucket = (day - f.start).days // f.bucket_days
+        channel = channel or "none"
+        channel_row = by_channel.setdefault(bucket, {})
         channel_row[channel] = channel_row.get(channel, 0) + int(amount or 0)
-        stage_row = by_stage.setdefault(int(bucket), {})
+        stage_row = by_stage.setdefault(bucket, {})
         stage_row[stage] = stage_row.get(stage, 0) + int(amount or 0)
     stages = [s.code for s in mora_stages()]
-    if any("—" in parts for parts in by_stage.values()):
-        stages.append("—")
+    if any("-" in parts for parts in by_stage.values()):
+        stages.append("-")
     return {
         "currency": currency,
         "width": WIDTH,

@@ -78,3 +78,59 @@ class ContactOutcome(models.Model):
             ContactMethod.PHONE,
             ContactMethod.IVR,
         )
+
+
+class KpiDay(models.Model):
+    """KPI counts for one local day and one (portfolio, stage, channel, campaign, currency),
+    rebuilt from the source tables by `rollup.kpi_rollup_refresh`; the dashboard only sums
+    these rows, so it costs the same on a thousand debts or a million.
+
+    Each source adds its own rows (zeros in the other columns); sums do not care.
+    Stage is the debt's stage at refresh time; `channel` is "" where none applies, "visit"
+    for visits; `campaign_id` 0 for none.
+    """
+
+    day = models.DateField()
+    portfolio_id = models.BigIntegerField()
+    stage = models.CharField(max_length=30)
+    channel = models.CharField(max_length=10)
+    campaign_id = models.BigIntegerField(default=0, db_default=0)
+    currency = models.CharField(max_length=3)
+    attempts = models.BigIntegerField(default=0, db_default=0)
+    contacts = models.BigIntegerField(default=0, db_default=0)
+    right_party = models.BigIntegerField(default=0, db_default=0)
+    sent = models.BigIntegerField(default=0, db_default=0)
+    delivered = models.BigIntegerField(default=0, db_default=0)
+    opened = models.BigIntegerField(default=0, db_default=0)
+    verified = models.BigIntegerField(default=0, db_default=0)
+    agreement = models.BigIntegerField(default=0, db_default=0)
+    paid = models.BigIntegerField(default=0, db_default=0)
+    collected_minor = models.BigIntegerField(default=0, db_default=0)
+    payments = models.BigIntegerField(default=0, db_default=0)
+    promises_due = models.BigIntegerField(default=0, db_default=0)
+    promises_kept = models.BigIntegerField(default=0, db_default=0)
+    promises_broken = models.BigIntegerField(default=0, db_default=0)
+    agreements_made = models.BigIntegerField(default=0, db_default=0)
+    agreements_completed = models.BigIntegerField(default=0, db_default=0)
+    agreements_broken = models.BigIntegerField(default=0, db_default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "portfolio_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.portfolio_id}/{self.stage}/{self.channel}/{self.campaign_id}"
+
+
+class KpiBalance(models.Model):
+    """The book as of the last refresh: debts and money per portfolio, stage, currency."""
+
+    portfolio_id = models.BigIntegerField()
+    stage = models.CharField(max_length=30)
+    currency = models.CharField(max_length=3)
+    debts = models.BigIntegerField()
+    assigned_minor = models.BigIntegerField()
+    balance_minor = models.BigIntegerField()
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.portfolio_id}/{self.stage}/{self.currency}: {self.debts} debts"

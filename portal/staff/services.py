@@ -95,7 +95,14 @@ def contact_outcome_log(
         row.previous_debt_status = _dispute(debt, row)
     row.save(update_fields=["message_id", "promise", "previous_debt_status"])
     record(f"call.{outcome}", actor=agent, subject=row, details=details, debtor=debtor)
+    transaction.on_commit(lambda: _refresh_kpis(timezone.localdate(now)), robust=True)
     return row
+
+
+def _refresh_kpis(day: dt.date) -> None:
+    from .tasks import refresh_kpis_day
+
+    refresh_kpis_day.delay(day.isoformat())
 
 
 def _promise(debtor, debt, agent, amount_minor, promised_date):

@@ -1,10 +1,11 @@
-"""KPI arithmetic on a small known fixture: every number is worked out by hand below.
+"""KPI arithmetic on a small known fixture, through the rollups the dashboard sums: every
+number is worked out by hand below.
 
 November 2026, portfolio `tarjetas` (COP) and `us-cards` (USD); every debt was assigned
 1,000,000.00 + 50,000.00 + 10,000.00 = 1,060,000.00.
 
 - Ana (debt 45 days, intermedia): SMS delivered 5 Nov with a link she opened and passed;
-  agreement from that link 6 Nov (completed); paid 100,000.00 on 10 Nov, 20,000.00 refunded
+  agreement from that link 6 Nov (completed), paid on it 100,000.00 on 10 Nov, 20,000.00 refunded
   12 Nov; promise due 8 Nov kept, another due 5 Dec (outside the period).
 - Beto (debt 10 days, temprana): email sent 15 Nov, link opened, never verified; a call
   reached him 18 Nov; paid 50,000.00 on 20 Nov; promise due 20 Nov broken; agreement made
@@ -25,10 +26,12 @@ import pytest
 from agreements.models import Agreement, AgreementDebt, PromiseToPay
 from payments.models import Payment
 from portal.access.models import PaymentLink
+from portal.debtors.models import LedgerEntry
 from portal.debtors.services import ledger_post
 from portal.outreach.models import Message
 from portal.staff import kpis
-from portal.staff.models import ContactOutcome
+from portal.staff.models import ContactOutcome, KpiDay
+from portal.staff.rollup import kpi_rollup_refresh
 from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +89,14 @@ def agreement(debtor, debt, status, day, link_id=None):
     return row
 
 
+def pay(debt, amount_minor: int, day: int, month: int = 11):
+    kind = "payment" if amount_minor < 0 else "refund"
+    entry = ledger_post(
+        debt=debt, kind=kind, amount_minor=amount_minor, effective_date=at(day, month)
+    )
+    LedgerEntry.objects.filter(pk=entry.pk).update(created_at=at(day, month))
+
+
 def promise(debt, day, status, month=11):
     return PromiseToPay.objects.create(
         debtor=debt.debtor,
@@ -122,11 +133,12 @@ def world(stages):
 
     ana_link = link(ana, cop, opened=at(5), verified=at(5))
     message(ana, "sms", "delivered", 5, ana_link)
-    agreement(ana, ana_debt, "completed", 6, ana_link.pk)
-    ledger_post(debt=ana_debt, kind="payment", amount_minor=-100_000_00, effective_date=at(10))
-    ledger_post(debt=ana_debt, kind="refund", amount_minor=20_000_00, effective_date=at(12))
+    ana_agreement = agreement(ana, ana_debt, "completed", 6, ana_link.pk)
+    pay(ana_debt, -100_000_00, 10)
+    pay(ana_debt, 20_000_00, 12)
     Payment.objects.create(
         debtor=ana,
+        agreement=ana_agreement,
         stripe_payment_intent_id="pi_ana",
         currency="COP",
         amount_minor=100_000_00,
@@ -139,7 +151,7 @@ def world(stages):
     ContactOutcome.objects.create(
         debtor=beto, method="phone", outcome="right_party", occurred_at=at(18), agent=agent
     )
-    ledger_post(debt=beto_debt, kind="payment", amount_minor=-50_000_00, effective_date=at(20))
+    pay(beto_debt, -50_000_00, 20)
     promise(beto_debt, 20, "broken")
     agreement(beto, beto_debt, "broken", 2)
 
@@ -147,11 +159,12 @@ def world(stages):
     ContactOutcome.objects.create(
         debtor=caro, method="phone", outcome="no_answer", occurred_at=at(17), agent=agent
     )
-    ledger_post(debt=caro_debt, kind="payment", amount_minor=-30_000_00, effective_date=at(15, 10))
+    pay(caro_debt, -30_000_00, 15, month=10)
     promise(caro_debt, 25, "pending")
     agreement(caro, caro_debt, "active", 3)
 
     message(dan, "whatsapp", "delivered", 3)
+    kpi_rollup_refresh(first_day=dt.date(2026, 10, 1), last_day=dt.date(2026, 12, 31))
     return {"cop": cop, "stages": stages}
 
 
@@ -164,9 +177,12 @@ def test_the_whole_book_in_november(world):
     assert cop["collected"] == 80_000_00 + 50_000_00  # October's payment is outside
     assert cop["recovery_rate"] == pytest.approx(130_000_00 / (3 * ASSIGNED))
     assert (usd["currency"], usd["debts"], usd["collected"]) == ("USD", 1, 0)
-    assert board["contacts"] == {"attempted": 4, "contacted": 3, "right_party": 2}
-    assert board["contact_rate"] == 0.75
-    assert board["right_party_rate"] == 0.5
+    counts = board["counts"]
+    # 4 messages handed over + 2 logged calls; delivered to Ana and Dan + Beto reached;
+    # Beto on the phone + Ana passing the identity check.
+    assert (counts["attempts"], counts["contacts"], counts["right_party"]) == (6, 3, 2)
+    assert board["contact_rate"] == 0.5
+    assert board["right_party_rate"] == pytest.approx(1 / 3)
     assert board["funnel"] == {
         "sent": 3,  # Ana, Beto, Dan (Caro's SMS failed)
         "delivered": 2,
@@ -175,19 +191,26 @@ def test_the_whole_book_in_november(world):
         "agreement": 1,
         "paid": 1,
     }
-    assert board["promises"] == {"due": 3, "kept": 1, "broken": 1, "pending": 1}
+    assert counts["payments"] == 2  # the refund is money, not a payment
+    due = (counts["promises_due"], counts["promises_kept"], counts["promises_broken"])
+    assert due == (3, 1, 1)
     assert board["promise_kept_rate"] == 0.5
-    assert board["agreements"] == {"made": 3, "completed": 1, "broken": 1, "active": 1}
+    made = (
+        counts["agreements_made"],
+        counts["agreements_completed"],
+        counts["agreements_broken"],
+    )
+    assert made == (3, 1, 1)
     assert board["cure_rate"] == pytest.approx(1 / 3)
     assert board["break_rate"] == pytest.approx(1 / 3)
 
 
 def test_payments_by_channel_and_stage_over_time(world):
     rows = kpis.payments_series(NOVEMBER)
-    assert sorted((r[1], r[2], r[3], r[4]) for r in rows) == [
-        (9, "intermedia", "sms", 100_000_00),  # 10 Nov is day 9 of the period
-        (11, "intermedia", "sms", -20_000_00),  # the refund
-        (19, "temprana", "email", 50_000_00),
+    assert [(r[1].day, r[2], r[3], r[4], r[5]) for r in rows] == [
+        (10, "intermedia", "sms", 100_000_00, 1),  # last touch: the SMS of 5 Nov
+        (12, "intermedia", "sms", -20_000_00, 0),  # the refund
+        (20, "temprana", "email", 50_000_00, 1),
     ]
     charts = kpis.dashboard(NOVEMBER)["charts"]
     assert charts["currency"] == "COP" and charts["bucket"] == "day"
@@ -207,23 +230,41 @@ def test_portfolio_and_stage_narrow_every_number(world):
     board = kpis.dashboard(only_ana)
     (cop,) = board["money"]
     assert (cop["debts"], cop["assigned"], cop["collected"]) == (1, ASSIGNED, 80_000_00)
-    assert board["contacts"] == {"attempted": 1, "contacted": 1, "right_party": 1}
+    counts = board["counts"]
+    assert (counts["attempts"], counts["contacts"], counts["right_party"]) == (1, 1, 1)
     assert board["funnel"]["sent"] == 1 and board["funnel"]["paid"] == 1
-    assert board["promises"] == {"due": 1, "kept": 1, "broken": 0, "pending": 0}
-    assert board["agreements"] == {"made": 1, "completed": 1, "broken": 0, "active": 0}
+    assert (counts["promises_due"], counts["promises_kept"]) == (1, 1)
+    assert (counts["agreements_made"], counts["agreements_completed"]) == (1, 1)
 
 
-def test_a_channel_narrows_to_the_debtors_it_reached(world):
-    sms = kpis.KpiFilters(start=NOVEMBER.start, end=NOVEMBER.end, channel="sms")
-    board = kpis.dashboard(sms)
-    (cop,) = board["money"]  # Ana and Caro; nobody in USD was reached by SMS
-    assert (cop["debts"], cop["assigned"], cop["collected"]) == (2, 2 * ASSIGNED, 80_000_00)
-    assert board["contacts"] == {"attempted": 2, "contacted": 1, "right_party": 1}
+def test_a_channel_narrows_what_has_a_channel(world):
+    board = kpis.dashboard(kpis.KpiFilters(start=NOVEMBER.start, end=NOVEMBER.end, channel="sms"))
+    counts = board["counts"]
+    # Ana's delivered and Caro's failed SMS; Ana verified from hers.
+    assert (counts["attempts"], counts["contacts"], counts["right_party"]) == (2, 1, 1)
     assert board["funnel"]["sent"] == 1
-    assert board["promises"]["due"] == 2  # Ana's kept, Caro's pending
-    assert board["agreements"]["made"] == 2
+    assert board["money"][0]["collected"] == 80_000_00  # Ana's, last touched by SMS
+    assert counts["agreements_made"] == 1  # the one from the SMS's link
+    assert counts["promises_due"] == 0  # promises have no channel
+    assert board["money"][0]["debts"] == 3  # the book is not narrowed by channel
+
+
+def test_a_refresh_rebuilds_rather_than_adds(world):
+    rows = KpiDay.objects.count()
+    kpi_rollup_refresh(first_day=dt.date(2026, 10, 1), last_day=dt.date(2026, 12, 31))
+    assert KpiDay.objects.count() == rows
+    assert kpis.dashboard(NOVEMBER)["counts"]["attempts"] == 6
 
 
 def test_the_dashboard_is_a_fixed_number_of_queries(world, django_assert_max_num_queries):
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(4):
         kpis.dashboard(NOVEMBER)
+
+
+def test_the_beat_tasks_rebuild_recent_days_and_everything(world):
+    from portal.staff.tasks import refresh_kpis_all, refresh_kpis_recent
+
+    KpiDay.objects.all().delete()
+    assert len(refresh_kpis_recent.delay().get()) == 2
+    refresh_kpis_all.delay().get()
+    assert kpis.dashboard(NOVEMBER)["counts"]["attempts"] == 6

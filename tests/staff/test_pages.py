@@ -127,3 +127,15 @@ def test_the_kpi_page_takes_its_filters(client, supervisor, portfolio, stages, d
     assert response.status_code == 200
     assert response.context["filters"].portfolio_id == portfolio.pk
     assert response.context["filters"].stage == ("intermedia", 31, 90)
+
+
+def test_a_logged_call_reaches_the_kpi_numbers_at_once(
+    client, tuesday, supervisor, debtor, debt, django_capture_on_commit_callbacks
+):
+    client.force_login(supervisor)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(log_url(debtor), promise_form(debt), headers={"HX-Request": "true"})
+
+    kpi = client.get(reverse("admin:staff_kpis")).context["kpi"]
+    counts = kpi["counts"]
+    assert (counts["attempts"], counts["contacts"], counts["right_party"]) == (1, 1, 1)
