@@ -1,0 +1,69 @@
+"""Campaigns from admin: the SMS length shown on each template, launch/pause as admin
+actions, and the progress page (whole, and the funnel fragment htmx polls)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from portal.outreach.models import Message
+from portal.outreach.rendering import sms_segments
+
+TUESDAY_10 = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def staff_client(client, agent):
+    client.force_login(agent)
+    return client
+
+
+def test_the_template_inline_shows_the_sms_length(staff_client, campaign):
+    page = staff_client.get(reverse("admin:outreach_campaign_change", args=[campaign.pk]))
+    assert page.status_code == 200
+    assert "segment(s) · GSM-7" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("a" * 160, (1, "GSM-7")), ("a" * 161, (2, "GSM-7")), ("ñ" * 160, (1, "GSM-7")),
+     ("á" * 70, (1, "UCS-2")), ("á" * 71, (2, "UCS-2")), ("€" * 80, (1, "GSM-7")),
+     ("€" * 81, (2, "GSM-7"))],
+)  # fmt: skip
+def test_sms_segments_by_encoding(text, expected):
+    assert sms_segments(text) == expected
+
+
+def test_launch_and_pause_are_admin_actions(
+    staff_client, campaign, debtor, django_capture_on_commit_callbacks
+):
+    changelist = reverse("admin:outreach_campaign_changelist")
+    campaign.start_at = TUESDAY_10
+    campaign.save()
+    with time_machine.travel(TUESDAY_10, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            staff_client.post(changelist, {"action": "launch", "_selected_action": [campaign.pk]})
+        staff_client.post(changelist, {"action": "pause", "_selected_action": [campaign.pk]})
+        again = staff_client.post(
+            changelist, {"action": "pause", "_selected_action": [campaign.pk]}, follow=True
+        )
+    campaign.refresh_from_db()
+    assert campaign.status == "paused"
+    assert Message.objects.filter(campaign=campaign, status="sent").count() == 1
+    assert "cannot become paused" in again.content.decode()
+
+
+def test_progress_page_and_its_polled_fragment(staff_client, campaign):
+    url = reverse("admin:outreach_campaign_progress", args=[campaign.pk])
+    page = staff_client.get(url).content.decode()
+    fragment = staff_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-funnel="targeted"' in page and "<html" in page
+    assert 'data-funnel="targeted"' in fragment and "<html" not in fragment
+
+
+def test_outsiders_do_not_see_the_progress_page(client, campaign):
+    url = reverse("admin:outreach_campaign_progress", args=[campaign.pk])
+    assert client.get(url).status_code == 302  # to the admin login
