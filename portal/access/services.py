@@ -79,14 +79,13 @@ def payment_link_create(
     return link, token
 
 
-@transaction.atomic
-def payment_links_create_for_campaign(
+def payment_links_mint(
     *, recipients: list[tuple[int, Portfolio]], campaign_id: int
 ) -> list[tuple[PaymentLink, str]]:
-    """One link per (debtor id, portfolio), tied to a campaign; one insert, one audit event.
+    """Unsaved links, one per (debtor id, portfolio), tied to a campaign, with their tokens.
 
-    Campaigns mint thousands at a time, so this skips the per-link event of
-    `payment_link_create` and records every new link id in a single event instead.
+    Minting touches no database, so a caller can render its messages first and save the
+    links (`payment_links_save_for_campaign`) just before it commits.
     """
     now = timezone.now()
     pairs = []
@@ -101,13 +100,30 @@ def payment_links_create_for_campaign(
             campaign_id=campaign_id,
         )
         pairs.append((link, token))
-    PaymentLink.objects.bulk_create([link for link, _token in pairs])
-    if pairs:
+    return pairs
+
+
+@transaction.atomic
+def payment_links_save_for_campaign(*, links: list[PaymentLink], campaign_id: int) -> None:
+    """One insert and one audit event for a campaign's batch of links.
+
+    Campaigns mint thousands at a time, so this skips the per-link event of
+    `payment_link_create` and records every new link id in a single event instead.
+    """
+    PaymentLink.objects.bulk_create(links)
+    if links:
         record(
             "payment_link.created_for_campaign",
             subject=("outreach.campaign", campaign_id),
-            details={"links": [[link.pk, link.debtor_id] for link, _token in pairs]},
+            details={"links": [[link.pk, link.debtor_id] for link in links]},
         )
+
+
+def payment_links_create_for_campaign(
+    *, recipients: list[tuple[int, Portfolio]], campaign_id: int
+) -> list[tuple[PaymentLink, str]]:
+    pairs = payment_links_mint(recipients=recipients, campaign_id=campaign_id)
+    payment_links_save_for_campaign(links=[link for link, _t in pairs], campaign_id=campaign_id)
     return pairs
 
 

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from portal.access.services import payment_links_create_for_campaign
+from portal.access.services import payment_links_mint, payment_links_save_for_campaign
 from portal.audit.services import record
 from portal.debtors.models import Debt, Debtor
 
@@ -157,12 +157,14 @@ def _prepare(messages: list[Message], now: dt.datetime, on_portal: bool):
     for message in sendable:
         if message.campaign_id:
             by_campaign.setdefault(message.campaign_id, []).append(message)
+    minted: dict[int, list] = {}
     for campaign_id, group in by_campaign.items():
-        links = payment_links_create_for_campaign(
+        pairs = payment_links_mint(
             recipients=[(m.debtor_id, m.campaign.portfolio) for m in group],
             campaign_id=campaign_id,
         )
-        for message, (link, token) in zip(group, links, strict=True):
+        minted[campaign_id] = [link for link, _token in pairs]
+        for message, (link, token) in zip(group, pairs, strict=True):
             message.payment_link = link
             tokens[message.pk] = token
     templates = _templates_for(set(by_campaign))
@@ -171,6 +173,11 @@ def _prepare(messages: list[Message], now: dt.datetime, on_portal: bool):
             to_send.append(_outgoing(message, tokens.get(message.pk), templates))
         except SendError as exc:
             message.status, message.error = MessageStatus.FAILED, str(exc)[:255]
+    # Audited writes last: the audit chain's lock is then held only until the commit.
+    for campaign_id, links in minted.items():
+        payment_links_save_for_campaign(links=links, campaign_id=campaign_id)
+        for message in by_campaign[campaign_id]:
+            message.payment_link_id = message.payment_link.pk  # assigned before it had one
     fields = ["status", "not_before", "block_reason", "decision", "subject", "body", "error"]
     rows_update(
         Message,
