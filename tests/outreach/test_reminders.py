@@ -74,8 +74,17 @@ def test_broken_promises_and_agreements_get_a_follow_up(
     assert (counts["promise_broken"], counts["agreement_broken"]) == (1, 1)
     promise = Message.objects.get(notice="promise_broken")
     broken = Message.objects.get(notice="agreement_broken")
-    # One collection message a day in Colombia: the second waits for tomorrow.
+    # One collection message a day in Colombia: the second waits for tomorrow, 08:00 (the
+    # debtor's own hours), and the beat sends it then.
     assert {promise.status, broken.status} == {"sent", "deferred"}
+    waiting = promise if promise.status == "deferred" else broken
+    assert waiting.not_before == dt.datetime(2026, 11, 25, 13, 0, tzinfo=dt.UTC)
+    tuesday.move_to(waiting.not_before)
+    from portal.outreach.tasks import dispatch_due
+
+    dispatch_due()
+    waiting.refresh_from_db()
+    assert waiting.status == "sent"
 
 
 def test_reminders_respect_do_not_contact(
