@@ -4,6 +4,7 @@ with who may use them."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -110,6 +111,8 @@ def test_the_kpi_page_is_for_supervisors_administrators_and_compliance(
         response = client.get(url)
         assert response.status_code == 200
         assert b"<svg" in response.content and b"Recovery rate" in response.content
+        # SVG coordinates keep a decimal point in Spanish too (no "12,5").
+        assert not re.search(rb'(x|y|width|height)="-?\d+,\d', response.content)
 
 
 def test_the_kpi_page_takes_its_filters(client, supervisor, portfolio, stages, debt):
