@@ -96,6 +96,9 @@ class KpiDay(models.Model):
     channel = models.CharField(max_length=10)
     campaign_id = models.BigIntegerField(default=0, db_default=0)
     currency = models.CharField(max_length=3)
+    # Which source wrote the row (messages, outcomes, links, ledger, promises, agreements):
+    # a refresh may rebuild one source alone, e.g. outcomes after a call is logged.
+    source = models.CharField(max_length=12, default="", db_default="")
     attempts = models.BigIntegerField(default=0, db_default=0)
     contacts = models.BigIntegerField(default=0, db_default=0)
     right_party = models.BigIntegerField(default=0, db_default=0)

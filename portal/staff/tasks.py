@@ -21,7 +21,9 @@ def refresh_kpis_all() -> list[str]:
 
 @shared_task(time_limit=10 * 60, soft_time_limit=9 * 60)
 def refresh_kpis_day(day: str) -> list[str]:
-    """One day's rollups (after an agent logs a call): the dashboard shows it at once."""
+    """One day's call and visit rollups (after an agent logs one): shown at once."""
     when = dt.date.fromisoformat(day)
-    refreshed = rollup.kpi_rollup_refresh(first_day=when, last_day=when, book=False)
+    refreshed = rollup.kpi_rollup_refresh(
+        first_day=when, last_day=when, book=False, sources=("outcomes",)
+    )
     return [d.isoformat() for d in refreshed]

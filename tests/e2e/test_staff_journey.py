@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from agreements.models import PromiseToPay
 from portal.outreach.services import consent_set
-from portal.staff.roles import SUPERVISOR
+from portal.staff.roles import SUPERVISOR, roles_sync
 from portal.staff.rollup import kpi_rollup_refresh
 from tests.e2e.conftest import _CSP_LISTENER
 
@@ -24,6 +24,9 @@ PASSWORD = "s3cret-pass"
 def supervisor(transactional_db):
     from tests.factories import StaffFactory
 
+    # Live-server tests flush the database between tests, groups made by the migration
+    # included; the roles are rebuilt from their table the way `migrate` does.
+    roles_sync(group_model=Group, permission_model=Permission)
     user = StaffFactory(username="supervisora-ana")
     user.groups.add(Group.objects.get(name=SUPERVISOR))
     return user

@@ -268,3 +268,15 @@ def test_the_beat_tasks_rebuild_recent_days_and_everything(world):
     assert len(refresh_kpis_recent.delay().get()) == 2
     refresh_kpis_all.delay().get()
     assert kpis.dashboard(NOVEMBER)["counts"]["attempts"] == 6
+
+
+def test_refreshing_calls_alone_keeps_every_other_source(world):
+    kpi_rollup_refresh(
+        first_day=dt.date(2026, 11, 1),
+        last_day=dt.date(2026, 11, 30),
+        book=False,
+        sources=("outcomes",),
+    )
+    board = kpis.dashboard(NOVEMBER)
+    assert board["counts"]["attempts"] == 6 and board["funnel"]["paid"] == 1
+    assert board["money"][0]["collected"] == 130_000_00
