@@ -49,7 +49,8 @@ def log_contact_view(model_admin, request, debtor_id: int):
         elif not request.htmx:
             return redirect("admin:debtors_debtor_change", debtor.pk)
         else:
-            form = ContactOutcomeForm(debts=selectors.debtor_debts(debtor))
+            debts = selectors.debtor_debts(debtor)  # a dispute changed a debt's status
+            form = ContactOutcomeForm(debts=debts)
     context = {
         **model_admin.admin_site.each_context(request),
         "title": f"Log a call or visit · {debtor.full_name}",
@@ -57,7 +58,7 @@ def log_contact_view(model_admin, request, debtor_id: int):
         "debtor": debtor,
         "form": form,
         "can_log": can_log,
-        "checks": selectors.call_checks(debtor, selectors.debtor_debts(debtor)),
+        "checks": selectors.call_checks(debtor, debts),
         "logged": logged,
         "recent": selectors.recent_outcomes(debtor),
     }
