@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from ..models import Debt, Debtor, LedgerEntry, Portfolio
@@ -399,9 +400,10 @@ def _defer_reference_checks(cursor, *, actor: int | None) -> bool:
     At commit PostgreSQL checks every inserted row's foreign keys one by one: three
     million lookups for a million-row file, a quarter of the import's time. With
     `session_replication_role = replica` (what pg_restore --disable-triggers uses) those
-    row triggers do not fire, and `_check_references` verifies the same thing with two
-    anti-joins. The per-row check also locks each referenced row against deletion, so
-    the rows that others could delete meanwhile are locked here: the portfolio is locked
+    row triggers do not fire, and `_check_references` verifies the debts it created with
+    one anti-join (see _ORPHANS for the ledger entries). The per-row check also locks
+    each referenced row against deletion, so the rows that others could delete meanwhile
+    are locked here: the portfolio is locked
     by the caller; the debtors the file names that already exist, and the staff user,
     are locked now. Debtors and debts created by this import are invisible to others.
     The tables involved have no triggers but those foreign keys; a trigger added to them
@@ -420,7 +422,8 @@ def _defer_reference_checks(cursor, *, actor: int | None) -> bool:
         return False
     cursor.execute(_LOCK_EXISTING_DEBTORS)
     if actor is not None:
-        cursor.execute("SELECT FROM auth_user WHERE id = %s FOR KEY SHARE", [actor])
+        users = get_user_model()._meta.db_table
+        cursor.execute(f"SELECT FROM {users} WHERE id = %s FOR KEY SHARE", [actor])
     return True
 
 
