@@ -10,26 +10,21 @@ from decimal import Decimal
 import pytest
 
 from agreements.models import Agreement, OfferPolicy
-from portal.debtors.services import ledger_post
 from tests.access.conftest import sign_in
-from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory, default_stages
+from tests.agreements import conftest as agreements_fixtures
 from tests.localstripe import (  # noqa: F401 - fixtures
     localstripe,
     stripe_settings,
     stripe_webhooks,
 )
 
-DEBT_BALANCE = 1_060_000_00
-
-
-@pytest.fixture
-def stages(db):
-    return {stage.code: stage for stage in default_stages()}
-
-
-@pytest.fixture
-def portfolio(stages):
-    return PortfolioFactory(code="tarjetas", creditor__name="Banco Andino")
+# The same people, debts and bands as the agreements tests.
+DEBT_BALANCE = agreements_fixtures.DEBT_BALANCE
+stages = agreements_fixtures.stages
+portfolio = agreements_fixtures.portfolio
+debtor = agreements_fixtures.debtor
+debt = agreements_fixtures.debt
+other_debtor = agreements_fixtures.other_debtor
 
 
 @pytest.fixture
@@ -46,33 +41,6 @@ def policy(stages):
         allowed_frequencies=["monthly"],
         max_days_to_first_payment=30,
     )
-
-
-@pytest.fixture
-def debtor(portfolio):
-    return DebtorFactory(
-        document_number="1020304050",
-        full_name="Ana María Peña",
-        emails=["ana@example.com"],
-        language="es",
-    )
-
-
-@pytest.fixture
-def debt(debtor, portfolio):
-    debt = DebtFactory(portfolio=portfolio, debtor=debtor, account_ref="TC-100", days_past_due=45)
-    ledger_post(debt=debt, kind="charge", amount_minor=DEBT_BALANCE)
-    return debt
-
-
-@pytest.fixture
-def other_debtor(portfolio):
-    other = DebtorFactory(
-        document_number="9988776655", full_name="Carlos Ruiz", emails=["carlos@example.com"]
-    )
-    debt = DebtFactory(portfolio=portfolio, debtor=other, account_ref="TC-200", days_past_due=45)
-    ledger_post(debt=debt, kind="charge", amount_minor=500_000_00)
-    return other
 
 
 def accept_offer(debtor, offer_key: str) -> Agreement:
