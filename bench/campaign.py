@@ -26,7 +26,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from _throwaway import throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -201,36 +202,18 @@ def main() -> None:
     parser.add_argument("--timeout", type=int, default=900)
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT))
-    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/10")
-    parts = urlsplit(server)
-    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        sys.exit(f"refusing a non-loopback database server: {parts.hostname}")
-    name = f"bench_campaign_{os.getpid()}"
-    database_url = urlunsplit(parts._replace(path=f"/{name}"))
-    os.environ["DATABASE_URL"] = database_url
     os.environ["REDIS_URL"] = redis_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.base"
-
-    import django
-    import psycopg
     import redis
 
-    admin_dsn = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        django.setup()
-        with tempfile.TemporaryDirectory(prefix="bench_campaign_") as tmp:
+        with (
+            throwaway_database("bench_campaign", settings="portal.settings.base") as database_url,
+            tempfile.TemporaryDirectory(prefix="bench_campaign_") as tmp,
+        ):
             bench(args, database_url, redis_url, Path(tmp))
     finally:
-        from django.db import connections
-
-        connections.close_all()
         redis.Redis.from_url(redis_url).flushdb()
-        with psycopg.connect(admin_dsn, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

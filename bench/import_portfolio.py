@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import os
 import random
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from _throwaway import throwaway_database
 
 FIRST_NAMES = [
     "María",
@@ -134,28 +134,8 @@ def main() -> None:
     parser.add_argument("rows", type=int)
     args = parser.parse_args()
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
-    name = f"bench_import_{os.getpid()}"
-    parts = urlsplit(server)
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.test"
-
-    import django
-    import psycopg
-
-    admin_dsn = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        django.setup()
+    with throwaway_database("bench_import", loopback_only=False):
         run(args.rows)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin_dsn, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(rows: int) -> None:

@@ -25,10 +25,9 @@ import argparse
 import datetime as dt
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from _throwaway import throwaway_database
 
 
 def h(seed: int, modulo: int, column: str = "g") -> str:
@@ -364,22 +363,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
-    name = f"bench_kpi_{os.getpid()}"
-    parts = urlsplit(server)
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.test"
     os.environ.pop("REDIS_URL", None)  # cache in process memory; Celery inline
-
-    import django
-    import psycopg
-
-    admin_dsn = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        django.setup()
+    with throwaway_database("bench_kpi", loopback_only=False, keep=args.keep):
         from django.core.management import call_command
 
         from tests.factories import StaffFactory, default_stages
@@ -404,15 +389,6 @@ def main() -> None:
         fill(args.debts, args.audit_rows, agent.pk)
         print(f"  filled in {time.perf_counter() - started:.0f}s")
         measure(args.runs, args.audit_rows)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.keep:
-            print(f"kept database {name}")
-        else:
-            with psycopg.connect(admin_dsn, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -24,14 +24,15 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
+
+from _throwaway import free_port, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -56,14 +57,9 @@ end
 BENCH_SETTINGS = """\
 from portal.settings.production import *  # noqa: F403
 
+
 STATIC_ROOT = {static_root!r}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 class Browser:
@@ -266,34 +262,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT))
-    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
-    parts = urlsplit(server)
-    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        sys.exit(f"refusing a non-loopback database server: {parts.hostname}")
-    name = f"bench_pages_{os.getpid()}"
-    database_url = urlunsplit(parts._replace(path=f"/{name}"))
-    os.environ["DATABASE_URL"] = database_url
     # Seeding runs here with the test settings (fast hasher, inline tasks); gunicorn gets
     # the production settings.
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.test"
-
-    import django
-    import psycopg
-
-    admin_dsn = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        django.setup()
-        with tempfile.TemporaryDirectory(prefix="bench_pages_") as tmp:
-            bench(args, database_url, Path(tmp))
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin_dsn, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with (
+        throwaway_database("bench_pages") as database_url,
+        tempfile.TemporaryDirectory(prefix="bench_pages_") as tmp,
+    ):
+        bench(args, database_url, Path(tmp))
 
 
 if __name__ == "__main__":
