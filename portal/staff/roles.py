@@ -107,7 +107,9 @@ def roles_sync(*, group_model, permission_model) -> None:
             names |= {name for name in permissions if name.split(".")[1].startswith("view_")}
         missing = sorted(name for name in names if name not in permissions)
         if missing:
-            log.info("role %s: permissions not (yet) defined: %s", role, ", ".join(missing))
+            # Normal inside the roles migration: later migrations bring them, and the
+            # post_migrate sync then assigns them.
+            log.debug("role %s: permissions not (yet) defined: %s", role, ", ".join(missing))
         group, _ = group_model.objects.get_or_create(name=role)
         group.permissions.set([permissions[name] for name in names if name in permissions])
 
