@@ -61,3 +61,25 @@ class LinkOpen(models.Model):
 
     def __str__(self) -> str:
         return f"{self.link_id} @ {self.opened_at:%Y-%m-%d %H:%M}"
+
+
+class PortalPresence(models.Model):
+    """When a debtor's portal session started and was last used, one row per debtor.
+
+    Outreach reads it to know whether the debtor is "on the portal right then", which lets
+    a receipt or an answer they asked for leave outside the contact window (Ley 2300,
+    art. 8). The middleware refreshes `seen_at` at most once a minute, in the same request
+    that already rewrites the session, so most requests cost nothing extra. `seen_at`
+    trails real activity by under a minute: the debtor counts as gone slightly early,
+    which only ever defers a message.
+    """
+
+    debtor = models.OneToOneField(
+        "debtors.Debtor", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    signed_in_at = models.DateTimeField()
+    seen_at = models.DateTimeField()
+    signed_out_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.debtor_id} seen {self.seen_at:%Y-%m-%d %H:%M}"
