@@ -98,6 +98,16 @@ class Debtor(models.Model):
     timezone = models.CharField(
         max_length=64, blank=True, help_text="IANA zone; empty means the portfolio's."
     )
+    # Where the address is, for state contact rules (Massachusetts) and the plausible time
+    # zones of a US debtor (portal/outreach/zones.py).
+    state = models.CharField(
+        max_length=2,
+        blank=True,
+        default="",
+        db_default="",  # raw INSERTs (bench, loaders) that predate it need not name it
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Use a two-letter USPS code such as MA.")],
+        help_text="US state or territory of the address (USPS code, e.g. MA); empty if none.",
+    )
     # Do-not-contact flags: outreach sends nothing collection-related while either is set.
     deceased = models.BooleanField(default=False)
     legal_hold = models.BooleanField(
