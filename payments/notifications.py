@@ -15,6 +15,7 @@ from django.utils import translation
 
 from portal.audit.services import record
 from portal.debtors.models import Debtor
+from portal.outreach.attachments import StoredFile
 from portal.outreach.sending import notice_send_now
 
 from .models import PaymentAttempt
@@ -35,9 +36,19 @@ def send_notice(
     notice: str,
     subject: str,
     body: str,
-    attachments: list[tuple[str, bytes, str]] | None = None,
-) -> bool:
-    """Send now (callers are after commit) and audit it; False when there is no email."""
+    attachments: list[StoredFile] | None = None,
+    on_portal: bool = False,
+) -> str:
+    """Send now (callers are after commit) and audit it. Returns the message's status —
+    "sent", "deferred" (to the debtor's next contact window, then sent by the beat with its
+    attachments), "blocked" — or "no email"; raises when the provider failed, so a task's
+    retry sends it again.
+
+    Notices are outside the caps but keep the window unless the debtor is on the portal:
+    the policy reads their live session, so a receipt for a payment posted by a night
+    webhook, the reconciliation or autopay waits for the morning. `on_portal=True` only
+    from the debtor's own request.
+    """
     to = debtor.emails[0] if debtor.emails else ""
     if not to:
         record(
@@ -45,9 +56,8 @@ def send_notice(
             subject=debtor,
             details={"channel": "email", "notice": notice, "reason": "no_email"},
         )
-        return False
-    # Through outreach: an outbox row, the contact policy and its audit. The debtor who
-    # just paid is on the portal; autopay runs from beat, so its notices keep the window.
+        return "no email"
+    # Through outreach: an outbox row, the contact policy and its audit.
     digest = hashlib.sha256(f"{subject}\n{body}".encode()).hexdigest()[:32]
     message = notice_send_now(
         debtor=debtor,
@@ -55,12 +65,12 @@ def send_notice(
         notice=notice,
         subject=subject,
         text=body,
-        on_portal=notice != "autopay_failed",
+        on_portal=on_portal,
         attachments=attachments,
     )
     if message.status == "failed":
         raise RuntimeError(f"{notice} to debtor {debtor.pk} failed: {message.error}")
-    return message.status == "sent"
+    return message.status
 
 
 def notify_payment_failed(

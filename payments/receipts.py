@@ -16,11 +16,13 @@ from django.utils import timezone, translation
 
 from agreements.documents import html_to_pdf
 from portal.audit.services import record
+from portal.outreach.attachments import StoredFile
 
 from .models import Payment
 from .notifications import render_notice, send_notice
 
 TEMPLATE = "payments/pdf/receipt.html"
+STORAGE_ALIAS = "default"  # Payment.receipt_pdf's storage, named so a message can reopen it
 
 
 def receipt_context(payment: Payment) -> dict:
@@ -44,7 +46,7 @@ def receipt_pdf_bytes(payment: Payment) -> bytes:
     return html_to_pdf(html)
 
 
-def _store_pdf(payment: Payment) -> bytes:
+def _store_pdf(payment: Payment) -> None:
     pdf = receipt_pdf_bytes(payment)
     sha256 = hashlib.sha256(pdf).hexdigest()
     storage = Payment._meta.get_field("receipt_pdf").storage
@@ -60,24 +62,22 @@ def _store_pdf(payment: Payment) -> bytes:
                 subject=payment,
                 details={"file": name, "sha256": sha256, "bytes": len(pdf)},
             )
-    if not claimed:
+    if not claimed:  # another run stored it first: theirs is the receipt
         storage.delete(name)
-        payment.refresh_from_db(fields=["receipt_pdf", "receipt_sha256"])
-        with payment.receipt_pdf.open("rb") as stored:
-            return stored.read()
-    return pdf
+    payment.refresh_from_db(fields=["receipt_pdf", "receipt_sha256"])
 
 
 def receipt_send(*, payment_id: int) -> str:
-    """Render (once) and email (once) the receipt; returns what happened."""
+    """Render (once) and email (once) the receipt; returns what happened: "sent",
+    "deferred" (outside the debtor's contact window and not on the portal: the beat sends
+    it, PDF attached, when the window opens), "blocked", "no email" or "already sent"."""
     payment = Payment.objects.select_related("debtor", "agreement", "attempt").get(pk=payment_id)
     if payment.receipt_sent_at:
         return "already sent"
-    if payment.receipt_sha256:
-        with payment.receipt_pdf.open("rb") as stored:
-            pdf = stored.read()
-    else:
-        pdf = _store_pdf(payment)
+    if not payment.receipt_sha256:
+        _store_pdf(payment)
+    # `receipt_sent_at` is the claim to hand the receipt to outreach once; the message row
+    # says when it actually left.
     claimed = Payment.objects.filter(pk=payment.pk, receipt_sent_at__isnull=True).update(
         receipt_sent_at=timezone.now()
     )
@@ -86,16 +86,23 @@ def receipt_send(*, payment_id: int) -> str:
     subject, body = render_notice(
         debtor=payment.debtor, notice="payment_receipt", context={"payment": payment}
     )
+    pdf = StoredFile(
+        filename=f"{payment.number}.pdf",
+        path=payment.receipt_pdf.name,
+        sha256=payment.receipt_sha256,
+        mimetype="application/pdf",
+        storage=STORAGE_ALIAS,
+    )
     try:
-        sent = send_notice(
+        status = send_notice(
             debtor=payment.debtor,
             notice="payment_receipt",
             subject=subject,
             body=body,
-            attachments=[(f"{payment.number}.pdf", pdf, "application/pdf")],
+            attachments=[pdf],
         )
     except Exception:
         # Give the claim back so the task's retry can send it.
         Payment.objects.filter(pk=payment.pk).update(receipt_sent_at=None)
         raise
-    return "sent" if sent else "no email"
+    return status

@@ -7,7 +7,7 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from .services import debtor_logged_out
+from .services import debtor_logged_out, debtor_seen
 
 SESSION_DEBTOR_ID = "debtor_id"
 SESSION_AUTH_AT = "debtor_auth_at"
@@ -49,6 +49,8 @@ class DebtorSessionMiddleware:
                 return redirect(reverse("access:session_ended"))
             request.debtor = debtor
             # Writing the session costs a query; a minute of slack on the idle clock is fine.
+            # The presence row outreach reads is refreshed on the same minute, not per request.
             if now - seen_at > 60:
                 request.session[SESSION_SEEN_AT] = now
+                debtor_seen(debtor_id=debtor.pk)
         return self.get_response(request)

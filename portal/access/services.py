@@ -13,7 +13,7 @@ from django.utils import timezone
 from portal.audit.services import record
 from portal.debtors.models import Debtor, IdentityCheck, Portfolio
 
-from .models import LinkOpen, PaymentLink
+from .models import LinkOpen, PaymentLink, PortalPresence
 from .tokens import hash_token, new_token
 
 
@@ -246,4 +246,22 @@ def identity_check_failed(*, link: PaymentLink, ip_address: str | None, locked: 
 
 
 def debtor_logged_out(*, debtor: Debtor, reason: str) -> None:
+    PortalPresence.objects.filter(debtor_id=debtor.pk).update(signed_out_at=timezone.now())
     record("debtor.logout", actor=debtor, subject=debtor, details={"reason": reason})
+
+
+def debtor_signed_in(*, debtor_id: int) -> None:
+    """A debtor session starts: they are on the portal from now."""
+    now = timezone.now()
+    PortalPresence.objects.update_or_create(
+        debtor_id=debtor_id,
+        defaults={"signed_in_at": now, "seen_at": now, "signed_out_at": None},
+    )
+
+
+def debtor_seen(*, debtor_id: int) -> None:
+    """The debtor's session was used (called at most once a minute per session). A second
+    browser still in use clears a sign-out made in the first."""
+    PortalPresence.objects.filter(debtor_id=debtor_id).update(
+        seen_at=timezone.now(), signed_out_at=None
+    )

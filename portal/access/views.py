@@ -90,6 +90,7 @@ def _start_session(request, link, user, ip, user_agent) -> HttpResponse:
     request.session[SESSION_SEEN_AT] = now
     request.session.set_expiry(settings.DEBTOR_SESSION_ABSOLUTE_SECONDS)
     services.identity_check_passed(link=link, ip_address=ip, user_agent=user_agent)
+    services.debtor_signed_in(debtor_id=link.debtor_id)
     response = redirect("selfservice:dashboard")
     language = link.debtor.language
     translation.activate(language)

@@ -6,9 +6,18 @@ from collections import defaultdict
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from portal.access.selectors import debtors_on_portal
 from portal.debtors.models import Debt, Debtor
 
-from .models import Campaign, Channel, Consent, InboundMessage, Message, MessageStatus
+from .models import (
+    Campaign,
+    Channel,
+    Consent,
+    InboundMessage,
+    Message,
+    MessageKind,
+    MessageStatus,
+)
 from .policy import Facts
 
 # What counts toward the caps: every outbound attempt handed to a provider (COMPLIANCE.md).
@@ -62,6 +71,10 @@ def facts_for_many(
         debtor_id__in=debtor_ids, received_at__gte=since
     ).values_list("debtor_id", "received_at"):
         inbound[debtor_id].append(at)
+    # Only notices may leave the window while the debtor is on the portal. A caller in the
+    # debtor's own request says so (`on_portal`); otherwise their live session does.
+    notified = {m.debtor_id for m in messages if m.kind == MessageKind.NOTICE}
+    present = set() if on_portal else debtors_on_portal(notified, now=now)
     facts = {}
     for message in messages:
         debtor = message.debtor
@@ -86,7 +99,7 @@ def facts_for_many(
             sent=tuple(sent[debtor.pk]),
             calls_on_debt=tuple(calls[message.debt_id]) if message.debt_id else (),
             inbound=tuple(inbound[debtor.pk]),
-            on_portal=on_portal,
+            on_portal=on_portal or debtor.pk in present,
         )
     return facts
 

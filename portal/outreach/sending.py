@@ -26,6 +26,7 @@ from portal.audit.services import record
 from portal.debtors.models import Debt, Debtor
 
 from . import rendering
+from .attachments import StoredFile
 from .bulk import rows_update
 from .channels import Outgoing, SendError, get_backend
 from .models import CampaignTemplate, Message, MessageKind, MessageStatus
@@ -263,6 +264,7 @@ def _outgoing(message: Message, token: str | None, templates: dict) -> Outgoing:
         headers=headers,
         whatsapp_content_sid=content_sid,
         whatsapp_variables=variables,
+        stored_attachments=tuple(message.context.get("attachments", ())),
     )
 
 
@@ -362,10 +364,18 @@ def notice_send_now(
     text: str,
     channel: str = "email",
     on_portal: bool = False,
-    attachments: list[tuple[str, bytes, str]] | None = None,
+    attachments: list[StoredFile] | None = None,
 ) -> Message:
     """A notice another app rendered, sent now through the policy (callers are after
-    commit). Blocked or deferred, it says so on the returned message."""
+    commit). Blocked or deferred, it says so on the returned message.
+
+    `on_portal=True` only from the debtor's own request; otherwise the policy reads whether
+    they have a live portal session. Attachments are references to stored files, kept on
+    the message, so a notice deferred to the next window still carries them.
+    """
+    context = {"subject": subject, "text": text}
+    if attachments:
+        context["attachments"] = [f.as_json() for f in attachments]
     message, _created = Message.objects.get_or_create(
         key=key,
         defaults={
@@ -373,15 +383,16 @@ def notice_send_now(
             "channel": channel,
             "kind": MessageKind.NOTICE,
             "notice": notice,
-            "context": {"subject": subject, "text": text},
+            "context": context,
             "to": address_for(debtor, channel),
         },
     )
     if not _created and message.status == MessageStatus.FAILED:
-        # The caller retries (a task's retry after a provider error): send it again.
+        # The caller retries (a task's retry after a provider error): send it again, with
+        # the text and files the failed hand-off cleared from the row.
         Message.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
-            status=MessageStatus.QUEUED, error=""
+            status=MessageStatus.QUEUED, error="", context=context
         )
-    messages_dispatch([message.pk], on_portal=on_portal, attachments={message.pk: attachments})
+    messages_dispatch([message.pk], on_portal=on_portal)
     message.refresh_from_db()
     return message

@@ -4,13 +4,17 @@ source, each change audited."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from portal.audit.models import AuditEvent
+from portal.outreach.attachments import StoredFile
 from portal.outreach.models import Consent
 from portal.outreach.rendering import unsubscribe_token
 from portal.outreach.sending import message_queue, notice_send_now
@@ -118,7 +122,17 @@ def test_staff_consent_changes_are_audited_with_the_agent(debtor, agent):
     assert event.details["previous"] is None
 
 
-def test_a_receipt_carries_its_attachment_and_goes_out_while_on_the_portal(debtor):
+def test_a_receipt_carries_its_stored_attachment_and_goes_out_while_on_the_portal(
+    debtor, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    path = default_storage.save("receipts/r.pdf", ContentFile(b"%PDF-1.7 r"))
+    pdf = StoredFile(
+        filename="r.pdf",
+        path=path,
+        sha256=hashlib.sha256(b"%PDF-1.7 r").hexdigest(),
+        mimetype="application/pdf",
+    )
     night = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)  # 22:00 in Bogotá
     with time_machine.travel(night, tick=False):
         message = notice_send_now(
@@ -128,7 +142,7 @@ def test_a_receipt_carries_its_attachment_and_goes_out_while_on_the_portal(debto
             subject="Recibo",
             text="Gracias",
             on_portal=True,
-            attachments=[("r.pdf", b"%PDF", "application/pdf")],
+            attachments=[pdf],
         )
         later = notice_send_now(
             debtor=debtor,
@@ -138,5 +152,5 @@ def test_a_receipt_carries_its_attachment_and_goes_out_while_on_the_portal(debto
             text="No aprobada",
         )
     assert message.status == "sent"
-    assert mail.outbox[0].attachments[0][0] == "r.pdf"
+    assert mail.outbox[0].attachments[0] == ("r.pdf", b"%PDF-1.7 r", "application/pdf")
     assert (later.status, later.decision["reason"]) == ("deferred", "outside_window")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+from ..attachments import files_read
 from . import Backend, Outgoing, SendError
 
 
@@ -17,7 +18,7 @@ class EmailBackend(Backend):
             [outgoing.to],
             headers=outgoing.headers,
         )
-        for attachment in outgoing.attachments:
+        for attachment in outgoing.attachments + files_read(outgoing.stored_attachments):
             message.attach(*attachment)
         if outgoing.html:
             message.attach_alternative(outgoing.html, "text/html")
