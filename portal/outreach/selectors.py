@@ -18,7 +18,8 @@ from .models import (
     MessageKind,
     MessageStatus,
 )
-from .policy import Facts
+from .policy import PHONE_CHANNELS, Facts
+from .zones import plausible_zones
 
 # What counts toward the caps: every outbound attempt handed to a provider (COMPLIANCE.md).
 COUNTED = [MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED]
@@ -37,6 +38,23 @@ def address_for(debtor: Debtor, channel: str) -> str:
     if channel == Channel.EMAIL:
         return debtor.emails[0] if debtor.emails else ""
     return debtor.phones[0] if debtor.phones else ""
+
+
+def _conversations(debtor_ids: set[int], since: dt.datetime) -> dict[int, list[tuple]]:
+    """(debt id or None, when) of each telephone conversation with the debtor since `since`:
+    a phone or IVR call, either direction, where the agent spoke with the debtor themself."""
+    # Imported here: the staff app builds on outreach, not the other way round.
+    from portal.staff.models import RIGHT_PARTY_OUTCOMES, ContactMethod, ContactOutcome
+
+    found: dict[int, list[tuple]] = defaultdict(list)
+    for debtor_id, debt_id, at in ContactOutcome.objects.filter(
+        debtor_id__in=debtor_ids,
+        occurred_at__gte=since,
+        method__in=[ContactMethod.PHONE, ContactMethod.IVR],
+        outcome__in=RIGHT_PARTY_OUTCOMES,
+    ).values_list("debtor_id", "debt_id", "occurred_at"):
+        found[debtor_id].append((debt_id, at))
+    return found
 
 
 def facts_for_many(
@@ -58,12 +76,15 @@ def facts_for_many(
     ):
         debts[row[0]].append(row[1:])
     sent: dict[int, list] = defaultdict(list)
+    phone: dict[int, list] = defaultdict(list)  # (debt id or None, when): calls and texts
     calls: dict[int, list] = defaultdict(list)
     for debtor_id, channel, debt_id, at, kind in Message.objects.filter(
         debtor_id__in=debtor_ids, status__in=COUNTED_FAILED, sent_at__gte=since
     ).values_list("debtor_id", "channel", "debt_id", "sent_at", "kind"):
         if kind != "notice":
             sent[debtor_id].append((at, channel))
+            if channel in PHONE_CHANNELS:
+                phone[debtor_id].append((debt_id, at))
         if channel == Channel.CALL and debt_id:
             calls[debt_id].append(at)
     inbound: dict[int, list] = defaultdict(list)
@@ -71,6 +92,9 @@ def facts_for_many(
         debtor_id__in=debtor_ids, received_at__gte=since
     ).values_list("debtor_id", "received_at"):
         inbound[debtor_id].append(at)
+    # Only calls wait after a conversation: batches without one skip the query.
+    calling = any(m.channel == Channel.CALL for m in messages)
+    conversations = _conversations(debtor_ids, since) if calling else {}
     # Only notices may leave the window while the debtor is on the portal. A caller in the
     # debtor's own request says so (`on_portal`); otherwise their live session does.
     notified = {m.debtor_id for m in messages if m.kind == MessageKind.NOTICE}
@@ -87,8 +111,16 @@ def facts_for_many(
         else:
             concerned = rows
         zone = debtor.timezone or (concerned or rows or [(0, 0, 0, "America/Bogota")])[0][3]
+        zones = plausible_zones(
+            own=debtor.timezone, state=debtor.state, phones=debtor.phones, fallback=zone
+        )
+        # An attempt or conversation that named no debt was about each of the debtor's.
+        debt_ids = [r[0] for r in concerned]
+        talks = [t for d, t in conversations.get(debtor.pk, ()) if d is None or d in debt_ids]
+        preferred = debtor.preferred_channel
         facts[message.pk] = Facts(
-            timezone=zone,
+            timezone=zones[0],
+            other_zones=zones[1:],
             deceased=debtor.deceased,
             legal_hold=debtor.legal_hold,
             debt_statuses=tuple(r[2] for r in concerned),
@@ -98,6 +130,15 @@ def facts_for_many(
             contact_to=debtor.contact_to,
             sent=tuple(sent[debtor.pk]),
             calls_on_debt=tuple(calls[message.debt_id]) if message.debt_id else (),
+            phone_contacts_by_debt=tuple(
+                tuple(t for d, t in phone[debtor.pk] if d is None or d == debt_id)
+                for debt_id in debt_ids
+            ),
+            last_conversation=max(talks, default=None),
+            preferred_channel=preferred,
+            preferred_usable=consents.get((debtor.pk, preferred)) is True
+            and bool(address_for(debtor, preferred)),
+            preferred_planned=bool(message.campaign_id) and preferred in message.campaign.channels,
             inbound=tuple(inbound[debtor.pk]),
             on_portal=on_portal or debtor.pk in present,
         )

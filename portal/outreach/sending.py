@@ -135,7 +135,7 @@ def _prepare(messages: list[Message], now: dt.datetime, on_portal: bool):
             known,
             channel=message.channel,
             at=now,
-            rules=rules_for(_country(message)),
+            rules=rules_for(_country(message), message.debtor.state),
             transactional=transactional,
         )
         message.decision = {**decision.as_json(), "at": now.isoformat()}

@@ -24,6 +24,17 @@ REASONS = {
     "no_consent": "no consent for calls is on record",
     "no_address": "no phone number on file",
     "outside_window": "outside the legal contact hours",
+    "outside_window_other_zone": (
+        "outside the legal contact hours in another time zone the debtor may be in "
+        "(address state or phone area code)"
+    ),
+    "no_common_window": "no hour is inside the contact window in every time zone the debtor "
+    "may be in",
+    "call_after_conversation": "the debtor was spoken to by phone about the debt in the last "
+    "7 days",
+    "phone_contacts_cap_7_days": "the state's limit of calls and texts on the debt in 7 days "
+    "is reached",
+    "preferred_channel_first": "the debtor's preferred channel has not been tried first",
     "call_cap_7_days": "7 call attempts on this debt in the last 7 days",
     "same_day_other_channel": "already contacted today on another channel",
     "daily_cap": "already contacted today",
@@ -87,7 +98,8 @@ def call_checks(
     for probe in probes:
         probe_country = probe.debt.portfolio.country if probe.debt else country
         known = facts[probe.pk]
-        decision = decide(known, channel=Channel.CALL, at=at, rules=rules_for(probe_country))
+        rules = rules_for(probe_country, debtor.state)
+        decision = decide(known, channel=Channel.CALL, at=at, rules=rules)
         checks.append(CallCheck(probe.debt, decision, known.timezone))
     return checks
 
