@@ -13,6 +13,7 @@ from payments.models import Payment, PaymentAllocation
 from portal.audit.models import AuditEvent
 from portal.debtors.models import DebtStatus, LedgerEntry
 from portal.debtors.services import portfolio_today
+from tests.access.conftest import sign_in
 from tests.factories import intent_payload
 from tests.localstripe import make_event
 
@@ -128,9 +129,10 @@ def test_paying_a_promise_keeps_it(deliver, debtor, debt):
     assert promise.status == PromiseStatus.KEPT
 
 
-def test_the_receipt_is_emailed_once_with_its_pdf_in_the_debtors_language(deliver, debt):
+def test_the_receipt_is_emailed_once_with_its_pdf_in_the_debtors_language(deliver, client, debt):
     debt.debtor.language = "en"
     debt.debtor.save()
+    sign_in(client, debt.debtor)  # on the portal: sent at once at any hour (test_notice_window)
 
     payment = pay(deliver, started(debt.debtor, f"free-{debt.pk}", 60_000_00))
 

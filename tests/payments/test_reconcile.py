@@ -76,8 +76,10 @@ def test_every_page_is_read(stripe_settings, debt):
 
 
 def test_a_failure_whose_webhook_was_lost_is_marked_failed_and_the_debtor_told(
-    stripe_settings, debt, mailoutbox, django_capture_on_commit_callbacks
+    stripe_settings, ana, debt, mailoutbox, django_capture_on_commit_callbacks
 ):
+    # Ana is on the portal, so she is told at once at any hour (the window for a debtor
+    # who is not: test_notice_window).
     # A 3-D Secure card that is declined after authentication: our attempt was left open
     # (requires_action), and the payment_intent.payment_failed delivery was lost.
     attempt = paid_without_webhook(debt.debtor, f"free-{debt.pk}", 50_000_00, "4000008260003178")

@@ -98,7 +98,8 @@ def test_a_succeeded_intent_posts_one_payment_to_the_debt(deliver, client, debt,
     assert AuditEvent.objects.filter(action="payment.posted").count() == 1
 
 
-def test_second_delivery_of_the_same_event_posts_nothing(deliver, client, debt, webhook_secret):
+def test_second_delivery_of_the_same_event_posts_nothing(deliver, ana, debt, webhook_secret):
+    # Ana is on the portal (she just paid there), so the receipt leaves at whatever hour.
     attempt = started(debt.debtor, f"free-{debt.pk}", 50_000_00)
     event = succeeded(attempt)
 
@@ -126,7 +127,8 @@ def test_two_different_events_for_the_same_intent_post_one_payment(
     assert LedgerEntry.objects.filter(kind="payment").count() == 1
 
 
-def test_a_failure_notifies_the_debtor_with_a_retry_link(deliver, client, debt, webhook_secret):
+def test_a_failure_notifies_the_debtor_with_a_retry_link(deliver, ana, debt, webhook_secret):
+    # On the portal, so told at once at any hour; off it, at the window (test_notice_window).
     attempt = started(debt.debtor, f"free-{debt.pk}", 50_000_00)
 
     deliver(make_event("payment_intent.payment_failed", intent_payload(attempt, status="x")))
