@@ -23,8 +23,9 @@ NOTICES = frozenset(
         "agreement_created",
     }
 )
-# Answers to what the debtor just did on the portal go out at once; staff decisions wait
-# for the debtor's contact window.
+# Answers to what the debtor just did on the portal go out at once (sent from their own
+# request); staff decisions go at once only while the debtor has a live portal session
+# (the policy reads it), otherwise at their contact window.
 ON_PORTAL = frozenset({"proposal_received", "agreement_created"})
 
 
