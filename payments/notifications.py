@@ -21,6 +21,10 @@ from portal.outreach.sending import notice_send_now
 from .models import PaymentAttempt
 
 
+class NoticeFailed(RuntimeError):
+    """The provider refused a notice; a task that raises it may retry (the outbox resends)."""
+
+
 def render_notice(*, debtor: Debtor, notice: str, context: dict[str, Any]) -> tuple[str, str]:
     """Subject and text body of `payments/email/<notice>_*.txt` in the debtor's language."""
     full_context = {"debtor": debtor, "PORTAL_NAME": settings.PORTAL_NAME, **context}
@@ -69,7 +73,7 @@ def send_notice(
         attachments=attachments,
     )
     if message.status == "failed":
-        raise RuntimeError(f"{notice} to debtor {debtor.pk} failed: {message.error}")
+        raise NoticeFailed(f"{notice} to debtor {debtor.pk} failed: {message.error}")
     return message.status
 
 

@@ -30,9 +30,13 @@ def process_deferred_events(payment_intent_id: str) -> int:
 
 @shared_task(bind=True, max_retries=3, default_retry_delay=60)
 def send_payment_receipt(self, payment_id: int) -> str:
+    from .notifications import NoticeFailed
     from .receipts import receipt_send
 
-    return receipt_send(payment_id=payment_id)
+    try:
+        return receipt_send(payment_id=payment_id)
+    except NoticeFailed as exc:  # receipt_send gave its claim back: the retry sends it
+        raise self.retry(exc=exc) from exc
 
 
 @shared_task

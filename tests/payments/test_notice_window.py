@@ -10,6 +10,7 @@ import hashlib
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
 from payments.models import Payment
 from payments.tasks import send_payment_receipt
@@ -149,3 +150,32 @@ def test_an_autopay_decline_tells_at_once_a_debtor_on_the_portal_and_waits_other
     second = Message.objects.filter(notice="autopay_failed").latest("id")
     assert second.status == "deferred"
     assert len(mail.outbox) == 1
+
+
+class RefusesOnce(LocmemBackend):
+    """An SMTP server that refuses the first message it is given."""
+
+    refused = 0
+
+    def send_messages(self, messages):
+        if not RefusesOnce.refused:
+            RefusesOnce.refused += 1
+            raise ConnectionRefusedError("smtp down")
+        return super().send_messages(messages)
+
+
+def test_a_receipt_the_provider_refused_is_retried_by_its_task_and_sent_once(
+    night, client, deliver, debt, settings, monkeypatch
+):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusesOnce"
+    RefusesOnce.refused = 0
+    # Tasks still run inline, but their errors stay in the task as on a worker: a retry runs.
+    monkeypatch.setitem(send_payment_receipt.app.conf, "task_eager_propagates", False)
+    sign_in(client, debt.debtor)
+
+    payment = pay(deliver, started(debt.debtor, f"free-{debt.pk}", 60_000_00))
+
+    (email,) = mail.outbox
+    assert email.attachments[0][0] == f"{payment.number}.pdf"
+    message = Message.objects.get(notice="payment_receipt")
+    assert (message.status, message.attempts, RefusesOnce.refused) == ("sent", 2, 1)
