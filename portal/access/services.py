@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -79,52 +79,73 @@ def payment_link_create(
     return link, token
 
 
-def payment_links_mint(
-    *, recipients: list[tuple[int, Portfolio]], campaign_id: int
-) -> list[tuple[PaymentLink, str]]:
-    """Unsaved links, one per (debtor id, portfolio), tied to a campaign, with their tokens.
+def payment_link_tokens(count: int) -> list[tuple[str, str]]:
+    """`count` fresh (raw token, SHA-256) pairs for links about to be saved.
 
     Minting touches no database, so a caller can render its messages first and save the
     links (`payment_links_save_for_campaign`) just before it commits.
     """
-    now = timezone.now()
-    pairs = []
-    for debtor_id, portfolio in recipients:
-        token = new_token()
-        link = PaymentLink(
-            token_hash=hash_token(token),
-            debtor_id=debtor_id,
-            portfolio=portfolio,
-            created_at=now,
-            expires_at=now + dt.timedelta(days=portfolio.link_expiry_days),
-            campaign_id=campaign_id,
-        )
-        pairs.append((link, token))
-    return pairs
+    tokens = [new_token() for _ in range(count)]
+    return [(token, hash_token(token)) for token in tokens]
 
 
 @transaction.atomic
-def payment_links_save_for_campaign(*, links: list[PaymentLink], campaign_id: int) -> None:
-    """One insert and one audit event for a campaign's batch of links.
+def payment_links_save_for_campaign(
+    *, links: list[tuple[int, str]], portfolio: Portfolio, campaign_id: int
+) -> list[int]:
+    """Save a campaign's batch of links, (debtor id, token hash) each, in one statement
+    with one audit event; returns the new link ids in the same order.
 
     Campaigns mint thousands at a time, so this skips the per-link event of
-    `payment_link_create` and records every new link id in a single event instead.
+    `payment_link_create` and records every new link id in a single event instead. On
+    PostgreSQL the rows go in as two arrays (`unnest`): no model instance per link.
     """
-    PaymentLink.objects.bulk_create(links)
-    if links:
-        record(
-            "payment_link.created_for_campaign",
-            subject=("outreach.campaign", campaign_id),
-            details={"links": [[link.pk, link.debtor_id] for link in links]},
+    if not links:
+        return []
+    now = timezone.now()
+    expires_at = now + dt.timedelta(days=portfolio.link_expiry_days)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {PaymentLink._meta.db_table} (token_hash, debtor_id, "
+                "portfolio_id, created_at, expires_at, campaign_id, open_count, revoke_reason) "
+                "SELECT v.token_hash, v.debtor_id, %s, %s, %s, %s, 0, '' "
+                "FROM unnest(%s::varchar[], %s::bigint[]) AS v(token_hash, debtor_id) "
+                "RETURNING token_hash, id",
+                [
+                    portfolio.pk,
+                    now,
+                    expires_at,
+                    campaign_id,
+                    [token_hash for _d, token_hash in links],
+                    [debtor_id for debtor_id, _h in links],
+                ],
+            )
+            by_hash = dict(cursor.fetchall())  # RETURNING's order is not promised
+        ids = [by_hash[token_hash] for _d, token_hash in links]
+    else:
+        saved = PaymentLink.objects.bulk_create(
+            PaymentLink(
+                token_hash=token_hash,
+                debtor_id=debtor_id,
+                portfolio=portfolio,
+                created_at=now,
+                expires_at=expires_at,
+                campaign_id=campaign_id,
+            )
+            for debtor_id, token_hash in links
         )
-
-
-def payment_links_create_for_campaign(
-    *, recipients: list[tuple[int, Portfolio]], campaign_id: int
-) -> list[tuple[PaymentLink, str]]:
-    pairs = payment_links_mint(recipients=recipients, campaign_id=campaign_id)
-    payment_links_save_for_campaign(links=[link for link, _t in pairs], campaign_id=campaign_id)
-    return pairs
+        ids = [link.pk for link in saved]
+    record(
+        "payment_link.created_for_campaign",
+        subject=("outreach.campaign", campaign_id),
+        details={
+            "links": [
+                [link_id, debtor_id] for link_id, (debtor_id, _h) in zip(ids, links, strict=True)
+            ]
+        },
+    )
+    return ids
 
 
 @transaction.atomic

@@ -25,17 +25,24 @@ _STATUS = {
     "undelivered": MessageStatus.FAILED,
     "failed": MessageStatus.FAILED,
 }
+# `uncertain`: a killed worker's hand-off; the provider's word settles it.
 _BEFORE = {
-    MessageStatus.SENT: [MessageStatus.SENDING],
-    MessageStatus.DELIVERED: [MessageStatus.SENDING, MessageStatus.SENT],
-    MessageStatus.FAILED: [MessageStatus.SENDING, MessageStatus.SENT],
+    MessageStatus.SENT: [MessageStatus.SENDING, MessageStatus.UNCERTAIN],
+    MessageStatus.DELIVERED: [MessageStatus.SENDING, MessageStatus.UNCERTAIN, MessageStatus.SENT],
+    MessageStatus.FAILED: [MessageStatus.SENDING, MessageStatus.UNCERTAIN, MessageStatus.SENT],
 }
 
 
 @transaction.atomic
-def provider_status_apply(*, provider_id: str, status: str, error_code: str = "") -> bool:
+def provider_status_apply(
+    *, provider_id: str, status: str, error_code: str = "", message_id: str = ""
+) -> bool:
     """Move the message forward (sent → delivered or failed); stale or repeated callbacks
-    change nothing. Returns whether it changed."""
+    change nothing. Returns whether it changed.
+
+    `message_id` (from the signed callback URL) finds a message left `uncertain` by a
+    worker killed during its hand-off, whose provider id was never written: the callback
+    is the proof it reached the provider, and gives it its provider id."""
     ours = _STATUS.get(status)
     if ours is None or not provider_id:
         return False
@@ -45,6 +52,11 @@ def provider_status_apply(*, provider_id: str, status: str, error_code: str = ""
     if ours == MessageStatus.FAILED:
         fields["error"] = f"provider: {status} {error_code}".strip()
     message = Message.objects.filter(provider_id=provider_id).first()
+    if message is None and message_id.isdigit():
+        message = Message.objects.filter(
+            pk=int(message_id), status=MessageStatus.UNCERTAIN, provider_id__isnull=True
+        ).first()
+        fields["provider_id"] = provider_id
     if message is None:
         return False
     changed = Message.objects.filter(pk=message.pk, status__in=_BEFORE[ours]).update(**fields)

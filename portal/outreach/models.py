@@ -130,6 +130,9 @@ class MessageStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     DEFERRED = "deferred", _("Waiting for its window")
     SENDING = "sending", _("Sending")
+    # The worker died while handing this one to the provider: maybe sent. Never sent again;
+    # the provider's status callback settles it, else staff review it.
+    UNCERTAIN = "uncertain", _("Maybe sent (interrupted)")
     SENT = "sent", _("Sent")
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
@@ -183,6 +186,10 @@ class Message(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0, validators=[MinValueValidator(0)])
     created_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The claim that set `sending`: names its hand-off journal (portal/outreach/handoff.py).
+    handoff_batch = models.CharField(
+        max_length=32, blank=True, default="", db_default="", editable=False
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
@@ -203,6 +210,11 @@ class Message(models.Model):
                 name="message_due_idx",
             ),
             models.Index(fields=["campaign", "status"]),
+            models.Index(
+                fields=["claimed_at"],
+                condition=Q(status="sending"),
+                name="message_sending_idx",
+            ),
         ]
 
     def __str__(self) -> str:

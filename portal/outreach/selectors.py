@@ -22,7 +22,13 @@ from .policy import PHONE_CHANNELS, Facts
 from .zones import plausible_zones
 
 # What counts toward the caps: every outbound attempt handed to a provider (COMPLIANCE.md).
-COUNTED = [MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED]
+# `uncertain` (a hand-off a killed worker left unanswered) may have reached the debtor.
+COUNTED = [
+    MessageStatus.SENDING,
+    MessageStatus.UNCERTAIN,
+    MessageStatus.SENT,
+    MessageStatus.DELIVERED,
+]
 COUNTED_FAILED = [*COUNTED, MessageStatus.FAILED]
 
 

@@ -4,32 +4,37 @@ Dispatch claims rows with one conditional `UPDATE … WHERE status IN ('queued',
 RETURNING id`, decides and renders them in the same transaction, and calls the provider
 only after commit. A worker killed before that commit leaves its rows queued (the beat
 task picks them up again); a row already claimed is never claimed twice, so nothing is
-sent twice. A worker killed during the hand-off leaves rows in `sending`:
-`stale_sending_fail` marks them failed ("interrupted") rather than risk a duplicate.
+sent twice. A worker killed during the hand-off leaves rows in `sending`; its hand-off
+journal (`handoff.py`: one Redis command per message) tells the sweeper,
+`messages_interrupted_recover`, which of them reached the provider, which one was in
+flight (`uncertain`, never resent) and which never left (queued again and sent).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.expressions import RawSQL
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from portal.access.services import payment_links_mint, payment_links_save_for_campaign
+from portal.access.services import payment_link_tokens, payment_links_save_for_campaign
 from portal.audit.services import record
 from portal.debtors.models import Debt, Debtor
 
-from . import rendering
+from . import handoff, rendering
 from .attachments import StoredFile
 from .bulk import rows_update
 from .channels import Outgoing, SendError, get_backend
-from .models import CampaignTemplate, Message, MessageKind, MessageStatus
+from .models import Campaign, CampaignTemplate, Message, MessageKind, MessageStatus
 from .policy import BLOCK, DEFER, SEND, decide
 from .rules import rules_for
 from .selectors import address_for, facts_for_many
@@ -74,19 +79,37 @@ def message_queue(
     return message
 
 
+def _ids(ids: list[int]) -> RawSQL:
+    """`pk__in=_ids(...)`: the ids as one array parameter, not one placeholder each."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
+    return ids
+
+
 def _claim(ids: list[int], now: dt.datetime) -> list[int]:
+    """Take the rows still due, once. On PostgreSQL they are locked (`FOR UPDATE SKIP
+    LOCKED`, in id order) until the dispatch transaction commits with each row's decision:
+    workers racing for the same rows split them instead of waiting on (or deadlocking with)
+    each other, and each row is written once, not once to claim and again to decide.
+    Elsewhere (SQLite, one writer at a time) the claim sets `sending` first."""
     if not ids:
         return []
     table = Message._meta.db_table
-    marks = ", ".join(["%s"] * len(ids))
+    due = [MessageStatus.QUEUED, MessageStatus.DEFERRED, now]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1 "
-            f"WHERE id IN ({marks}) AND status IN (%s, %s) AND not_before <= %s "
-            f"RETURNING id",
-            [MessageStatus.SENDING, now, *ids, MessageStatus.QUEUED, MessageStatus.DEFERRED, now],
-        )
-        return [row[0] for row in cursor.fetchall()]
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) AND status IN (%s, %s) "
+                "AND not_before <= %s ORDER BY id FOR UPDATE SKIP LOCKED",
+                [list(ids), *due],
+            )
+        else:
+            cursor.execute(
+                f"UPDATE {table} SET status = %s WHERE id IN ({', '.join(['%s'] * len(ids))}) "
+                "AND status IN (%s, %s) AND not_before <= %s RETURNING id",
+                [MessageStatus.SENDING, *ids, *due],
+            )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def _campaign_text(message: Message, templates: dict, link_url: str) -> tuple:
@@ -115,11 +138,20 @@ def _campaign_text(message: Message, templates: dict, link_url: str) -> tuple:
 
 
 def _link_url(token: str) -> str:
-    return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("access:open_link", args=[token])
+    before, after = _link_affixes(settings.PUBLIC_BASE_URL)
+    return before + token + after
 
 
-def _prepare(messages: list[Message], now: dt.datetime, on_portal: bool):
-    """Decide each claimed message; mint links and render the ones to send."""
+@functools.lru_cache(maxsize=8)
+def _link_affixes(base_url: str) -> tuple[str, str]:
+    """What surrounds the token in a link: `reverse` once, not once per message."""
+    before, after = reverse("access:open_link", args=["TOKEN"]).split("TOKEN")
+    return base_url.rstrip("/") + before, after
+
+
+def _prepare(messages: list[Message], now: dt.datetime, on_portal: bool, batch: str):
+    """Decide each claimed message; mint links and render the ones to send. The ones to
+    send become `sending` in `batch` (their hand-off journal), one attempt more."""
     facts = facts_for_many(messages, now=now, on_portal=on_portal)
     to_send, decided, updates = [], [], []
     sendable = []
@@ -139,6 +171,7 @@ def _prepare(messages: list[Message], now: dt.datetime, on_portal: bool):
             transactional=transactional,
         )
         message.decision = {**decision.as_json(), "at": now.isoformat()}
+        message.claimed_at = now
         if transactional and decision.action != SEND:
             action = {DEFER: "message.deferred", BLOCK: "message.blocked"}[decision.action]
             _audit_notice(action, message, decision.as_json())
@@ -149,25 +182,22 @@ def _prepare(messages: list[Message], now: dt.datetime, on_portal: bool):
         elif decision.action == BLOCK:
             message.status, message.block_reason = MessageStatus.BLOCKED, decision.reason
         else:
+            message.status, message.handoff_batch = MessageStatus.SENDING, batch
+            message.attempts += 1
             sendable.append(message)
             if not transactional:
                 planned.setdefault(message.debtor_id, []).append((now, message.channel))
         updates.append(message)
-    tokens = {}
+    tokens, hashes = {}, {}
     by_campaign: dict[int, list[Message]] = {}
     for message in sendable:
         if message.campaign_id:
             by_campaign.setdefault(message.campaign_id, []).append(message)
-    minted: dict[int, list] = {}
-    for campaign_id, group in by_campaign.items():
-        pairs = payment_links_mint(
-            recipients=[(m.debtor_id, m.campaign.portfolio) for m in group],
-            campaign_id=campaign_id,
-        )
-        minted[campaign_id] = [link for link, _token in pairs]
-        for message, (link, token) in zip(group, pairs, strict=True):
-            message.payment_link = link
-            tokens[message.pk] = token
+    for group in by_campaign.values():
+        for message, (token, token_hash) in zip(
+            group, payment_link_tokens(len(group)), strict=True
+        ):
+            tokens[message.pk], hashes[message.pk] = token, token_hash
     templates = _templates_for(set(by_campaign))
     for message in sendable:
         try:
@@ -175,11 +205,16 @@ def _prepare(messages: list[Message], now: dt.datetime, on_portal: bool):
         except SendError as exc:
             message.status, message.error = MessageStatus.FAILED, str(exc)[:255]
     # Audited writes last: the audit chain's lock is then held only until the commit.
-    for campaign_id, links in minted.items():
-        payment_links_save_for_campaign(links=links, campaign_id=campaign_id)
-        for message in by_campaign[campaign_id]:
-            message.payment_link_id = message.payment_link.pk  # assigned before it had one
-    fields = ["status", "not_before", "block_reason", "decision", "subject", "body", "error"]
+    for campaign_id, group in by_campaign.items():
+        link_ids = payment_links_save_for_campaign(
+            links=[(m.debtor_id, hashes[m.pk]) for m in group],
+            portfolio=group[0].campaign.portfolio,
+            campaign_id=campaign_id,
+        )
+        for message, link_id in zip(group, link_ids, strict=True):
+            message.payment_link_id = link_id
+    fields = ["status", "not_before", "block_reason", "decision", "subject", "body", "error",
+              "claimed_at", "attempts", "handoff_batch"]  # fmt: skip
     rows_update(
         Message,
         [
@@ -277,33 +312,76 @@ def messages_dispatch(
 ) -> dict[str, int]:
     """Claim, decide and send the given messages that are due; returns counts by outcome."""
     now = now or timezone.now()
+    batch = handoff.new_batch()
+    journal = handoff.Journal(batch)
     with transaction.atomic():
         claimed = _claim(message_ids, now)
-        messages = list(
-            Message.objects.filter(pk__in=claimed)
-            .exclude(campaign__status__in=["paused", "cancelled", "draft"])
-            .select_related("debtor", "campaign__portfolio__creditor", "debt__portfolio")
-            .order_by("id")  # insertion order: the debtor's preferred channel first
-        )
-        # A campaign paused between queueing and claiming: hand its rows back untouched.
+        messages = _claimed_load(claimed)
+        # A campaign paused between queueing and claiming: its rows stay as they were.
         held = set(claimed) - {m.pk for m in messages}
-        if held:
+        if held and connection.vendor != "postgresql":
             Message.objects.filter(pk__in=held).update(status=MessageStatus.QUEUED)
-        outgoing = _prepare(messages, now, on_portal) if messages else []
+        outgoing = _prepare(messages, now, on_portal, batch) if messages else []
+        if outgoing:
+            journal.open()  # before the commit: from then on a row it omits never left
     counts = {"claimed": len(messages), "sent": 0, "failed": 0}
     results: list[dict] = []
-    for item in outgoing:
+    for i, item in enumerate(outgoing):
         files = (attachments or {}).get(item.message_id) or ()
         item = replace(item, attachments=tuple(files)) if files else item
+        refused = journal.before_hand_off(item.message_id)
+        if refused != handoff.OK:
+            _hand_off_stop(refused, batch, outgoing[i:])
+            break
         result = _hand_off(item)
+        journal.answered(item.message_id, result)
         counts[result["status"]] += 1
         results.append(result)
         if len(results) >= RESULTS_EVERY:
+            journal.flush()
             _results_write(results, outgoing)
             results = []
+    journal.flush()
     _results_write(results, outgoing)
+    if outgoing:
+        journal.close()
     counts["decided_not_sent"] = len(messages) - counts["sent"] - counts["failed"]
     return counts
+
+
+def _claimed_load(claimed: list[int]) -> list[Message]:
+    """The claimed rows with their debtors, in id order (the debtor's preferred channel
+    first); each campaign, its portfolio and creditor loaded once for the batch, not once
+    per row. Rows of a paused, cancelled or draft campaign are left out."""
+    messages = list(
+        Message.objects.filter(pk__in=_ids(claimed))
+        .select_related("debtor", "debt__portfolio")
+        .order_by("id")
+    )
+    campaigns = Campaign.objects.select_related("portfolio__creditor").in_bulk(
+        {m.campaign_id for m in messages if m.campaign_id}
+    )
+    kept = []
+    for message in messages:
+        if message.campaign_id:
+            campaign = campaigns[message.campaign_id]
+            if campaign.status in ("paused", "cancelled", "draft"):
+                continue
+            message.campaign = campaign
+        kept.append(message)
+    return kept
+
+
+def _hand_off_stop(refused: int, batch: str, left: list[Outgoing]) -> None:
+    """The journal refused a write: hand off nothing more. Fenced, the sweeper owns the
+    rows; lost (Redis forgot it), the rows not yet handed off go back to the queue here,
+    since no journal will vouch for them later."""
+    if refused == handoff.REFUSED_LOST:
+        Message.objects.filter(
+            pk__in=_ids([o.message_id for o in left]),
+            status=MessageStatus.SENDING,
+            handoff_batch=batch,
+        ).update(status=MessageStatus.QUEUED, attempts=F("attempts") - 1, handoff_batch="")
 
 
 def _hand_off(item: Outgoing) -> dict:
@@ -318,14 +396,15 @@ def _hand_off(item: Outgoing) -> dict:
             "error": "", "sent_at": now}  # fmt: skip
 
 
-def _results_write(results: list[dict], outgoing: list[Outgoing]) -> None:
+def _results_write(results: list[dict], outgoing: list[Outgoing] | dict[int, str]) -> None:
     """Providers' answers, a batch at a time (one commit, not one per message), only onto
-    rows still `sending`. A worker killed before this leaves them `sending`, so
-    `stale_sending_fail` marks them failed rather than send them twice."""
+    rows still `sending`. A worker killed before this leaves them `sending`; the hand-off
+    journal keeps the answers until then (`messages_interrupted_recover`). `outgoing`
+    gives each row's kind (or is {id: kind})."""
     if not results:
         return
     rows_update(Message, results, only_status=MessageStatus.SENDING)
-    kinds = {o.message_id: o.kind for o in outgoing}
+    kinds = outgoing if isinstance(outgoing, dict) else {o.message_id: o.kind for o in outgoing}
     notices = [r["id"] for r in results if kinds.get(r["id"]) == MessageKind.NOTICE]
     if notices:
         # A notice's pre-rendered text may hold a personal link: once sent, it is not kept.
@@ -338,21 +417,66 @@ def _results_write(results: list[dict], outgoing: list[Outgoing]) -> None:
         record("message.failed", details={"messages": failed})
 
 
-@transaction.atomic
-def stale_sending_fail(*, now: dt.datetime | None = None) -> int:
-    """Rows left in `sending` by a killed worker: maybe sent, so never sent again."""
+def messages_interrupted_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Rows a killed worker left in `sending`, settled from its hand-off journal: answered
+    rows get their answer, the one in flight becomes `uncertain` (maybe sent: never sent
+    again), rows that never reached the provider are queued again. Returns counts."""
     now = now or timezone.now()
-    stale = list(
-        Message.objects.filter(
-            status=MessageStatus.SENDING, claimed_at__lt=now - STALE_AFTER
-        ).values_list("id", flat=True)
-    )
-    if stale:
-        Message.objects.filter(pk__in=stale, status=MessageStatus.SENDING).update(
-            status=MessageStatus.FAILED, error="interrupted during hand-off; not resent"
-        )
-        record("message.interrupted", details={"messages": stale})
-    return len(stale)
+    stale: dict[str, list[tuple[int, str]]] = {}
+    for pk, batch, kind in (
+        Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=now - STALE_AFTER)
+        .order_by("id")
+        .values_list("id", "handoff_batch", "kind")
+    ):
+        stale.setdefault(batch, []).append((pk, kind))
+    counts = {"answered": 0, "uncertain": 0, "requeued": 0}
+    for batch, rows in stale.items():
+        for key, value in _batch_recover(batch, rows, now).items():
+            counts[key] += value
+    return counts
+
+
+def _beat_time(journal: dict | None) -> dt.datetime | None:
+    if not journal or handoff.BEAT not in journal:
+        return None
+    return dt.datetime.fromtimestamp(float(journal[handoff.BEAT]), tz=dt.UTC)
+
+
+def _batch_recover(batch: str, rows: list[tuple[int, str]], now: dt.datetime) -> dict:
+    beat = handoff.journal_beat(batch) if batch else None
+    if beat is not None and now.timestamp() - beat < STALE_AFTER.total_seconds():
+        return {}  # its worker still writes: a slow batch, not a dead one
+    journal = handoff.journal_fence(batch) if batch else None
+    answered, uncertain, requeue = [], [], []
+    for pk, _kind in rows:
+        entry = None if journal is None else journal.get(str(pk))
+        if journal is None or entry == handoff.IN_FLIGHT:
+            uncertain.append(pk)
+        elif entry is None:
+            requeue.append(pk)
+        else:
+            answered.append(handoff.answer_decode(pk, entry))
+    with transaction.atomic():
+        _results_write(answered, dict(rows))
+        if uncertain:
+            Message.objects.filter(pk__in=_ids(uncertain), status=MessageStatus.SENDING).update(
+                status=MessageStatus.UNCERTAIN,
+                error="interrupted during hand-off: maybe sent; not resent",
+                # When it went to the provider (the journal's last beat): it counts
+                # toward the debtor's caps like a sent message.
+                sent_at=_beat_time(journal) or F("claimed_at"),
+            )
+            record("message.uncertain", details={"messages": uncertain, "batch": batch})
+        if requeue:
+            # Never handed to the provider: the attempt did not happen. Its link was never
+            # sent; dispatch decides the row again and mints it a new one.
+            Message.objects.filter(pk__in=_ids(requeue), status=MessageStatus.SENDING).update(
+                status=MessageStatus.QUEUED, attempts=F("attempts") - 1, handoff_batch=""
+            )
+            record("message.requeued", details={"messages": requeue, "batch": batch})
+    if batch:
+        handoff.journal_delete(batch)
+    return {"answered": len(answered), "uncertain": len(uncertain), "requeued": len(requeue)}
 
 
 def notice_send_now(

@@ -40,17 +40,18 @@ def campaign_chunk(campaign_id: int, start: int, recipients: list[list[int]]) ->
 
 @shared_task
 def dispatch_due() -> int:
-    """Beat, every minute: deferred messages whose window opened, throttled campaign rows,
-    rows a dead worker never claimed; then rows a dead worker left mid-hand-off."""
+    """Beat, every minute: rows a dead worker left mid-hand-off are settled first (those
+    that never reached the provider are queued again), then deferred messages whose window
+    opened, throttled campaign rows and rows a dead worker never claimed go out."""
     from django.utils import timezone
 
     from .campaigns import campaigns_finish
     from .selectors import due_message_ids
-    from .sending import stale_sending_fail
+    from .sending import messages_interrupted_recover
 
+    messages_interrupted_recover()
     ids = due_message_ids(now=timezone.now())
     for i in range(0, len(ids), DISPATCH_BATCH):
         dispatch_messages.delay(ids[i : i + DISPATCH_BATCH])
-    stale_sending_fail()
     campaigns_finish()
     return len(ids)

@@ -30,6 +30,7 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
         provider_id=request.POST.get("MessageSid", ""),
         status=request.POST.get("MessageStatus", ""),
         error_code=request.POST.get("ErrorCode", ""),
+        message_id=request.GET.get("m", ""),
     )
     return HttpResponse(status=204)
 

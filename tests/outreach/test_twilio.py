@@ -49,7 +49,7 @@ def test_sms_goes_to_the_messages_api_with_a_status_callback():
     assert request["data"]["To"] == "+573001112233"
     assert request["data"]["From"] == settings.TWILIO_SMS_FROM
     assert request["data"]["Body"] == "Hola Ana"
-    assert request["data"]["StatusCallback"].endswith("/outreach/twilio/status/")
+    assert request["data"]["StatusCallback"].endswith("/outreach/twilio/status/?m=7")
 
 
 def test_whatsapp_uses_the_approved_template_with_its_variables():

@@ -16,8 +16,11 @@ from twilio.rest import Client
 from . import Backend, Outgoing, SendError
 
 
-def status_callback_url() -> str:
-    return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("outreach:twilio_status")
+def status_callback_url(message_id: int) -> str:
+    """Names our message too (Twilio signs the whole URL): a hand-off whose answer a killed
+    worker never wrote down is still matched when its status arrives."""
+    base = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("outreach:twilio_status")
+    return f"{base}?m={message_id}"
 
 
 class TwilioBackend(Backend):
@@ -35,7 +38,10 @@ class TwilioBackend(Backend):
 
     def send(self, outgoing: Outgoing) -> str:
         to = outgoing.to
-        params: dict = {**self._sender(outgoing.channel), "status_callback": status_callback_url()}
+        params: dict = {
+            **self._sender(outgoing.channel),
+            "status_callback": status_callback_url(outgoing.message_id),
+        }
         if outgoing.channel == "whatsapp":
             to = f"whatsapp:{to}"
             if outgoing.whatsapp_content_sid:
