@@ -17,3 +17,16 @@ from portal.debtors.money import format_minor
 )
 def test_minor_units_are_scaled_by_the_currency_precision(amount, currency, locale, expected):
     assert format_minor(amount, currency, locale=locale).replace("\xa0", " ") == expected
+
+
+@pytest.mark.parametrize("locale", ["es_CO", "en_US"])
+@pytest.mark.parametrize("currency", ["COP", "USD", "JPY", "BHD"])
+def test_cached_pattern_formats_exactly_as_babel_does(currency, locale):
+    from decimal import Decimal
+
+    from babel.numbers import format_currency, get_currency_precision
+
+    for amount in (0, 1, -5, 99, 150_000, -123_456, 10**12 + 7):
+        scaled = Decimal(amount) / 10 ** get_currency_precision(currency)
+        expected = format_currency(scaled, currency, locale=locale)
+        assert format_minor(amount, currency, locale=locale) == expected
