@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from portal.debtors.services import ledger_post
 from tests.factories import DebtFactory
@@ -112,3 +113,13 @@ def test_bare_address_explains_how_to_get_in_or_goes_to_the_account(debtor_clien
     assert landing.status_code == 200
     assert "enlace personal" in landing.content.decode()
     assert debtor_client.get("/").url == "/mi-cuenta/"
+
+
+def test_tabs_mark_the_current_page_in_the_debtor_language(debtor_client):
+    page = debtor_client.get(reverse("selfservice:history")).content.decode()
+    assert f'<a href="{reverse("selfservice:history")}" aria-current="page">Historial</a>' in page
+    assert f'<a href="{reverse("selfservice:dashboard")}">Saldo</a>' in page
+    debtor_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = debtor_client.get(reverse("selfservice:dashboard")).content.decode()
+    assert f'<a href="{reverse("selfservice:dashboard")}" aria-current="page">Balance</a>' in page
+    assert f'<a href="{reverse("selfservice:history")}">History</a>' in page

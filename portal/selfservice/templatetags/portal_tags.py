@@ -1,7 +1,14 @@
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import template
+from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy
 
 from portal.debtors.money import format_minor
 
@@ -9,9 +16,44 @@ register = template.Library()
 
 _LOCALES = {"es": "es_CO", "en": "en_US"}
 
+# The debtor's tabs, in order: (URL name, label).
+DEBTOR_TABS = [
+    ("selfservice:dashboard", gettext_lazy("Balance")),
+    ("selfservice:history", gettext_lazy("History")),
+    ("selfservice:communications", gettext_lazy("Messages")),
+    ("agreements:offers", gettext_lazy("Pay / Agreements")),
+    ("selfservice:preferences", gettext_lazy("Preferences")),
+]
+
 
 @register.filter
 def money(amount_minor: int, currency: str) -> str:
     """The one place amounts are formatted: minor units + ISO code, in the page's language."""
     language = (translation.get_language() or "es").split("-")[0]
     return format_minor(amount_minor, currency, locale=_LOCALES.get(language, "es_CO"))
+
+
+@register.simple_tag(takes_context=True)
+def debtor_tabs(context) -> SafeString:
+    """The tab links, the current page's marked. Every debtor page shows them; rendered
+    tag by tag ({% url %} and {% translate %} for each) they cost a fifth of the dashboard."""
+    path = context["request"].path
+    return format_html_join(
+        "\n  ",
+        '<a href="{}"{}>{}</a>',
+        ((url, _CURRENT if url == path else "", label) for url, label in _tabs(_language())),
+    )
+
+
+_CURRENT = SafeString(' aria-current="page"')
+
+
+def _language() -> str:
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
+@lru_cache(maxsize=8)
+def _tabs(language: str) -> tuple[tuple[str, str], ...]:
+    """(URL, translated label) per tab; URLs and catalogues are fixed for a process."""
+    with translation.override(language):
+        return tuple((reverse(name), str(label)) for name, label in DEBTOR_TABS)
