@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -11,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.audit.services import record
+from portal.celery import delay_on_commit
 from portal.debtors.models import Debt, Debtor, DebtStatus, Portfolio
 from portal.debtors.services import portfolio_today
 
@@ -182,7 +182,7 @@ def _create_agreement(
         },
     )
     # robust: the agreement is committed; a broker hiccup is logged, not shown as a failure.
-    transaction.on_commit(partial(render_agreement_pdf.delay, agreement.pk), robust=True)
+    delay_on_commit(render_agreement_pdf, agreement.pk)
     agreement._created_installments = installments  # for the notice below
     return agreement
 

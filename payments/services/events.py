@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.audit.services import record
+from portal.celery import delay_on_commit
 
 from ..models import (
     AttemptStatus,
@@ -65,7 +66,7 @@ def stripe_event_receive(*, event: dict[str, Any]) -> StripeEvent | None:
                 else None,
             )
             if handled:
-                transaction.on_commit(partial(process_stripe_event.delay, row.pk), robust=True)
+                delay_on_commit(process_stripe_event, row.pk)
     except IntegrityError:
         return None
     return row

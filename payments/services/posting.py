@@ -8,7 +8,6 @@ Lock order: attempt → agreement → installments → debts (the ledger service
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -24,6 +23,7 @@ from agreements.models import (
     PromiseToPay,
 )
 from portal.audit.services import record
+from portal.celery import delay_on_commit
 from portal.debtors.models import Debt, DebtStatus, LedgerKind
 from portal.debtors.services import ledger_post, portfolio_today
 
@@ -126,8 +126,8 @@ def payment_post_intent(*, intent: dict[str, Any]) -> Payment | None:
     )
     from ..tasks import process_deferred_events, send_payment_receipt
 
-    transaction.on_commit(partial(send_payment_receipt.delay, payment.pk), robust=True)
-    transaction.on_commit(partial(process_deferred_events.delay, intent["id"]), robust=True)
+    delay_on_commit(send_payment_receipt, payment.pk)
+    delay_on_commit(process_deferred_events, intent["id"])
     return payment
 
 
