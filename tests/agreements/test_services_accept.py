@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 
 import pytest
 import time_machine
@@ -85,7 +84,7 @@ def test_no_quote_without_a_policy_or_a_balance(debtor, debt, other_debtor, stag
 
 
 def test_accepting_creates_the_agreement_with_lines_installments_and_evidence(
-    debtor, debt, policy, django_capture_on_commit_callbacks
+    debtor, debt, policy, django_capture_on_commit_callbacks, monkeypatch
 ):
     quote = quote_for_debtor(debtor=debtor)
     with django_capture_on_commit_callbacks() as callbacks:
@@ -111,8 +110,11 @@ def test_accepting_creates_the_agreement_with_lines_installments_and_evidence(
     event = AuditEvent.objects.get(action="agreement.created")
     assert event.actor_type == "debtor" and event.details["evidence"]["ip"] == "190.24.1.10"
     assert event.details["terms_sha256"] == agreement.terms_sha256
-    pdf = [cb for cb in callbacks if isinstance(cb, partial)]
-    assert pdf and pdf[0].func == render_agreement_pdf.delay and pdf[0].args == (agreement.pk,)
+    pdf = [cb for cb in callbacks if cb.__qualname__ == f"{render_agreement_pdf.name}.delay"]
+    queued = []
+    monkeypatch.setattr(render_agreement_pdf, "delay", lambda *args: queued.append(args))
+    pdf[0]()
+    assert queued == [(agreement.pk,)]
 
 
 def test_the_lump_sum_discount_is_spread_across_debts_exactly(debtor, debt, policy, portfolio):
