@@ -242,7 +242,8 @@ def decide(
     """Send now, defer until a time (the next moment every rule allows), or block.
 
     Transactional notices (receipts, decisions the debtor asked for) skip the frequency
-    caps and the debtor's own hours, and skip the window while the debtor is on the portal.
+    caps and the debtor's own hours, and skip the window while the debtor is on the portal;
+    one sent out of hours for that reason says so ("on_portal").
 
     The window holds in every plausible zone (`Facts.zones`): a debtor with a New York
     address and a Los Angeles number is reached from 11:00 Eastern (08:00 Pacific);
@@ -284,6 +285,10 @@ def decide(
         if not moved:
             break
     if candidate == local:
+        if transactional and facts.on_portal:
+            # The record must say why a notice went out of hours (COMPLIANCE.md, last line).
+            in_window = _next_common_start(rules, facts, local, transactional) == local
+            return Decision(SEND, "" if in_window else "on_portal")
         waiting = None if transactional else _preferred_first(rules, facts, channel, at)
         return waiting or Decision(SEND)
     return Decision(DEFER, first_reason, candidate.astimezone(dt.UTC))

@@ -141,8 +141,13 @@ def test_a_receipt_goes_out_of_hours_only_while_the_debtor_is_on_the_portal():
         replace(co, on_portal=True), channel="email", at=night, rules=CO, transactional=True
     )
     away = decide(co, channel="email", at=night, rules=CO, transactional=True)
-    assert on_portal.action == SEND
+    assert (on_portal.action, on_portal.reason) == (SEND, "on_portal")
     assert (away.action, away.until) == (DEFER, bog(2026, 11, 28, 8, 0))
+    # Inside the window, being on the portal is not the reason it went.
+    noon = bog(2026, 11, 27, 12, 0)
+    facts = replace(co, on_portal=True)
+    in_hours = decide(facts, channel="email", at=noon, rules=CO, transactional=True)
+    assert (in_hours.action, in_hours.reason) == (SEND, "")
 
 
 MONDAY = bog(2026, 11, 23, 9, 0)
@@ -317,7 +322,7 @@ def test_a_receipt_on_the_portal_ignores_every_zone_and_away_it_waits_for_all():
         replace(ny_la, on_portal=True), channel="email", at=night, rules=US, transactional=True
     )
     away = decide(ny_la, channel="email", at=night, rules=US, transactional=True)
-    assert here.action == SEND
+    assert (here.action, here.reason) == (SEND, "on_portal")
     assert (away.action, away.until) == (DEFER, ny(2026, 11, 27, 11))
 
 
