@@ -207,11 +207,14 @@ def _cap_until(rules: Rules, facts: Facts, channel: str, local: dt.datetime):
     return "", None
 
 
+PREFERRED_RECHECK = dt.timedelta(hours=1)
+
+
 def _preferred_first(rules: Rules, facts: Facts, channel: str, at: dt.datetime):
     """For a written collection message about to go on another channel than the debtor's
     preferred written one, planned with it, usable and not tried (sent or failed) in the 7
-    days before `at`: wait until the preferred one may go, or block when it may go now yet
-    was not tried. None when the rule does not hold the message back."""
+    days before `at`: wait until the preferred one may go, or for an hour when it may go now
+    yet was not tried. None when the rule does not hold the message back."""
     preferred = facts.preferred_channel
     if not (rules.preferred_channel_first and facts.preferred_usable and facts.preferred_planned):
         return None
@@ -228,7 +231,9 @@ def _preferred_first(rules: Rules, facts: Facts, channel: str, at: dt.datetime):
     )
     if own.action == DEFER:
         return Decision(DEFER, "preferred_channel_first", own.until)
-    return Decision(BLOCK, "preferred_channel_first")
+    # It may go now and was not tried: its message is still on its way (another batch, a
+    # throughput limit). Look again later rather than drop this one.
+    return Decision(DEFER, "preferred_channel_first", at + PREFERRED_RECHECK)
 
 
 def decide(
@@ -258,10 +263,11 @@ def decide(
     message on another written channel (SMS, WhatsApp, email), due to go now, whose campaign
     also has the preferred written channel, waits while that channel has consent and an
     address and had no attempt (sent or failed) in the last 7 days: deferred until the
-    preferred channel may go (its message, older, is decided first then), blocked if it may
-    go now and still was not tried. Once tried, the others follow under the usual caps; a
-    preferred channel that cannot be used, or that the campaign does not have, holds
-    nothing back, nor do calls (made by agents), a preferred "call", or notices.
+    preferred channel may go (its message, older, is decided first then), or for an hour if
+    it may go now and still was not tried (its message is in another batch). Once tried,
+    the others follow under the usual caps; a preferred channel that cannot be used, or
+    that the campaign does not have, holds nothing back, nor do calls (made by agents), a
+    preferred "call", or notices.
     """
     reason = _blocking_reason(facts, rules, channel, transactional)
     if reason:

@@ -458,8 +458,9 @@ def test_colombia_has_no_wait_after_a_conversation():
 # --- The debtor's preferred channel goes first within a campaign that has it.
 prefers_sms = replace(us, preferred_channel="sms", preferred_usable=True, preferred_planned=True)
 NOON = den(2026, 11, 25, 12, 0)
+HOUR = dt.timedelta(hours=1)
 PREFERRED = [
-    ("email before the sms was tried", prefers_sms, "email", BLOCK, None),
+    ("email before the sms was tried", prefers_sms, "email", DEFER, NOON + HOUR),
     (
         "email after the sms went 2 days ago",
         replace(prefers_sms, sent=((NOON - 2 * DAY, "sms"),)),
@@ -478,8 +479,8 @@ PREFERRED = [
         "email when the sms was 7 days ago",
         replace(prefers_sms, sent=((NOON - 7 * DAY, "sms"),)),
         "email",
-        BLOCK,
-        None,
+        DEFER,
+        NOON + HOUR,
     ),
     ("the preferred channel itself", prefers_sms, "sms", SEND, None),
     (
