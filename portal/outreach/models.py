@@ -209,7 +209,14 @@ class Message(models.Model):
                 condition=Q(status__in=["queued", "deferred"]),
                 name="message_due_idx",
             ),
-            models.Index(fields=["campaign", "status"]),
+            # A running campaign's unfinished rows (`campaigns_finish`, cancel). Partial:
+            # a (campaign, status) index lured the planner, without statistics, into
+            # scanning every sent row for the policy's "messages sent to these debtors".
+            models.Index(
+                fields=["campaign"],
+                condition=Q(status__in=["queued", "deferred", "sending"]),
+                name="message_campaign_pending_idx",
+            ),
             models.Index(
                 fields=["claimed_at"],
                 condition=Q(status="sending"),
