@@ -156,7 +156,10 @@ class Message(models.Model):
     conditional UPDATE on its status, so two workers never send it twice.
     """
 
-    key = models.CharField(max_length=120, unique=True)
+    # Indexes are few on purpose: a campaign writes every row three times (insert, decision,
+    # provider's answer), each a new row version in every index. Uniqueness is declared as
+    # constraints: no second `varchar_pattern_ops` index for LIKE, which nothing runs.
+    key = models.CharField(max_length=120)
     debtor = models.ForeignKey("debtors.Debtor", on_delete=models.PROTECT, related_name="messages")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     kind = models.CharField(max_length=10, choices=MessageKind.choices)
@@ -181,7 +184,8 @@ class Message(models.Model):
     not_before = models.DateTimeField(default=timezone.now)
     decision = models.JSONField(default=dict, blank=True)
     block_reason = models.CharField(max_length=40, blank=True)
-    provider_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # NULL until a provider answers (unique among answered rows: see constraints).
+    provider_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     error = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, validators=[MinValueValidator(0)])
     created_at = models.DateTimeField(default=timezone.now)
@@ -196,11 +200,18 @@ class Message(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["key"], name="message_key_once"),
+            # Only rows a provider answered: queued and sending rows hold no entry.
+            models.UniqueConstraint(
+                fields=["provider_id"],
+                condition=Q(provider_id__isnull=False),
+                name="message_provider_id_once",
+            ),
             models.UniqueConstraint(
                 fields=["campaign", "debtor", "channel"],
                 condition=Q(campaign__isnull=False),
                 name="message_once_per_campaign_debtor_channel",
-            )
+            ),
         ]
         indexes = [
             models.Index(fields=["debtor", "-created_at"]),
