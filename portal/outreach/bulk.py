@@ -16,6 +16,14 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import JSONField, Model
 
+# Types psycopg adapts as Python gives them (aware datetimes, str, int, bool, None): no
+# per-value trip through the field's preparation.
+_AS_IS = frozenset(
+    {"CharField", "TextField", "BooleanField", "DateTimeField", "ForeignKey", "BigAutoField",
+     "IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveSmallIntegerField",
+     "PositiveIntegerField", "PositiveBigIntegerField"}
+)  # fmt: skip
+
 
 def _array_param(field, values: list) -> tuple[list, str, str]:
     """(values as sent, the array's cast, how the unnested column is read back)."""
@@ -23,8 +31,9 @@ def _array_param(field, values: list) -> tuple[list, str, str]:
         # jsonb[] would need each element adapted; text is parsed back by the cast.
         dumped = [None if v is None else json.dumps(v, cls=field.encoder) for v in values]
         return dumped, "text[]", "::jsonb"
-    prepared = [field.get_db_prep_save(v, connection) for v in values]
-    return prepared, f"{field.db_type(connection)}[]", ""
+    if field.get_internal_type() not in _AS_IS:
+        values = [field.get_db_prep_save(v, connection) for v in values]
+    return values, f"{field.db_type(connection)}[]", ""
 
 
 def rows_update(
