@@ -123,3 +123,18 @@ def test_tabs_mark_the_current_page_in_the_debtor_language(debtor_client):
     page = debtor_client.get(reverse("selfservice:dashboard")).content.decode()
     assert f'<a href="{reverse("selfservice:dashboard")}" aria-current="page">Balance</a>' in page
     assert f'<a href="{reverse("selfservice:history")}">History</a>' in page
+
+
+def test_fixed_urls_follow_the_script_prefix(debtor_client):
+    from django.urls import clear_script_prefix, set_script_prefix
+
+    from portal.selfservice.templatetags.portal_tags import fixed_url
+
+    plain = reverse("access:sign_out")
+    assert fixed_url("access:sign_out") == plain
+    try:
+        set_script_prefix("/portal/")
+        assert fixed_url("access:sign_out") == "/portal" + plain
+    finally:
+        clear_script_prefix()
+    assert fixed_url("access:sign_out") == plain

@@ -4,7 +4,7 @@ from functools import lru_cache
 
 from django import template
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
@@ -57,3 +57,15 @@ def _tabs(language: str) -> tuple[tuple[str, str], ...]:
     """(URL, translated label) per tab; URLs and catalogues are fixed for a process."""
     with translation.override(language):
         return tuple((reverse(name), str(label)) for name, label in DEBTOR_TABS)
+
+
+@register.simple_tag
+def fixed_url(name: str) -> str:
+    """`{% url name %}` for a URL without arguments, reversed once per script prefix: the
+    base template's links are on every page."""
+    return _fixed_url(name, get_script_prefix(), get_urlconf())
+
+
+@lru_cache(maxsize=64)
+def _fixed_url(name: str, script_prefix: str, urlconf: str | None) -> str:
+    return reverse(name, urlconf=urlconf)
