@@ -188,6 +188,7 @@ def campaign_funnel(campaign: Campaign) -> dict:
         sent=Count("id", filter=Q(status__in=["sent", "delivered"])),
         delivered=Count("id", filter=Q(status="delivered")),
         failed=Count("id", filter=Q(status="failed")),
+        uncertain=Count("id", filter=Q(status="uncertain")),  # for staff to review
         cancelled=Count("id", filter=Q(status="cancelled")),
     )
     blocked_by = dict(

@@ -25,7 +25,8 @@ from portal.audit.models import AuditEvent
 from portal.outreach import tasks
 from portal.outreach.campaigns import campaign_chunk_create, campaign_launch
 from portal.outreach.channels import Backend, Outgoing
-from portal.outreach.models import Message
+from portal.outreach.models import Campaign, Message
+from portal.outreach.selectors import campaign_funnel
 from portal.outreach.sending import messages_dispatch, messages_interrupted_recover
 from tests.outreach.conftest import make_debtor
 
@@ -141,6 +142,8 @@ def test_only_the_message_in_flight_is_uncertain_and_the_unsent_go_out_once(
     assert uncertain.sent_at is not None  # counts toward the debtor's caps
     links = Message.objects.filter(pk__in=queued).values_list("payment_link_id", flat=True)
     assert len(set(links)) == 5  # the requeued were decided again, each with its own link
+    funnel = campaign_funnel(Campaign.objects.get(pk=uncertain.campaign_id))
+    assert (funnel["sent"], funnel["uncertain"], funnel["queued"]) == (4, 1, 0)
 
     tuesday.shift(dt.timedelta(minutes=16))
     tasks.dispatch_due()
