@@ -477,6 +477,10 @@ def _batch_recover(batch: str, rows: list[tuple[int, str]], now: dt.datetime) ->
             Message.objects.filter(pk__in=_ids(requeue), status=MessageStatus.SENDING).update(
                 status=MessageStatus.QUEUED, attempts=F("attempts") - 1, handoff_batch=""
             )
+            # A campaign cancelled meanwhile: what never left is cancelled with it.
+            Message.objects.filter(
+                pk__in=_ids(requeue), status=MessageStatus.QUEUED, campaign__status="cancelled"
+            ).update(status=MessageStatus.CANCELLED)
             record("message.requeued", details={"messages": requeue, "batch": batch})
     if batch:
         handoff.journal_delete(batch)

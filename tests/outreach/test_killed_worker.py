@@ -23,7 +23,7 @@ from twilio.request_validator import RequestValidator
 
 from portal.audit.models import AuditEvent
 from portal.outreach import tasks
-from portal.outreach.campaigns import campaign_chunk_create, campaign_launch
+from portal.outreach.campaigns import campaign_cancel, campaign_chunk_create, campaign_launch
 from portal.outreach.channels import Backend, Outgoing
 from portal.outreach.models import Campaign, Message
 from portal.outreach.selectors import campaign_funnel
@@ -196,6 +196,25 @@ def test_a_worker_only_slow_stops_at_the_sweepers_fence(tuesday, provider, queue
     ]
     tasks.dispatch_due()
     assert provider.handed == queued
+
+
+def test_rows_that_never_left_a_campaign_cancelled_meanwhile_are_cancelled(
+    tuesday, provider, queued, agent
+):
+    provider.die_at = 2
+    with pytest.raises(SystemExit):
+        messages_dispatch(queued)
+    campaign_cancel(campaign=Message.objects.get(pk=queued[0]).campaign, actor=agent)
+    tuesday.shift(dt.timedelta(minutes=16))
+    tasks.dispatch_due()
+    assert [status for status, _p, _a in rows(queued)] == [
+        "sent",
+        "uncertain",
+        "cancelled",
+        "cancelled",
+        "cancelled",
+    ]
+    assert len(provider.handed) == 2
 
 
 def test_without_a_journal_every_row_left_sending_is_uncertain(tuesday, provider, queued):
