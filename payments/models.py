@@ -198,20 +198,26 @@ class StripeEvent(models.Model):
 
 
 class RefundStatus(models.TextChoices):
-    REQUESTED = "requested", "requested (Stripe not answered yet)"
+    REQUESTED = "requested", "requested (Stripe asked in the background)"
     SUCCEEDED = "succeeded", "succeeded"
     FAILED = "failed", "failed"
 
 
 class Refund(models.Model):
     """A refund staff asked for in admin. The row exists before Stripe is called, so two
-    refunds at once cannot both pass the remainder check, and its id is the key."""
+    refunds at once cannot both pass the remainder check, and its id is the key.
+
+    `request_token` comes from the refund form (one per page view): a double click posts
+    it twice and finds this row instead of making a second refund. A Celery task calls
+    Stripe; `attempts` counts its tries and `error` keeps the last transient failure."""
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount_minor = models.BigIntegerField(validators=[MinValueValidator(1)])
     currency = models.CharField(max_length=3, validators=[currency_code])
     reason = models.CharField(max_length=255, blank=True)
     idempotency_key = models.CharField(max_length=120, unique=True)
+    request_token = models.UUIDField(null=True, blank=True, unique=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     stripe_refund_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     status = models.CharField(
         max_length=10, choices=RefundStatus.choices, default=RefundStatus.REQUESTED
