@@ -204,6 +204,48 @@ def test_later_rows_win_for_name_and_given_values_for_birth_date_and_language(
     )
 
 
+def write_with_state(tmp_path: Path, *rows: str, name: str = "con-estado.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join([HEADER + ",state", *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_state_is_stored_and_a_later_given_state_replaces_it(tmp_path, portfolio, loader):
+    DebtorFactory(document_number="52000111", full_name="Carmen Ruiz", state="NY")
+    first = write_with_state(
+        tmp_path,
+        ALICIA + "1000,0,0,2026-09-01, ma ",
+        BRUNO + "700,0,0,2026-09-01,",
+        "CR-010,CC,52000111,Carmen Ruiz,,,,100,0,0,2026-09-01,",  # empty: keeps NY
+        "CR-020,CC,80111222,Diego Mora,,,,100,0,0,2026-09-01,ny",
+        "CR-021,CC,80111222,Diego Mora,,,,100,0,0,2026-09-01,tx",  # the last given wins
+        "CR-022,CC,80111222,Diego Mora,,,,100,0,0,2026-09-01,",
+    )
+
+    result = run(portfolio, first, loader)
+
+    assert (result.imported, result.updated, result.rejected) == (6, 0, 0), result.errors
+    states = dict(Debtor.objects.values_list("document_number", "state"))
+    assert states == {"1020304050": "MA", "79555111": "", "52000111": "NY", "80111222": "TX"}
+
+    moved = write_with_state(
+        tmp_path,
+        ALICIA + "1000,0,0,2026-09-01,",  # empty: keeps MA
+        BRUNO + "700,0,0,2026-09-01,PR",
+        "CR-010,CC,52000111,Carmen Ruiz,,,,100,0,0,2026-09-01,ma",
+        name="mudanzas.csv",
+    )
+
+    result = run(portfolio, moved, loader)
+
+    assert (result.imported, result.updated, result.rejected) == (0, 2, 0)
+    states = dict(Debtor.objects.values_list("document_number", "state"))
+    assert states == {"1020304050": "MA", "79555111": "PR", "52000111": "MA", "80111222": "TX"}
+    assert LedgerEntry.objects.filter(kind="adjustment").count() == 0
+
+    assert run(portfolio, moved, loader).updated == 0  # idempotent
+
+
 def test_a_debtor_only_change_counts_as_updated(tmp_path, portfolio, loader):
     run(portfolio, write(tmp_path, ALICIA + "1000,0,0,2026-09-01"), loader)
     renamed = ALICIA.replace("Alicia Peña", "Alicia Peña Gómez")
@@ -282,6 +324,7 @@ def outcome(portfolio, path: Path, loader: str):
                     document_number="99000001",
                     phones=["+573001112233"],
                     emails=["fabio@old.example"],
+                    state="FL",
                 ),
             )
             result = run(portfolio, path, loader)
@@ -295,6 +338,7 @@ def outcome(portfolio, path: Path, loader: str):
                         "phones",
                         "emails",
                         "language",
+                        "state",
                         "preferred_channel",
                     )
                 ),
@@ -357,3 +401,25 @@ def test_progress_is_reported_and_may_write_to_the_database(tmp_path, portfolio)
 
     assert result.imported == 5_001
     assert [processed for processed, _ in seen] == [5_000, 5_001]
+
+
+@pytest.mark.postgres
+def test_both_loaders_give_identical_results_with_states(tmp_path, portfolio):
+    path = write_with_state(
+        tmp_path,
+        ALICIA + "1000,0,0,2026-09-01,ma",
+        BRUNO + "700,0,0,2026-09-01,",
+        "CR-900,CC,99000001,Fabio Lara,,,,5,0,0,2026-01-01,",
+        "CR-901,CC,99000001,Fabio Lara,,,,5,0,0,2026-01-01,ga",
+        "CR-003,CC,1020304050,Alicia P.,,,,0,0,0,2026-10-01, Tx ",
+        "CR-004,CC,1020304050,Alicia P.,,,,0,0,0,2026-10-01,",
+        "CR-005,CC,80111222,Diego Mora,,,,1,0,0,2026-11-01,Massachusetts",
+        "CR-006,CC,80111223,Elena Gil,,,,1,0,0,2026-11-01,vi",
+    )
+
+    orm = outcome(portfolio, path, "orm")
+
+    assert orm == outcome(portfolio, path, "postgres")
+    debtors = {d[1]: d[7] for d in orm[1][0]}
+    assert debtors == {"1020304050": "TX", "79555111": "", "99000001": "GA", "80111223": "VI"}
+    assert [(e.line, e.column) for e in orm[0][3]] == [(8, "state")]

@@ -193,6 +193,46 @@ def test_wrong_currency_and_language_are_rejected(tmp_path, portfolio):
     assert Debtor.objects.get().language == "en"
 
 
+def test_state_is_read_in_any_case_and_trimmed(tmp_path, portfolio):
+    header = HEADER + ",state"
+
+    result = import_text(
+        tmp_path,
+        portfolio,
+        row(account_ref="CR-001") + ", ma ",
+        row(account_ref="CR-002", document_number="79555111") + ",Pr",
+        row(account_ref="CR-003", document_number="80111222") + ",",
+        header=header,
+    )
+
+    assert (result.imported, result.rejected) == (3, 0), result.errors
+    states = dict(Debtor.objects.values_list("document_number", "state"))
+    assert states == {"1020304050": "MA", "79555111": "PR", "80111222": ""}
+
+
+@pytest.mark.parametrize("value", ["XX", "Mass", "M", "UM", "CZ", "M A"])
+def test_a_code_that_is_no_usps_state_rejects_its_row(tmp_path, portfolio, value):
+    header = HEADER + ",state"
+
+    result = import_text(
+        tmp_path,
+        portfolio,
+        row(account_ref="CR-000", document_number="79555111") + ",NY",
+        row() + f",{value}",
+        header=header,
+    )
+
+    assert (result.imported, result.rejected) == (1, 1)
+    assert result.errors == [
+        RowError(
+            3,
+            "state",
+            "not a US state or territory (use its two-letter USPS code, such as MA)",
+        )
+    ]
+    assert not Debtor.objects.filter(document_number=GOOD["document_number"]).exists()
+
+
 def test_every_error_of_a_row_is_reported(tmp_path, portfolio):
     result = import_text(tmp_path, portfolio, row(principal="-1", email="x", phone="1"))
 

@@ -91,7 +91,10 @@ def test_copy_lines_escape_what_copy_treats_specially():
     )  # fmt: skip
     assert pg_loader.copy_line(row) == (
         "7\tCR\\t7\tCC\t123\tAna \\\\ Peña\t\\N\t\\N\ta\\rb@x.co\t\\N\t1\t0\t0\t2026-01-02"
-        "\t\\N\n"  # no consent columns given
+        "\t\\N\t\\N\n"  # no consent columns, no state given
+    )
+    assert pg_loader.copy_line(row._replace(consent="y--n", state="MA")).endswith(
+        "\t2026-01-02\ty--n\tMA\n"
     )
 
 

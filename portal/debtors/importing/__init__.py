@@ -64,7 +64,7 @@ def portfolio_import_file(
     thousand rows. `loader` ("orm" or "postgres") defaults to the database's best.
 
     `updated` counts the file's rows whose existing debt changed or whose existing
-    debtor changed (name, birth date, language, a new phone or email).
+    debtor changed (name, birth date, language, state, a new phone or email).
     """
     loader = loader or ("postgres" if connection.vendor == "postgresql" else "orm")
     if loader == "postgres" and connection.vendor != "postgresql":

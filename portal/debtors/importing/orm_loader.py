@@ -1,7 +1,7 @@
 """Portable loader: one row at a time through the ORM (SQLite, and tests on PostgreSQL).
 
 It must give exactly what the set-based PostgreSQL loader gives: a debtor ends with
-the last row's name, the last given birth date and language, and its phones and emails
+the last row's name, the last given birth date, language and state, and its phones and emails
 extended in file order; counts, ledger entries and balances are the same.
 """
 
@@ -26,6 +26,7 @@ def _snapshot(debtor: Debtor) -> tuple:
         debtor.full_name,
         debtor.birth_date,
         debtor.language,
+        debtor.state,
         list(debtor.phones),
         list(debtor.emails),
     )
@@ -37,6 +38,8 @@ def _merge(debtor: Debtor, row: ImportRow) -> None:
         debtor.birth_date = row.birth_date
     if row.language:
         debtor.language = row.language
+    if row.state:
+        debtor.state = row.state
     if row.phone and row.phone not in debtor.phones:
         debtor.phones = [*debtor.phones, row.phone]
     if row.email and row.email not in debtor.emails:
@@ -137,6 +140,7 @@ def load(
                 full_name=debtor.full_name,
                 birth_date=debtor.birth_date,
                 language=debtor.language,
+                state=debtor.state,
                 phones=debtor.phones,
                 emails=debtor.emails,
                 updated_at=now,

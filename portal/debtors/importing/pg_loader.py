@@ -48,7 +48,8 @@ CREATE TEMP TABLE import_row (
     interest bigint NOT NULL,
     fees bigint NOT NULL,
     due_date date NOT NULL,
-    consent text
+    consent text,
+    state text
 )
 """
 
@@ -86,7 +87,7 @@ SELECT t.id, s.line,
        IS DISTINCT FROM (s.principal, s.interest, s.fees, s.due_date, %(currency)s)
 """
 
-# Last row wins for the name; last given value for birth date and language. Most
+# Last row wins for the name; last given value for birth date, language and state. Most
 # debtors have one row, and aggregating with ORDER BY sorts the whole table, so only
 # the debtors with several rows are aggregated.
 _DEBTORS = """
@@ -97,7 +98,7 @@ WITH repeated AS (
      GROUP BY document_type, document_number
     HAVING count(*) > 1
 )
-SELECT s.document_type, s.document_number, s.full_name, s.birth_date, s.language,
+SELECT s.document_type, s.document_number, s.full_name, s.birth_date, s.language, s.state,
        CASE WHEN s.phone IS NOT NULL THEN ARRAY[s.phone] END AS phones,
        CASE WHEN s.email IS NOT NULL THEN ARRAY[s.email] END AS emails
   FROM import_row AS s
@@ -109,6 +110,7 @@ SELECT s.document_type, s.document_number,
        (array_agg(s.full_name ORDER BY s.line DESC))[1],
        (array_agg(s.birth_date ORDER BY s.line DESC) FILTER (WHERE s.birth_date IS NOT NULL))[1],
        (array_agg(s.language ORDER BY s.line DESC) FILTER (WHERE s.language IS NOT NULL))[1],
+       (array_agg(s.state ORDER BY s.line DESC) FILTER (WHERE s.state IS NOT NULL))[1],
        array_agg(s.phone ORDER BY s.line) FILTER (WHERE s.phone IS NOT NULL),
        array_agg(s.email ORDER BY s.line) FILTER (WHERE s.email IS NOT NULL)
   FROM import_row AS s
@@ -122,6 +124,7 @@ WITH merged AS (
     SELECT d.id, s.full_name,
            COALESCE(s.birth_date, d.birth_date) AS birth_date,
            COALESCE(s.language, d.language) AS language,
+           COALESCE(s.state, d.state) AS state,
            pg_temp.import_merge(d.phones, s.phones) AS phones,
            pg_temp.import_merge(d.emails, s.emails) AS emails
       FROM import_debtor AS s
@@ -130,11 +133,11 @@ WITH merged AS (
 ), changed AS (
     UPDATE debtors_debtor AS d
        SET full_name = m.full_name, birth_date = m.birth_date, language = m.language,
-           phones = m.phones, emails = m.emails, updated_at = %(now)s
+           state = m.state, phones = m.phones, emails = m.emails, updated_at = %(now)s
       FROM merged AS m
      WHERE d.id = m.id
-       AND (d.full_name, d.birth_date, d.language, d.phones, d.emails)
-           IS DISTINCT FROM (m.full_name, m.birth_date, m.language, m.phones, m.emails)
+       AND (d.full_name, d.birth_date, d.language, d.state, d.phones, d.emails)
+           IS DISTINCT FROM (m.full_name, m.birth_date, m.language, m.state, m.phones, m.emails)
     RETURNING d.id
 )
 INSERT INTO import_debtor_changed SELECT id FROM changed
@@ -142,13 +145,14 @@ INSERT INTO import_debtor_changed SELECT id FROM changed
 
 _INSERT_DEBTORS = """
 INSERT INTO debtors_debtor (document_type, document_number, full_name, birth_date,
-                            phones, emails, language, created_at, updated_at{debtor_columns})
+                            phones, emails, language, state, created_at,
+                            updated_at{debtor_columns})
 SELECT s.document_type, s.document_number, s.full_name, s.birth_date,
        CASE WHEN cardinality(s.phones) > 1 THEN pg_temp.import_merge('[]', s.phones)
             ELSE COALESCE(to_jsonb(s.phones), '[]') END,
        CASE WHEN cardinality(s.emails) > 1 THEN pg_temp.import_merge('[]', s.emails)
             ELSE COALESCE(to_jsonb(s.emails), '[]') END,
-       COALESCE(s.language, 'es'), %(now)s, %(now)s{debtor_values}
+       COALESCE(s.language, 'es'), COALESCE(s.state, ''), %(now)s, %(now)s{debtor_values}
   FROM import_debtor AS s
  WHERE NOT EXISTS (SELECT FROM debtors_debtor AS d
                     WHERE d.document_type = s.document_type
@@ -245,6 +249,7 @@ def _with_defaults(sql: str, params: dict[str, Any]) -> str:
             "phones",
             "emails",
             "language",
+            "state",
             "created_at",
             "updated_at",
         },
@@ -325,10 +330,24 @@ def copy_line(row: ImportRow) -> str:
     One f-string per row rather than a call per field: formatting was as slow as
     validating. Only the text that came from the file (reference, document number, name,
     email) can hold a character COPY treats specially, and almost never does, so it is
-    checked in one search and escaped only then. The type, language, phone (E.164),
-    amounts and dates were normalised by the validator.
+    checked in one search and escaped only then. The type, language, state, phone
+    (E.164), amounts and dates were normalised by the validator.
     """
-    (line, account, kind, number, name, birth, phone, email, language, *amounts, due, consent) = row
+    (
+        line,
+        account,
+        kind,
+        number,
+        name,
+        birth,
+        phone,
+        email,
+        language,
+        *amounts,
+        due,
+        consent,
+        state,
+    ) = row
     email = email or ""
     if _NEEDS_ESCAPE(account + number + name + email):
         escape = _COPY_ESCAPES
@@ -337,7 +356,7 @@ def copy_line(row: ImportRow) -> str:
     return (
         f"{line}\t{account}\t{kind}\t{number}\t{name}\t{birth or _NULL}\t{phone or _NULL}\t"
         f"{email or _NULL}\t{language or _NULL}\t{amounts[0]}\t{amounts[1]}\t{amounts[2]}\t"
-        f"{due}\t{consent or _NULL}\n"
+        f"{due}\t{consent or _NULL}\t{state or _NULL}\n"
     )
 
 

@@ -34,6 +34,22 @@ _SEPARATORS = str.maketrans("", "", ". -\t")
 _EARLIEST_BIRTH = dt.date(1900, 1, 1)
 _DOCUMENT_TYPES = frozenset(DocumentType.values)
 _LANGUAGES = frozenset(Language.values)
+# USPS two-letter codes (Publication 28, appendix B): the 50 states and DC, the
+# territories, the freely associated states and the armed forces' "states" of military
+# mail. Wider than outreach/zones.py's table, which has time zones only for the states,
+# DC and the inhabited territories: a code it lacks falls back to the portfolio's zone.
+# fmt: off
+US_STATES = frozenset({
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL",
+    "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT",
+    "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI",
+    "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+    "DC",
+    "AS", "GU", "MP", "PR", "VI",  # territories
+    "FM", "MH", "PW",  # freely associated states
+    "AA", "AE", "AP",  # armed forces (Americas, Europe, Pacific)
+})
+# fmt: on
 
 
 class _EmailValidator(EmailValidator):
@@ -79,6 +95,8 @@ class ImportRow(NamedTuple):
     # Initial consent per channel in CONSENT_CHANNELS order: "y", "n" or "-" (not given);
     # None when the row gives none.
     consent: str | None = None
+    # USPS code of the address's state, upper case; None when the row gives none.
+    state: str | None = None
 
 
 @lru_cache(maxsize=100_000)
@@ -176,7 +194,12 @@ REQUIRED_COLUMNS = (
     "due_date",
 )
 CONSENT_CHANNELS = ("sms", "whatsapp", "email", "call")
-OPTIONAL_COLUMNS = ("currency", "language", *(f"consent_{c}" for c in CONSENT_CHANNELS))
+OPTIONAL_COLUMNS = (
+    "currency",
+    "language",
+    "state",
+    *(f"consent_{c}" for c in CONSENT_CHANNELS),
+)
 _YES = frozenset({"1", "y", "yes", "s", "si", "sí", "true", "x"})
 _NO = frozenset({"0", "n", "no", "false"})
 _ORDER = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
@@ -223,6 +246,7 @@ class RowValidator:
             due_text,
             currency,
             language,
+            state,
             *consents,
         ) = values
         errors: list[RowError] = []
@@ -292,6 +316,10 @@ class RowValidator:
         language = language.lower()
         if language and language not in _LANGUAGES:
             errors.append(RowError(line, "language", "must be es or en"))
+        state = state.upper()
+        if state and state not in US_STATES:
+            reason = "not a US state or territory (use its two-letter USPS code, such as MA)"
+            errors.append(RowError(line, "state", reason))
 
         consent = ""
         for channel, text in zip(CONSENT_CHANNELS, consents, strict=True):
@@ -321,6 +349,7 @@ class RowValidator:
                 amounts[2],
                 due_date,
                 consent if consent.strip("-") else None,
+                state or None,
             ),
             None,
         )
