@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from portal.audit.services import record
+from portal.debtors.disputes import debt_dispute_restore, debt_status_before_dispute
 from portal.debtors.models import Debt, DebtStatus
 
 from ..models import DebtDispute, Payment
@@ -31,9 +32,9 @@ def payment_dispute_open(*, payment: Payment, dispute: dict[str, Any]) -> list[i
     for debt in Debt.objects.select_for_update().filter(pk__in=debt_ids).order_by("id"):
         if DebtDispute.objects.filter(debt=debt, stripe_dispute_id=dispute["id"]).exists():
             continue
-        # Already disputed by another open dispute: remember what it was before that one.
-        earlier = DebtDispute.objects.filter(debt=debt, closed_at=None).order_by("id").first()
-        previous = earlier.previous_status if earlier else debt.status
+        # Already disputed by another open dispute (card or call): remember what it was
+        # before that one.
+        previous = debt_status_before_dispute(debt)
         DebtDispute.objects.create(
             debt=debt,
             payment=payment,
@@ -78,11 +79,11 @@ def payment_dispute_close(*, payment: Payment, dispute: dict[str, Any]) -> list[
     )
     for row in open_rows:
         DebtDispute.objects.filter(pk=row.pk).update(closed_at=now, outcome=outcome)
-        still_open = DebtDispute.objects.filter(debt_id=row.debt_id, closed_at=None).exists()
-        if not still_open:
-            Debt.objects.filter(pk=row.debt_id, status=DebtStatus.DISPUTED).update(
-                status=row.previous_status, updated_at=now
-            )
+        # Shared with disputes raised on calls: the debt stays disputed while any is open.
+        back = debt_dispute_restore(
+            debt_id=row.debt_id, previous_status=row.previous_status, now=now
+        )
+        if back:
             restored.append(row.debt_id)
         record(
             "debt.dispute_closed",
@@ -90,7 +91,7 @@ def payment_dispute_close(*, payment: Payment, dispute: dict[str, Any]) -> list[
             details={
                 "dispute": dispute["id"],
                 "outcome": outcome,
-                "restored_to": row.previous_status if not still_open else None,
+                "restored_to": row.previous_status if back else None,
             },
         )
     if open_rows and outcome not in KEPT:

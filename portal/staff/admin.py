@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import path
 
-from .admin_views import kpi_view, log_contact_view
+from .admin_views import kpi_view, log_contact_view, resolve_dispute_view
 from .models import ContactOutcome
 
 
@@ -24,6 +24,11 @@ class ContactOutcomeAdmin(admin.ModelAdmin):
         own = [
             path("kpis/", view(self.kpi_view), name="staff_kpis"),
             path("log/<int:debtor_id>/", view(self.log_view), name="staff_contactoutcome_log"),
+            path(
+                "<int:outcome_id>/resolve/",
+                view(self.resolve_view),
+                name="staff_contactoutcome_resolve",
+            ),
         ]
         return own + super().get_urls()
 
@@ -32,6 +37,9 @@ class ContactOutcomeAdmin(admin.ModelAdmin):
 
     def log_view(self, request, debtor_id: int):
         return log_contact_view(self, request, debtor_id)
+
+    def resolve_view(self, request, outcome_id: int):
+        return resolve_dispute_view(self, request, outcome_id)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {

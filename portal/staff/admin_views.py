@@ -1,4 +1,5 @@
-"""The staff pages inside admin: log a call or visit on a debtor, and the KPI dashboard."""
+"""The staff pages inside admin: log a call or visit on a debtor, resolve a dispute raised
+on a call, and the KPI dashboard."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from django_htmx.http import trigger_client_event
 from portal.debtors.models import Debtor
 
 from . import kpis, selectors
-from .forms import ContactOutcomeForm
+from .forms import ContactOutcomeForm, DisputeResolutionForm
 from .kpi_forms import KpiFilterForm
-from .models import ContactOutcome
-from .services import OutcomeError, contact_outcome_log
+from .models import ContactOutcome, Resolution
+from .services import OutcomeError, call_dispute_resolve, contact_outcome_log
 
 
 def log_contact_view(model_admin, request, debtor_id: int):
@@ -51,22 +52,65 @@ def log_contact_view(model_admin, request, debtor_id: int):
         else:
             debts = selectors.debtor_debts(debtor)  # a dispute changed a debt's status
             form = ContactOutcomeForm(debts=debts)
+    return _panel(model_admin, request, debtor, debts, form=form, logged=logged, status=status)
+
+
+def resolve_dispute_view(model_admin, request, outcome_id: int):
+    """POST: close a dispute raised on a call (upheld or rejected) with a note."""
+    if request.method != "POST":
+        return redirect("admin:staff_contactoutcome_changelist")
+    if not request.user.has_perm("staff.resolve_dispute"):
+        raise PermissionDenied
+    row = get_object_or_404(ContactOutcome.objects.select_related("debtor"), pk=outcome_id)
+    debtor = row.debtor
+    form = DisputeResolutionForm(request.POST)
+    resolved, error = None, ""
+    if form.is_valid():
+        try:
+            resolved = call_dispute_resolve(
+                contact_outcome=row,
+                resolver=request.user,
+                resolution=form.cleaned_data["resolution"],
+                note=form.cleaned_data["note"],
+            )
+        except OutcomeError as exc:
+            error = str(exc)
+    else:
+        error = " ".join(m for errors in form.errors.values() for m in errors)
+    if resolved is not None and not request.htmx:
+        return redirect("admin:debtors_debtor_change", debtor.pk)
+    return _panel(
+        model_admin,
+        request,
+        debtor,
+        selectors.debtor_debts(debtor),
+        resolved=resolved,
+        dispute_error=(row.pk, error) if error else None,
+        status=200 if resolved else 400,
+    )
+
+
+def _panel(model_admin, request, debtor, debts, *, form=None, status=200, **results):
+    """The calls-and-visits panel: the policy checks, open disputes, the log form."""
     context = {
         **model_admin.admin_site.each_context(request),
         "title": f"Log a call or visit · {debtor.full_name}",
         "opts": ContactOutcome._meta,
         "debtor": debtor,
-        "form": form,
-        "can_log": can_log,
+        "form": form or ContactOutcomeForm(debts=debts),
+        "can_log": request.user.has_perm("staff.add_contactoutcome"),
+        "can_resolve": request.user.has_perm("staff.resolve_dispute"),
         "checks": selectors.call_checks(debtor, debts),
-        "logged": logged,
+        "disputes": selectors.open_call_disputes(debtor),
+        "resolutions": Resolution.choices,
         "recent": selectors.recent_outcomes(debtor),
+        **results,
     }
     template = "admin/staff/log_contact.html"
     if request.htmx and not request.htmx.boosted:
         template += "#panel"
     response = TemplateResponse(request, template, context, status=status)
-    if logged is not None:
+    if results.get("logged") is not None or results.get("resolved") is not None:
         # The timeline beside the form reloads itself on this event.
         trigger_client_event(response, "call-logged")
     return response

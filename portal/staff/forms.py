@@ -1,4 +1,5 @@
-"""Staff forms: a call or visit outcome (staff admin text stays in English)."""
+"""Staff forms: a call or visit outcome, a dispute's resolution (staff admin text stays in
+English)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django import forms
 from agreements.forms import parse_major
 from portal.debtors.models import Debt
 
-from .models import ContactMethod, Direction, Outcome
+from .models import ContactMethod, Direction, Outcome, Resolution
 
 
 class ContactOutcomeForm(forms.Form):
@@ -51,3 +52,12 @@ class ContactOutcomeForm(forms.Form):
             except ValueError:
                 self.add_error("promise_amount", "Type an amount like 150.000 or 150000,50.")
         return data
+
+
+class DisputeResolutionForm(forms.Form):
+    resolution = forms.ChoiceField(choices=Resolution.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        help_text="Why: what was checked. It goes on the debtor's timeline.",
+    )

@@ -66,7 +66,10 @@ class ContactOutcome(models.Model):
             models.Index(fields=["debtor", "-occurred_at"]),
             models.Index(fields=["occurred_at"]),
         ]
-        permissions = [("view_kpis", "Can see the KPI dashboard")]
+        permissions = [
+            ("view_kpis", "Can see the KPI dashboard"),
+            ("resolve_dispute", "Can resolve disputes raised on calls"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} · {self.get_outcome_display()} ({self.debtor_id})"
@@ -78,6 +81,32 @@ class ContactOutcome(models.Model):
             ContactMethod.PHONE,
             ContactMethod.IVR,
         )
+
+
+class Resolution(models.TextChoices):
+    UPHELD = "upheld", "Upheld: the debtor is right, the debt is closed"
+    REJECTED = "rejected", "Rejected: the debt is verified, back to its status before"
+
+
+class DisputeResolution(models.Model):
+    """How a supervisor closed a dispute the debtor raised on a call. Written once by
+    `services.call_dispute_resolve`; the contact outcome itself stays as logged."""
+
+    contact_outcome = models.OneToOneField(
+        ContactOutcome, on_delete=models.PROTECT, related_name="resolution"
+    )
+    resolution = models.CharField(max_length=8, choices=Resolution.choices)
+    note = models.TextField(max_length=2000)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(default=timezone.now)
+    # The debt's status right after: "closed", the one restored, or still "disputed" while
+    # another dispute (card or call) is open on it.
+    debt_status = models.CharField(max_length=16)
+
+    def __str__(self) -> str:
+        return f"{self.get_resolution_display()} ({self.contact_outcome_id})"
 
 
 class KpiDay(models.Model):

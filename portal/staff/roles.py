@@ -3,7 +3,7 @@
 - agent: works debtors (reads everything about them), writes timeline notes, logs calls
   and visits.
 - supervisor: an agent who also decides proposals, runs campaigns, revokes links,
-  refunds payments and sees the KPI dashboard.
+  refunds payments, resolves disputes raised on calls and sees the KPI dashboard.
 - compliance: reads everything (the KPI dashboard too), exports the audit log and consent
   evidence, verifies the chain; changes nothing (logs no calls).
 - administrator: a supervisor who also sets offer policies, mora stages, creditors,
@@ -52,6 +52,7 @@ _AGENT = [
     "audit.add_staff_note",
     "staff.add_contactoutcome",  # log calls and visits from the debtor's page
     "staff.view_contactoutcome",
+    "staff.view_disputeresolution",
 ]
 
 _SUPERVISOR = [
@@ -70,6 +71,7 @@ _SUPERVISOR = [
     "payments.view_stripeevent",
     "debtors.view_portfolioimport",
     "staff.view_kpis",
+    "staff.resolve_dispute",  # close a dispute raised on a call: upheld or rejected
 ]
 
 _ADMINISTRATOR = [

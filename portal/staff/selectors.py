@@ -114,3 +114,14 @@ def recent_outcomes(debtor: Debtor, *, limit: int = 5) -> list[ContactOutcome]:
         .select_related("agent")
         .order_by("-occurred_at", "-id")[:limit]
     )
+
+
+def open_call_disputes(debtor: Debtor) -> list[ContactOutcome]:
+    """Disputes the debtor raised on calls that nobody has resolved yet, oldest first."""
+    return list(
+        ContactOutcome.objects.filter(
+            debtor=debtor, outcome="dispute", debt__isnull=False, resolution__isnull=True
+        )
+        .select_related("debt", "agent")
+        .order_by("occurred_at", "id")
+    )

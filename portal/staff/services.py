@@ -1,4 +1,5 @@
-"""Writes of the staff workspace: logging a call or visit and what its outcome sets off."""
+"""Writes of the staff workspace: logging a call or visit and what its outcome sets off,
+and closing a dispute raised on a call."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from django.utils import timezone
 
 from agreements.promises import PromiseError, promise_create
 from portal.audit.services import record
+from portal.debtors.disputes import debt_dispute_restore, debt_status_before_dispute
 from portal.debtors.models import Debt, Debtor, DebtStatus
 from portal.outreach.selectors import address_for
 from portal.outreach.services import call_attempt_record
 
-from .models import ContactOutcome, Outcome
+from .models import ContactOutcome, DisputeResolution, Outcome, Resolution
 from .selectors import call_check
 
 
@@ -125,7 +127,7 @@ def _dispute(debt: Debt, row: ContactOutcome) -> str:
     """Flag the debt disputed (outreach skips disputed debts), remembering its status the
     way payment disputes do, so whoever resolves the dispute can put it back."""
     debt = Debt.objects.select_for_update().get(pk=debt.pk)
-    previous = debt.status
+    previous = debt_status_before_dispute(debt)
     if previous != DebtStatus.DISPUTED:
         Debt.objects.filter(pk=debt.pk).update(
             status=DebtStatus.DISPUTED, updated_at=timezone.now()
@@ -137,3 +139,70 @@ def _dispute(debt: Debt, row: ContactOutcome) -> str:
         details={"source": "call", "contact_outcome_id": row.pk, "previous": previous},
     )
     return previous
+
+
+@transaction.atomic
+def call_dispute_resolve(
+    *,
+    contact_outcome: ContactOutcome,
+    resolver,
+    resolution: str,
+    note: str,
+    now: dt.datetime | None = None,
+) -> DisputeResolution:
+    """Close a dispute the debtor raised on a call, in one transaction:
+
+    - upheld: the debtor is right; the debt is closed (it gets no more outreach);
+    - rejected (the debt is verified): the debt goes back to the status it had before the
+      dispute, through the rule card disputes use (`portal.debtors.disputes`): not while
+      another dispute, card or call, is still open on it. Outreach resumes by itself once
+      the debt is active again: the contact policy reads the debt's status.
+
+    Audited as `call.dispute_resolved` with the debtor, so it shows on the timeline.
+    """
+    now = now or timezone.now()
+    row = ContactOutcome.objects.select_for_update().get(pk=contact_outcome.pk)
+    if row.outcome != Outcome.DISPUTE or row.debt_id is None:
+        raise OutcomeError("This contact raised no dispute.")
+    if DisputeResolution.objects.filter(contact_outcome=row).exists():
+        raise OutcomeError("This dispute is already resolved.")
+    if resolution not in Resolution.values:
+        raise OutcomeError("Choose whether the dispute is upheld or rejected.")
+    note = note.strip()
+    if not note:
+        raise OutcomeError("Say why: the note goes on the debtor's timeline.")
+    debt = Debt.objects.select_for_update().get(pk=row.debt_id)
+    if resolution == Resolution.UPHELD:
+        if debt.status != DebtStatus.CLOSED:
+            Debt.objects.filter(pk=debt.pk).update(status=DebtStatus.CLOSED, updated_at=now)
+    else:
+        debt_dispute_restore(
+            debt_id=debt.pk,
+            previous_status=row.previous_debt_status,
+            now=now,
+            excluding_call=row.pk,
+        )
+    status = Debt.objects.filter(pk=debt.pk).values_list("status", flat=True).get()
+    resolved = DisputeResolution.objects.create(
+        contact_outcome=row,
+        resolution=resolution,
+        note=note[:2000],
+        resolved_by=resolver,
+        resolved_at=now,
+        debt_status=status,
+    )
+    record(
+        "call.dispute_resolved",
+        actor=resolver,
+        subject=row,
+        details={
+            "resolution": resolution,
+            "debt_id": debt.pk,
+            "previous": debt.status,
+            "status": status,
+            "text": resolved.note,
+            "contact_outcome_id": row.pk,
+        },
+        debtor=row.debtor_id,
+    )
+    return resolved
