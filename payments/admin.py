@@ -1,16 +1,19 @@
 """Payments in admin: read-only money (it comes from Stripe and the ledger), allocations
 and refunds inline, and a refund page for staff with `payments.refund_payment`.
 
-The refund page reserves the refund under a lock on the payment (amount checked on the
-server against what is left), then asks Stripe outside any transaction with a key made of
-our ids, then writes it back as refund ledger entries (reopening installments and a
-completed agreement). Each step is audited.
+The refund page only records the request: it reserves the refund under a lock on the
+payment (amount checked on the server against what is left) and audits it with the staff
+user; a Celery task queued after commit asks Stripe with a key made of our ids and writes
+the result back. The refunds inline shows each request's status, tries and last error.
+Each form carries a token, so a double click makes one refund.
 """
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -28,10 +31,9 @@ from .models import (
     PaymentAllocation,
     PaymentAttempt,
     Refund,
-    RefundStatus,
     StripeEvent,
 )
-from .services.refunds import RefundError, refund_execute, refund_request
+from .services.refunds import RefundError, refund_request, refund_room
 
 REFUND_PERMISSION = "payments.refund_payment"
 
@@ -39,6 +41,8 @@ REFUND_PERMISSION = "payments.refund_payment"
 class RefundForm(forms.Form):
     amount = forms.CharField(max_length=24, help_text="In the payment's currency, e.g. 50000")
     reason = forms.CharField(max_length=255)
+    # One per page view: posting the same page twice (a double click) is one refund.
+    token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,8 +74,23 @@ class AllocationInline(ReadOnlyInline):
 
 class RefundInline(ReadOnlyInline):
     model = Refund
-    fields = ["created_at", "amount_minor", "status", "reason", "requested_by", "stripe_refund_id"]
+    verbose_name_plural = "refunds (status of each request)"
+    fields = [
+        "created_at",
+        "amount_minor",
+        "status",
+        "attempts",
+        "error",
+        "reason",
+        "requested_by",
+        "stripe_refund_id",
+    ]
     readonly_fields = fields
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Part of the payment: whoever may see the payment (and refund it) sees its
+        # refunds' status without a separate permission on the model.
+        return request.user.has_perm("payments.view_payment")
 
 
 class DisputeInline(ReadOnlyInline):
@@ -160,18 +179,17 @@ class PaymentAdmin(admin.ModelAdmin):
                     amount_minor=form.cleaned_data["amount"],
                     reason=form.cleaned_data["reason"],
                     actor=request.user,
+                    token=form.cleaned_data["token"],
                 )
             except RefundError as error:
                 form.add_error("amount", str(error))
             else:
-                refund = refund_execute(refund_id=refund.pk, actor=request.user)
                 amount = format_minor(refund.amount_minor, refund.currency)
-                if refund.status == RefundStatus.SUCCEEDED:
-                    self.message_user(request, f"Refunded {amount} ({refund.stripe_refund_id}).")
-                else:
-                    self.message_user(
-                        request, f"Stripe refused the refund: {refund.error}", messages.ERROR
-                    )
+                self.message_user(
+                    request,
+                    f"Refund #{refund.pk} of {amount} requested; Stripe is asked in the "
+                    "background and its status shows under Refunds below.",
+                )
                 change = reverse("admin:payments_payment_change", args=[payment.pk])
                 return HttpResponseRedirect(change)
         context = {
@@ -179,7 +197,7 @@ class PaymentAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "payment": payment,
             "form": form,
-            "refundable": format_minor(payment.refundable_minor, payment.currency),
+            "refundable": format_minor(refund_room(payment), payment.currency),
             "title": f"Refund {payment}",
         }
         status = 400 if request.method == "POST" else 200

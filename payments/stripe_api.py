@@ -75,28 +75,62 @@ def intents_created_since(since_ts: int, *, page_size: int = 100) -> Iterator[di
     """Every PaymentIntent created at or after `since_ts` (Unix time), newest first, as
     plain dicts; the pages are fetched as the caller iterates (auto-paging), so the caller
     must not hold a transaction open across iterations."""
-    options = _options()
-    try:
-        page = stripe.PaymentIntent.list(created={"gte": since_ts}, limit=page_size, **options)
-    except stripe.InvalidRequestError:
-        if not settings.STRIPE_API_BASE:
-            raise
-        # localstripe (test-only API base) has no `created` filter on PaymentIntents:
-        # list them all and filter here, as Stripe would have.
-        page = stripe.PaymentIntent.list(limit=page_size, **options)
-    for intent in page.auto_paging_iter():
-        if intent.created >= since_ts:
-            yield intent.to_dict()
+    return _created_since(stripe.PaymentIntent, since_ts, page_size)
 
 
-def refund_create(*, payment_intent_id: str, amount_minor: int, idempotency_key: str) -> Any:
-    """A (partial) refund of a PaymentIntent's charge; the key is made of our ids."""
+# Errors after which Stripe may or may not have acted: the same call is tried again later
+# with the same idempotency key. Anything else from Stripe is a definite "no".
+TRANSIENT_ERRORS = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError)
+
+
+def refund_create(
+    *,
+    payment_intent_id: str,
+    amount_minor: int,
+    idempotency_key: str,
+    metadata: dict[str, str] | None = None,
+) -> Any:
+    """A (partial) refund of a PaymentIntent's charge; the key is made of our ids, and the
+    metadata names our refund row so that a lost answer can be found again."""
     return stripe.Refund.create(
         payment_intent=payment_intent_id,
         amount=amount_minor,
+        metadata=metadata or {},
         idempotency_key=idempotency_key,
         **_options(),
     )
+
+
+def refunds_for_intent(intent_id: str) -> list[dict[str, Any]]:
+    """Every refund of an intent's charge, as plain dicts."""
+    page = stripe.Refund.list(payment_intent=intent_id, limit=100, **_options())
+    return [refund.to_dict() for refund in page.auto_paging_iter()]
+
+
+def _created_since(resource, since_ts: int, page_size: int) -> Iterator[dict[str, Any]]:
+    options = _options()
+    try:
+        page = resource.list(created={"gte": since_ts}, limit=page_size, **options)
+    except stripe.InvalidRequestError:
+        if not settings.STRIPE_API_BASE:
+            raise
+        # localstripe (test-only API base) has no `created` filter: list everything and
+        # filter here, as Stripe would have.
+        page = resource.list(limit=page_size, **options)
+    for item in page.auto_paging_iter():
+        if item.created >= since_ts:
+            yield item.to_dict()
+
+
+def refunds_created_since(since_ts: int, *, page_size: int = 100) -> Iterator[dict[str, Any]]:
+    """Every refund created at or after `since_ts`, ours and the dashboard's, page by page
+    as the caller iterates (no transaction may be open across iterations)."""
+    return _created_since(stripe.Refund, since_ts, page_size)
+
+
+def disputes_created_since(since_ts: int, *, page_size: int = 100) -> Iterator[dict[str, Any]]:
+    """Every dispute created at or after `since_ts` (localstripe has no disputes)."""
+    return _created_since(stripe.Dispute, since_ts, page_size)
 
 
 def intent_refunded_total(intent_id: str) -> int:

@@ -28,6 +28,19 @@ def process_deferred_events(payment_intent_id: str) -> int:
     return len(pks)
 
 
+@shared_task(bind=True, max_retries=8, acks_late=True)
+def execute_refund(self, refund_id: int) -> str:
+    """Call Stripe for a refund staff requested. While the outcome is unknown (network,
+    5xx, 429) the refund stays `requested` and is tried again with the same idempotency
+    key, 10 s, 20 s, ... up to 10 minutes apart."""
+    from .services.refunds import RefundRetry, refund_execute
+
+    try:
+        return refund_execute(refund_id=refund_id).status
+    except (RefundRetry, OperationalError) as exc:
+        raise self.retry(exc=exc, countdown=min(10 * 2**self.request.retries, 600)) from exc
+
+
 @shared_task(bind=True, max_retries=3, default_retry_delay=60)
 def send_payment_receipt(self, payment_id: int) -> str:
     from .notifications import NoticeFailed

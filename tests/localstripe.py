@@ -161,3 +161,106 @@ def wait_for(predicate, *, timeout: float = 15.0, interval: float = 0.1):
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(interval)
+
+
+class StripeProxy:
+    """An HTTP proxy in front of localstripe that misbehaves on request, the way a network
+    or Stripe can: `fail("POST", "/v1/refunds", after=True)` makes the next such call reach
+    localstripe and then answer 500 (the refund was made, its answer lost); `after=False`
+    answers 503 without forwarding. Both send `Stripe-Should-Retry: false`, so the stripe
+    client raises at once and our own retry is what is tested. `recorded[path] = payload`
+    answers GETs of a path localstripe lacks (disputes) with a recorded Stripe payload.
+    `calls` lists (method, path, Idempotency-Key) of everything that came through."""
+
+    def __init__(self, target: str):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from threading import Thread
+
+        self.target = target
+        self.failures: list[tuple[str, str, bool]] = []
+        self.recorded: dict[str, dict] = {}
+        self.answers: list[tuple[str, str, int, dict]] = []
+        self.calls: list[tuple[str, str, str | None]] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                path = self.path.split("?", 1)[0]
+                proxy.calls.append((self.command, path, self.headers.get("Idempotency-Key")))
+                answer = proxy._take_answer(self.command, path)
+                if answer is not None:
+                    return self._answer(answer[0], json.dumps(answer[1]).encode())
+                failure = proxy._take_failure(self.command, path)
+                if failure is False:
+                    return self._answer(503, _error_body("Service unavailable (test)"), True)
+                if self.command == "GET" and path in proxy.recorded:
+                    return self._answer(200, json.dumps(proxy.recorded[path]).encode())
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() in ("authorization", "content-type", "idempotency-key")
+                }
+                upstream = requests.request(
+                    self.command, proxy.target + self.path, data=body, headers=headers, timeout=10
+                )
+                if failure is True:
+                    return self._answer(500, _error_body("Internal error (test)"), True)
+                self._answer(upstream.status_code, upstream.content)
+
+            def _answer(self, status: int, body: bytes, no_retry: bool = False):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                if no_retry:
+                    self.send_header("Stripe-Should-Retry", "false")
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_DELETE = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def fail(self, method: str, path: str, *, after: bool) -> None:
+        self.failures.append((method, path, after))
+
+    def answer_once(self, method: str, path: str, status: int, payload: dict) -> None:
+        """The next such call gets this recorded Stripe answer instead of localstripe's."""
+        self.answers.append((method, path, status, payload))
+
+    def _take_answer(self, method: str, path: str) -> tuple[int, dict] | None:
+        for i, (m, p, status, payload) in enumerate(self.answers):
+            if m == method and p == path:
+                del self.answers[i]
+                return status, payload
+        return None
+
+    def _take_failure(self, method: str, path: str) -> bool | None:
+        for i, (m, p, after) in enumerate(self.failures):
+            if m == method and p == path:
+                del self.failures[i]
+                return after
+        return None
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _error_body(message: str) -> bytes:
+    return json.dumps({"error": {"type": "api_error", "message": message}}).encode()
+
+
+@pytest.fixture
+def stripe_proxy(stripe_settings, settings):
+    """The stripe client talks to localstripe through a StripeProxy."""
+    proxy = StripeProxy(stripe_settings)
+    settings.STRIPE_API_BASE = proxy.url
+    yield proxy
+    proxy.close()

@@ -28,12 +28,18 @@ from ..models import (
     AttemptStatus,
     EventStatus,
     Payment,
+    RefundStatus,
     StripeEvent,
 )
 from .disputes import payment_dispute_close, payment_dispute_open
 from .outcomes import attempt_mark_failed, locked_attempt_for_intent
 from .posting import PostingError, payment_post_intent
-from .refunds import payment_apply_refunded_total
+from .refunds import (
+    payment_apply_refunded_total,
+    refund_for_stripe_refund,
+    refund_mark_failed,
+    refund_write_back,
+)
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +151,36 @@ def _on_refunded(charge: dict[str, Any]) -> str:
     return EventStatus.PROCESSED
 
 
+def _on_refund(stripe_refund: dict[str, Any]) -> str:
+    """A refund object changed. Ours (found by id or metadata) is settled here if its task
+    has not done it yet; money from refunds made elsewhere comes with `charge.refunded`."""
+    intent_id = _intent_id("refund.updated", stripe_refund)
+    payment = _payment_for(intent_id)
+    if payment is None:
+        return EventStatus.DEFERRED if intent_id else EventStatus.IGNORED
+    refund = refund_for_stripe_refund(stripe_refund)
+    if refund is None or refund.payment_id != payment.pk:
+        return EventStatus.IGNORED
+    status = stripe_refund.get("status")
+    if status in ("succeeded", "pending"):
+        # No network call here: what we know succeeded is the lower bound written back;
+        # `charge.refunded` and the task bring Stripe's cumulative total.
+        refund_write_back(
+            refund=refund, stripe_refund_id=stripe_refund["id"], stripe_total=0, source="webhook"
+        )
+    elif status in ("failed", "canceled"):
+        refund_mark_failed(refund=refund, error=f"Stripe: {status}", source="webhook")
+        if refund.status == RefundStatus.SUCCEEDED:
+            # Stripe gave the money back to us after all. Staff decide what to do with the
+            # debt; nothing is reversed automatically.
+            record(
+                "payment.refund_failed_after_success",
+                subject=payment,
+                details={"refund_id": refund.pk, "stripe_refund": stripe_refund["id"]},
+            )
+    return EventStatus.PROCESSED
+
+
 def _on_dispute(dispute: dict[str, Any]) -> str:
     payment = _payment_for(_intent_id("charge.dispute.created", dispute))
     if payment is None:
@@ -171,6 +207,9 @@ HANDLERS = {
     "payment_intent.succeeded": _on_succeeded,
     "payment_intent.payment_failed": _on_failed,
     "charge.refunded": _on_refunded,
+    "refund.created": _on_refund,
+    "refund.updated": _on_refund,
+    "charge.refund.updated": _on_refund,
     "charge.dispute.created": _on_dispute,
     "charge.dispute.closed": _on_dispute_closed,
 }

@@ -2,6 +2,10 @@
 (arriving as `charge.refunded`); both are written back here, once, as the difference
 between Stripe's cumulative refunded amount and what we already reversed.
 
+A staff refund is a `Refund` row first (the admin request only writes it); the
+`execute_refund` task then calls Stripe with the row's idempotency key, retrying with the
+same key while Stripe's answer is unknown, and writes the result back once.
+
 Writing back puts the money back on the debt (refund ledger entries through
 `ledger_post`), reopens the installments it had paid, and when the payment had completed
 an agreement, reopens that agreement: its discount write-off is reversed, its debts go
@@ -11,6 +15,8 @@ back to `in_agreement` and the installments show what is unpaid again.
 from __future__ import annotations
 
 import logging
+import uuid
+from typing import Any
 
 import stripe
 from django.db import transaction
@@ -19,6 +25,7 @@ from django.utils import timezone
 
 from agreements.models import Agreement, AgreementDebt, AgreementStatus, InstallmentStatus
 from portal.audit.services import record
+from portal.celery import delay_on_commit
 from portal.debtors.models import Debt, DebtStatus, LedgerEntry, LedgerKind
 from portal.debtors.services import ledger_post, portfolio_today
 
@@ -32,19 +39,45 @@ class RefundError(Exception):
     """A refund the rules refuse; the message is shown to staff."""
 
 
-# -- staff refunds: request (our row) → Stripe → write back -------------------------------
+class RefundRetry(Exception):
+    """Stripe's answer was lost or was "try later": the task tries again, same key."""
 
 
-@transaction.atomic
-def refund_request(*, payment_id: int, amount_minor: int, reason: str, actor) -> Refund:
-    """Reserve a refund under a lock on the payment: > 0 and at most what is left after
-    earlier refunds, including ones Stripe has not answered yet."""
-    payment = Payment.objects.select_for_update().get(pk=payment_id)
+# -- staff refunds: request (our row) → Celery task → Stripe → write back -----------------
+
+
+def refund_room(payment: Payment) -> int:
+    """What staff may still refund: the payment less what is reversed and what is asked."""
     pending = (
         payment.refunds.filter(status=RefundStatus.REQUESTED).aggregate(s=Sum("amount_minor"))["s"]
         or 0
     )
-    room = payment.amount_minor - payment.refunded_minor - pending
+    return payment.amount_minor - payment.refunded_minor - pending
+
+
+@transaction.atomic
+def refund_request(
+    *,
+    payment_id: int,
+    amount_minor: int,
+    reason: str,
+    actor,
+    token: uuid.UUID | None = None,
+) -> Refund:
+    """Reserve a refund under a lock on the payment: > 0 and at most what is left after
+    earlier refunds, including ones Stripe has not answered yet; Stripe is asked by a task
+    queued after commit. A second request with the same form token (a double click)
+    returns the first one: the lock makes it wait until the first has committed."""
+    from ..tasks import execute_refund
+
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    if token is not None:
+        earlier = Refund.objects.filter(request_token=token).first()
+        if earlier is not None:
+            if earlier.payment_id != payment.pk:
+                raise RefundError("This form was used for another payment; open it again.")
+            return earlier
+    room = refund_room(payment)
     if not isinstance(amount_minor, int) or amount_minor <= 0:
         raise RefundError("The amount must be more than zero.")
     if amount_minor > room:
@@ -56,6 +89,7 @@ def refund_request(*, payment_id: int, amount_minor: int, reason: str, actor) ->
         currency=payment.currency,
         reason=reason[:255],
         idempotency_key=f"refund-payment-{payment.pk}-{generation}",
+        request_token=token,
         requested_by=actor,
     )
     refund.full_clean()
@@ -72,65 +106,143 @@ def refund_request(*, payment_id: int, amount_minor: int, reason: str, actor) ->
             "idempotency_key": refund.idempotency_key,
         },
     )
+    delay_on_commit(execute_refund, refund.pk)
     return refund
 
 
-def refund_execute(*, refund_id: int, actor=None) -> Refund:
-    """Ask Stripe (outside any transaction), then write the outcome back."""
-    refund = Refund.objects.select_related("payment").get(pk=refund_id)
-    if refund.status != RefundStatus.REQUESTED:
-        return refund
+def refund_execute(*, refund_id: int) -> Refund:
+    """Ask Stripe (outside any transaction) for a requested refund, then write the outcome
+    back once. Raises RefundRetry when the outcome is unknown; the caller tries again."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
+        if refund.status != RefundStatus.REQUESTED:
+            return refund
+        earlier_tries = refund.attempts
+        refund.attempts += 1
+        refund.save(update_fields=["attempts"])
     payment = refund.payment
     try:
-        stripe_refund = stripe_api.refund_create(
-            payment_intent_id=payment.stripe_payment_intent_id,
-            amount_minor=refund.amount_minor,
-            idempotency_key=refund.idempotency_key,
+        made = _made_by_an_earlier_try(refund) if earlier_tries else None
+        if made is None:
+            made = stripe_api.refund_create(
+                payment_intent_id=payment.stripe_payment_intent_id,
+                amount_minor=refund.amount_minor,
+                idempotency_key=refund.idempotency_key,
+                metadata={"refund_id": str(refund.pk), "payment": payment.number or ""},
+            ).to_dict()
+    except stripe_api.TRANSIENT_ERRORS as error:
+        Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
+            error=f"try {refund.attempts}: {error}"[:2000]
         )
+        log.warning("refund %s: try %s got no answer: %s", refund.pk, refund.attempts, error)
+        raise RefundRetry(str(error)) from error
     except stripe.StripeError as error:
-        with transaction.atomic():
-            Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
-                status=RefundStatus.FAILED, error=str(error)[:2000], completed_at=timezone.now()
-            )
-            record(
-                "payment.refund_failed",
-                actor=actor,
-                subject=payment,
-                details={"refund_id": refund.pk, "error": str(error)[:500]},
-            )
+        refund_mark_failed(refund=refund, error=str(error), source="admin")
         refund.refresh_from_db()
         return refund
-    try:
-        # Stripe's cumulative total also counts refunds made in its dashboard.
-        stripe_total = stripe_api.intent_refunded_total(payment.stripe_payment_intent_id)
-    except stripe.StripeError:
-        log.warning("refund %s made; Stripe's total not read", refund.pk, exc_info=True)
-        stripe_total = 0
-    with transaction.atomic():
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
-        ours = (
-            locked.refunds.filter(status=RefundStatus.SUCCEEDED)
-            .exclude(pk=refund.pk)
-            .aggregate(s=Sum("amount_minor"))["s"]
-            or 0
-        ) + refund.amount_minor
-        # Never less than the refunds we know succeeded; never counted twice, since only
-        # the difference to what is already reversed is posted.
-        refunded_total = max(stripe_total, ours)
-        Refund.objects.filter(pk=refund.pk).update(
-            status=RefundStatus.SUCCEEDED,
-            stripe_refund_id=stripe_refund.id,
-            completed_at=timezone.now(),
-        )
-        payment_apply_refunded_total(
-            payment=locked,
-            refunded_total=refunded_total,
+    if made.get("status") in ("failed", "canceled"):
+        refund_mark_failed(refund=refund, error=f"Stripe: {made.get('status')}", source="admin")
+    else:
+        refund_write_back(
+            refund=refund,
+            stripe_refund_id=made["id"],
+            stripe_total=_stripe_total(payment),
             source="admin",
-            reference=stripe_refund.id,
-            actor=actor,
         )
     refund.refresh_from_db()
     return refund
+
+
+def _made_by_an_earlier_try(refund: Refund) -> dict[str, Any] | None:
+    """An earlier try may have reached Stripe and lost its answer. Stripe replays the same
+    key for 24 hours; after that (or on a server that ignores keys) the refund is found by
+    our id in its metadata."""
+    for made in stripe_api.refunds_for_intent(refund.payment.stripe_payment_intent_id):
+        if str((made.get("metadata") or {}).get("refund_id")) == str(refund.pk):
+            return made
+    return None
+
+
+def _stripe_total(payment: Payment) -> int:
+    try:
+        # Stripe's cumulative total also counts refunds made in its dashboard.
+        return stripe_api.intent_refunded_total(payment.stripe_payment_intent_id)
+    except stripe.StripeError:
+        log.warning("payment %s: Stripe's refunded total not read", payment.pk, exc_info=True)
+        return 0
+
+
+def refund_mark_failed(*, refund: Refund, error: str, source: str) -> bool:
+    """Stripe said no: the reserved amount is free again. Once; audited."""
+    with transaction.atomic():
+        changed = Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
+            status=RefundStatus.FAILED, error=error[:2000], completed_at=timezone.now()
+        )
+        if changed:
+            record(
+                "payment.refund_failed",
+                actor=refund.requested_by,
+                subject=("payments.payment", refund.payment_id),
+                details={"refund_id": refund.pk, "error": error[:500], "source": source},
+            )
+    return bool(changed)
+
+
+def refund_write_back(
+    *, refund: Refund, stripe_refund_id: str, stripe_total: int, source: str
+) -> bool:
+    """Stripe made the refund: mark our row succeeded and post the money, once. Only the
+    call that moves the row out of `requested` posts; the amount posted is the difference
+    to what is already reversed, so a `charge.refunded` that came first (or later) adds
+    nothing twice."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=refund.payment_id)
+        changed = Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
+            status=RefundStatus.SUCCEEDED,
+            stripe_refund_id=stripe_refund_id,
+            completed_at=timezone.now(),
+            error="",
+        )
+        if not changed:
+            return False
+        ours = (
+            locked.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(s=Sum("amount_minor"))[
+                "s"
+            ]
+            or 0
+        )
+        # Both are lower bounds of what Stripe has refunded: never less than the refunds we
+        # know succeeded, never counted twice.
+        payment_apply_refunded_total(
+            payment=locked,
+            refunded_total=max(stripe_total, ours),
+            source=source,
+            reference=stripe_refund_id,
+            actor=refund.requested_by,
+        )
+        record(
+            "payment.refund_succeeded",
+            actor=refund.requested_by,
+            subject=locked,
+            details={
+                "refund_id": refund.pk,
+                "stripe_refund": stripe_refund_id,
+                "amount_minor": refund.amount_minor,
+                "attempts": refund.attempts,
+                "source": source,
+            },
+        )
+    return True
+
+
+def refund_for_stripe_refund(stripe_refund: dict[str, Any]) -> Refund | None:
+    """Our row for a Stripe refund: by its id, else by our id in its metadata."""
+    found = Refund.objects.filter(stripe_refund_id=stripe_refund.get("id")).first()
+    if found is None:
+        ours = str((stripe_refund.get("metadata") or {}).get("refund_id") or "")
+        if ours.isdigit():
+            found = Refund.objects.filter(pk=int(ours)).first()
+    return found
 
 
 # -- writing back (webhook and admin) -----------------------------------------------------

@@ -1,18 +1,24 @@
-"""Refunds from admin through localstripe: amount checked on the server, written back as
-refund entries, installments and a completed agreement reopened, permission enforced."""
+"""Refunds from admin through localstripe: the admin request only records the refund
+(amount checked on the server, audited with the staff user); the `execute_refund` task
+calls Stripe, retries with the same key while the answer is unknown, and writes the result
+back once; a double click is one refund; installments and a completed agreement reopen;
+permission enforced."""
 
 from __future__ import annotations
 
 import pytest
 import requests
 import stripe
+from celery.exceptions import Retry
 from django.contrib.auth.models import Permission
 
 from agreements.models import AgreementStatus, InstallmentStatus
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from payments.services import payment_post_intent
+from payments.tasks import execute_refund
 from portal.audit.models import AuditEvent
 from portal.debtors.models import DebtStatus, LedgerEntry
+from portal.debtors.money import format_minor
 from tests.factories import StaffFactory
 from tests.localstripe import SECRET_KEY, make_event
 
@@ -43,6 +49,25 @@ def treasurer(client, db):
     return client
 
 
+def form_token(client, payment: Payment) -> str:
+    page = client.get(refund_url(payment))
+    assert page.status_code == 200
+    return page.context["form"]["token"].value()
+
+
+@pytest.fixture
+def ask_refund(treasurer, django_capture_on_commit_callbacks):
+    """Open the refund page, post it, and run what it queued after commit (the task)."""
+
+    def ask(payment: Payment, amount: str, reason: str = "x", *, token=None, run=True):
+        token = token or form_token(treasurer, payment)
+        data = {"amount": amount, "reason": reason, "token": token}
+        with django_capture_on_commit_callbacks(execute=run):
+            return treasurer.post(refund_url(payment), data)
+
+    return ask
+
+
 def localstripe_refunds(base: str, intent_id: str) -> list[dict]:
     response = requests.get(
         f"{base}/v1/refunds", params={"payment_intent": intent_id}, auth=(SECRET_KEY, ""), timeout=5
@@ -51,7 +76,7 @@ def localstripe_refunds(base: str, intent_id: str) -> list[dict]:
 
 
 def test_a_partial_refund_goes_through_stripe_and_reopens_the_installment(
-    treasurer, stripe_settings, agreement
+    ask_refund, stripe_settings, agreement
 ):
     down = agreement.installments.order_by("number").first()
     payment = paid(agreement.debtor, f"installment-{down.pk}")
@@ -59,12 +84,12 @@ def test_a_partial_refund_goes_through_stripe_and_reopens_the_installment(
     debt.refresh_from_db()
     paid_balance = debt.balance_minor
 
-    page = treasurer.get(refund_url(payment))
-    response = treasurer.post(refund_url(payment), {"amount": "10000", "reason": "duplicate"})
+    response = ask_refund(payment, "10000", "duplicate")
 
-    assert page.status_code == 200 and response.status_code == 302
+    assert response.status_code == 302
     refund = Refund.objects.get()
     assert (refund.status, refund.amount_minor) == (RefundStatus.SUCCEEDED, 10_000_00)
+    assert refund.attempts == 1
     assert refund.idempotency_key == f"refund-payment-{payment.pk}-1"
     [stripe_refund] = localstripe_refunds(stripe_settings, payment.stripe_payment_intent_id)
     assert stripe_refund["id"] == refund.stripe_refund_id and stripe_refund["amount"] == 10_000_00
@@ -79,13 +104,14 @@ def test_a_partial_refund_goes_through_stripe_and_reopens_the_installment(
     assert down.status in (InstallmentStatus.PENDING, InstallmentStatus.LATE)
     assert AuditEvent.objects.filter(action="payment.refund_requested").count() == 1
     assert AuditEvent.objects.get(action="payment.refunded").details["source"] == "admin"
+    assert AuditEvent.objects.get(action="payment.refund_succeeded").actor_id is not None
 
 
 def test_stripes_charge_refunded_after_an_admin_refund_reverses_nothing_more(
-    treasurer, stripe_settings, debt, deliver
+    ask_refund, stripe_settings, debt, deliver
 ):
     payment = paid(debt.debtor, f"free-{debt.pk}", 50_000_00)
-    treasurer.post(refund_url(payment), {"amount": "20000", "reason": "goodwill"})
+    ask_refund(payment, "20000", "goodwill")
     charge = {
         "id": payment.stripe_charge_id or "ch_x",
         "object": "charge",
@@ -94,7 +120,18 @@ def test_stripes_charge_refunded_after_an_admin_refund_reverses_nothing_more(
         "amount_refunded": 20_000_00,
     }
 
+    refund = Refund.objects.get()
+    stripe_refund = {
+        "id": refund.stripe_refund_id,
+        "object": "refund",
+        "payment_intent": payment.stripe_payment_intent_id,
+        "amount": 20_000_00,
+        "status": "succeeded",
+        "metadata": {"refund_id": str(refund.pk)},
+    }
+
     deliver(make_event("charge.refunded", charge))
+    deliver(make_event("refund.updated", stripe_refund))
 
     assert LedgerEntry.objects.filter(kind="refund").count() == 1
     payment.refresh_from_db()
@@ -103,11 +140,11 @@ def test_stripes_charge_refunded_after_an_admin_refund_reverses_nothing_more(
 
 @pytest.mark.parametrize("amount", ["50000.01", "0", "-5", "abc"])
 def test_an_amount_above_the_remainder_or_not_positive_is_refused(
-    treasurer, stripe_settings, debt, amount
+    ask_refund, stripe_settings, debt, amount
 ):
     payment = paid(debt.debtor, f"free-{debt.pk}", 50_000_00)
 
-    response = treasurer.post(refund_url(payment), {"amount": amount, "reason": "x"})
+    response = ask_refund(payment, amount)
 
     assert response.status_code == 400
     assert not localstripe_refunds(stripe_settings, payment.stripe_payment_intent_id)
@@ -115,12 +152,12 @@ def test_an_amount_above_the_remainder_or_not_positive_is_refused(
     assert payment.refunded_minor == 0 and not Refund.objects.exists()
 
 
-def test_a_second_refund_may_only_take_what_is_left(treasurer, stripe_settings, debt):
+def test_a_second_refund_may_only_take_what_is_left(ask_refund, stripe_settings, debt):
     payment = paid(debt.debtor, f"free-{debt.pk}", 50_000_00)
-    treasurer.post(refund_url(payment), {"amount": "30000", "reason": "a"})
+    ask_refund(payment, "30000", "a")
 
-    too_much = treasurer.post(refund_url(payment), {"amount": "20000.01", "reason": "b"})
-    rest = treasurer.post(refund_url(payment), {"amount": "20000", "reason": "b"})
+    too_much = ask_refund(payment, "20000.01", "b")
+    rest = ask_refund(payment, "20000", "b")
 
     assert too_much.status_code == 400 and rest.status_code == 302
     payment.refresh_from_db()
@@ -144,7 +181,7 @@ def test_staff_without_the_refund_permission_get_403(client, stripe_settings, de
 
 @pytest.mark.parametrize("offer", ["plan-monthly-3", "lump_sum"])
 def test_refunding_the_payment_that_completed_an_agreement_reopens_it(
-    treasurer, stripe_settings, debtor, debt, policy, offer
+    ask_refund, stripe_settings, debtor, debt, policy, offer
 ):
     agreement = accept_offer(debtor, offer)
     key = f"agreement-{agreement.pk}" if offer != "lump_sum" else None
@@ -156,9 +193,7 @@ def test_refunding_the_payment_that_completed_an_agreement_reopens_it(
     debt.refresh_from_db()
     assert debt.status == (DebtStatus.SETTLED if agreement.discount_minor else DebtStatus.PAID)
 
-    response = treasurer.post(
-        refund_url(payment), {"amount": str(payment.amount_minor // 100), "reason": "error"}
-    )
+    response = ask_refund(payment, str(payment.amount_minor // 100), "error")
 
     assert response.status_code == 302
     agreement.refresh_from_db()
@@ -172,3 +207,151 @@ def test_refunding_the_payment_that_completed_an_agreement_reopens_it(
     assert debt.status == DebtStatus.IN_AGREEMENT
     assert debt.balance_minor == DEBT_BALANCE  # the payment back, any discount write-off too
     assert AuditEvent.objects.filter(action="agreement.reopened").count() == 1
+
+
+def test_the_admin_request_only_records_the_refund_stripe_is_asked_by_the_task(
+    ask_refund, treasurer, stripe_settings, debt
+):
+    payment = paid(debt.debtor, f"free-{debt.pk}", 50_000_00)
+
+    response = ask_refund(payment, "20000", run=False)
+
+    assert response.status_code == 302
+    refund = Refund.objects.get()
+    assert (refund.status, refund.attempts) == (RefundStatus.REQUESTED, 0)
+    assert not localstripe_refunds(stripe_settings, payment.stripe_payment_intent_id)
+    requested = AuditEvent.objects.get(action="payment.refund_requested")
+    assert requested.actor_id == str(refund.requested_by_id) == treasurer.session["_auth_user_id"]
+    change = treasurer.get(f"/admin/payments/payment/{payment.pk}/change/")
+    assert b"requested (Stripe asked in the background)" in change.content
+    page = treasurer.get(refund_url(payment))
+    assert page.context["refundable"] == format_minor(30_000_00, "COP")  # the rest is reserved
+
+    assert execute_refund.delay(refund.pk).get() == RefundStatus.SUCCEEDED
+
+    assert len(localstripe_refunds(stripe_settings, payment.stripe_payment_intent_id)) == 1
+
+
+def test_a_double_click_on_refund_makes_one_refund(ask_refund, treasurer, stripe_settings, debt):
+    payment = paid(debt.debtor, f"free-{debt.pk}", 50_000_00)
+    token = form_token(treasurer, payment)
+
+    first = ask_refund(payment, "20000", token=token)
+    second = ask_refund(payment, "20000", token=token)
+
+    assert first.status_code == second.status_code == 302
+    refund = Refund.objects.get()
+    assert refund.status == RefundStatus.SUCCEEDED
+    assert len(localstripe_refunds(stripe_settings, payment.stripe_payment_intent_id)) == 1
+    assert LedgerEntry.objects.filter(kind="refund").count() == 1
+    assert AuditEvent.objects.filter(action="payment.refund_requested").count() == 1
+    payment.refresh_from_db()
+    assert payment.refunded_minor == 20_000_00
+
+
+def test_stripe_unavailable_is_retried_with_the_same_key(ask_refund, stripe_proxy, debt):
+    payment = paid(debt.debtor, f"free-{debt.pk}", 50_000_00)
+    stripe_proxy.fail("POST", "/v1/refunds", after=False)
+    ask_refund(payment, "20000", run=False)
+    refund = Refund.objects.get()
+
+    with pytest.raises(Retry) as retry:
+        execute_refund.delay(refund.pk)
+    refund.refresh_from_db()
+    assert retry.value.when == 10
+    assert (refund.status, refund.attempts) == (RefundStatus.REQUESTED, 1)
+    assert "Service unavailable" in refund.error
+    # The worker runs the task again after the countdown (eager Celery raises instead).
+    assert execute_refund.apply(args=[refund.pk], retries=1).get() == RefundStatus.SUCCEEDED
+
+    refund.refresh_from_db()
+    assert (refund.status, refund.attempts, refund.error) == (RefundStatus.SUCCEEDED, 2, "")
+    keys = [
+        key for method, path, key in stripe_proxy.calls if (method, path) == ("POST", "/v1/refunds")
+    ]
+    assert keys == [refund.idempotency_key] * 2
+    [made] = localstripe_refunds(stripe_proxy.target, payment.stripe_payment_intent_id)
+    assert made["id"] == refund.stripe_refund_id
+    payment.refresh_from_db()
+    assert payment.refunded_minor == 20_000_00
+    assert LedgerEntry.objects.filter(kind="refund").count() == 1
+
+
+def test_a_refund_whose_answer_was_lost_is_found_again_not_made_twice(
+    ask_refund, stripe_proxy, debt
+):
+    """localstripe ignores idempotency keys (Stripe would replay the first answer): the
+    retry finds the refund Stripe already made by our id in its metadata."""
+    payment = paid(debt.debtor, f"free-{debt.pk}", 50_000_00)
+    stripe_proxy.fail("POST", "/v1/refunds", after=True)
+    ask_refund(payment, "20000", run=False)
+    refund = Refund.objects.get()
+
+    with pytest.raises(Retry):
+        execute_refund.delay(refund.pk)
+    execute_refund.apply(args=[refund.pk], retries=1)
+
+    refund.refresh_from_db()
+    [made] = localstripe_refunds(stripe_proxy.target, payment.stripe_payment_intent_id)
+    assert (refund.status, refund.attempts) == (RefundStatus.SUCCEEDED, 2)
+    assert made["id"] == refund.stripe_refund_id
+    assert made["metadata"] == {"refund_id": str(refund.pk), "payment": payment.number}
+    refund_calls = [method for method, path, _key in stripe_proxy.calls if path == "/v1/refunds"]
+    assert refund_calls == ["POST", "GET"]  # the retry looked it up instead of refunding again
+    payment.refresh_from_db()
+    assert payment.refunded_minor == 20_000_00
+    assert LedgerEntry.objects.filter(kind="refund").count() == 1
+
+
+def test_a_refund_webhook_before_the_task_writes_back_once(
+    ask_refund, stripe_settings, debt, deliver
+):
+    payment = paid(debt.debtor, f"free-{debt.pk}", 50_000_00)
+    ask_refund(payment, "20000", run=False)
+    refund = Refund.objects.get()
+    stripe_refund = {
+        "id": "re_from_webhook",
+        "object": "refund",
+        "payment_intent": payment.stripe_payment_intent_id,
+        "amount": 20_000_00,
+        "status": "succeeded",
+        "metadata": {"refund_id": str(refund.pk)},
+    }
+
+    deliver(make_event("refund.updated", stripe_refund))
+    deliver(make_event("refund.updated", stripe_refund))
+    execute_refund.delay(refund.pk)
+
+    refund.refresh_from_db()
+    assert (refund.status, refund.stripe_refund_id) == (RefundStatus.SUCCEEDED, "re_from_webhook")
+    assert refund.attempts == 0  # the task found it settled and did not call Stripe
+    payment.refresh_from_db()
+    assert payment.refunded_minor == 20_000_00
+    assert LedgerEntry.objects.filter(kind="refund").count() == 1
+
+
+def test_a_refund_stripe_refuses_is_failed_and_frees_the_amount(
+    ask_refund, treasurer, stripe_proxy, debt
+):
+    payment = paid(debt.debtor, f"free-{debt.pk}", 50_000_00)
+    # localstripe refunds anything; Stripe's answer when the charge was meanwhile fully
+    # refunded in its dashboard is recorded here.
+    refused = {
+        "error": {
+            "type": "invalid_request_error",
+            "code": "charge_already_refunded",
+            "message": "Charge ch_x has already been refunded.",
+        }
+    }
+    stripe_proxy.answer_once("POST", "/v1/refunds", 400, refused)
+
+    ask_refund(payment, "20000")
+
+    refund = Refund.objects.get()
+    assert refund.status == RefundStatus.FAILED and "already been refunded" in refund.error
+    assert refund.attempts == 1
+    failed = AuditEvent.objects.get(action="payment.refund_failed")
+    assert failed.actor_id == str(refund.requested_by_id)
+    assert not localstripe_refunds(stripe_proxy.target, payment.stripe_payment_intent_id)
+    page = treasurer.get(refund_url(payment))
+    assert page.context["refundable"] == format_minor(50_000_00, "COP")
