@@ -1,4 +1,4 @@
-"""KPI dashboard numbers, summed from the rollups (`rollup.py`) in three grouped queries:
+"""KPI dashboard numbers, summed from the rollups (`rollup.py`) in four grouped queries:
 the page costs the same on a thousand debts or a million; Python only divides and lays
 out the grouped rows.
 
@@ -11,8 +11,13 @@ the book whole. Money is per currency.
 Definitions (README "Staff workspace"):
 - assigned = principal + interest + fees of the debts; collected = payments net of
   refunds posted in the period; recovery rate = collected / assigned.
-- contact rate = contacts / attempts; right-party contact rate = right-party contacts /
-  attempts (attempts: messages handed to a provider, logged calls and visits).
+- contact rate = debtors contacted / debtors attempted; right-party contact rate = debtors
+  reached in person (right party) / debtors attempted — distinct debtors over the period,
+  from `KpiReach` (attempted: a message handed to a provider, an outbound call or visit;
+  contacted: a delivered message, a call or visit that reached someone, the identity check
+  passed; right party: the debtor themself on a call or visit, or passing the check). Only
+  debtors attempted in the period count in the numerators, so no rate exceeds 100%. The
+  raw counts (attempts, contacts, right-party contacts) are shown beside them.
 - funnel: messages sent (calls aside) → delivered → link opened → identity passed →
   agreement from that link → a payment on that agreement, by the day the message went.
 - promise-kept rate = kept / (kept + broken) of promises due in the period; agreement
@@ -24,9 +29,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Max, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 
-from .models import KpiBalance, KpiDay
+from .models import KpiBalance, KpiDay, KpiReach
 
 COUNTS = [
     "attempts",
@@ -72,8 +77,8 @@ def _book_q(f: KpiFilters) -> Q:
     return q
 
 
-def _days(f: KpiFilters):
-    rows = KpiDay.objects.filter(_book_q(f), day__gte=f.start, day__lte=f.end)
+def _days(f: KpiFilters, model=KpiDay):
+    rows = model.objects.filter(_book_q(f), day__gte=f.start, day__lte=f.end)
     if f.channel:
         rows = rows.filter(channel=f.channel)
     if f.campaign_id:
@@ -113,6 +118,22 @@ def totals(f: KpiFilters) -> tuple[dict[str, int], dict[str, int]]:
     return counts, collected
 
 
+def reach(f: KpiFilters) -> dict[str, int]:
+    """Distinct debtors of the period: attempted, and of those, contacted and reached in
+    person (one query: flags per debtor, then counted)."""
+    per_debtor = (
+        _days(f, KpiReach)
+        .values("debtor_id")
+        .annotate(a=Max("attempted"), c=Max("contacted"), r=Max("right_party"))
+    )
+    found = per_debtor.aggregate(
+        attempted=Count("debtor_id", filter=Q(a=1)),
+        contacted=Count("debtor_id", filter=Q(a=1, c=1)),
+        right_party=Count("debtor_id", filter=Q(a=1, r=1)),
+    )
+    return {name: value or 0 for name, value in found.items()}
+
+
 def payments_series(f: KpiFilters) -> list[tuple]:
     """(currency, day, stage, channel, collected, payments) rows of the period."""
     return list(
@@ -131,7 +152,7 @@ def rate(part: int | None, whole: int | None) -> float | None:
 def dashboard(f: KpiFilters) -> dict:
     from .charts import build
 
-    money, (counts, collected) = book(f), totals(f)
+    money, (counts, collected), debtors = book(f), totals(f), reach(f)
     series = payments_series(f)
     for row in money:
         row["collected"] = collected.get(row["currency"], 0)
@@ -141,8 +162,9 @@ def dashboard(f: KpiFilters) -> dict:
         "money": money,
         "refreshed_at": max((r["refreshed_at"] for r in money), default=None),
         "counts": counts,
-        "contact_rate": rate(counts["contacts"], counts["attempts"]),
-        "right_party_rate": rate(counts["right_party"], counts["attempts"]),
+        "debtors": debtors,
+        "contact_rate": rate(debtors["contacted"], debtors["attempted"]),
+        "right_party_rate": rate(debtors["right_party"], debtors["attempted"]),
         "funnel": steps,
         "promise_kept_rate": rate(
             counts["promises_kept"], counts["promises_kept"] + counts["promises_broken"]
@@ -163,8 +185,8 @@ def dashboard(f: KpiFilters) -> dict:
         for i, (name, value) in enumerate(
             [
                 (f"Recovery ({currency})", main.get("recovery_rate")),
-                ("Contact", result["contact_rate"]),
-                ("Right-party contact", result["right_party_rate"]),
+                ("Contact (debtors)", result["contact_rate"]),
+                ("Right party (debtors)", result["right_party_rate"]),
                 ("Promise kept", result["promise_kept_rate"]),
                 ("Agreement cure", result["cure_rate"]),
                 ("Agreement break", result["break_rate"]),

@@ -153,6 +153,37 @@ class KpiDay(models.Model):
         return f"{self.day} {self.portfolio_id}/{self.stage}/{self.channel}/{self.campaign_id}"
 
 
+class KpiReach(models.Model):
+    """Which debtors were tried and reached, per local day: one row per debtor and
+    (portfolio, stage, channel, campaign, currency), with 0/1 flags. The contact rates are
+    rates of debtors, and distinct debtors over a period cannot be summed from daily
+    counts; the dashboard counts them here in one grouped query (`kpis.reach`).
+
+    attempted: an outbound attempt (message handed to a provider, outbound call or visit);
+    contacted: a delivered message, a call or visit that reached someone (either
+    direction), or the identity check passed on a link; right_party: the debtor themself on
+    a call or visit, or passing the identity check.
+    """
+
+    day = models.DateField()
+    debtor_id = models.BigIntegerField()
+    portfolio_id = models.BigIntegerField()
+    stage = models.CharField(max_length=30)
+    channel = models.CharField(max_length=10)
+    campaign_id = models.BigIntegerField(default=0, db_default=0)
+    currency = models.CharField(max_length=3)
+    source = models.CharField(max_length=12)
+    attempted = models.SmallIntegerField(default=0, db_default=0)
+    contacted = models.SmallIntegerField(default=0, db_default=0)
+    right_party = models.SmallIntegerField(default=0, db_default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "portfolio_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} debtor {self.debtor_id}/{self.channel}"
+
+
 class KpiBalance(models.Model):
     """The book as of the last refresh: debts and money per portfolio, stage, currency."""
 

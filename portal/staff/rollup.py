@@ -9,13 +9,18 @@ What each source adds (per local day, TIME_ZONE):
 - messages handed to a provider (calls aside: the logged outcome counts them): attempts;
   delivered ones contacts; the funnel by the day sent — sent, delivered (calls aside),
   link opened, identity passed, an agreement from that link, a payment on that agreement;
-- logged calls and visits: attempts; contacts unless no answer / wrong number; right party
-  for right party, promise, refused, dispute;
+- logged calls and visits: attempts (outbound only: a debtor calling us is no attempt);
+  contacts unless no answer / wrong number; right party for right party, promise, refused,
+  dispute;
 - identity checks passed on a link: right party (the debtor themself), by the day passed;
 - ledger payments and refunds: collected (net) and payments, by effective date, with the
   channel and campaign of the last message handed to the debtor before it (last touch);
 - promises by the date due: due, kept, broken; agreements by the day made: made,
   completed, broken (channel and campaign of the message that carried their link).
+
+Messages, calls and visits, and identity checks also write `KpiReach`: the same rows
+grouped per debtor (attempted / contacted / right party flags), because the contact rates
+count distinct debtors over the period, which daily sums cannot give.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from django.utils import timezone
 
 from portal.debtors.selectors import mora_stages
 
-from .models import KpiBalance, KpiDay
+from .models import KpiBalance, KpiDay, KpiReach
 
 WINDOW_DAYS = 7
 COLUMNS = [f.column for f in KpiDay._meta.fields if f.column != "id"]
@@ -78,7 +83,27 @@ def _insert(cursor, source: str, metrics: dict[str, str], select: str, params: l
     cursor.execute(sql, params)
 
 
+def _insert_reach(cursor, source: str, flags: dict[str, str], select: str, params: list) -> None:
+    """INSERT one source's rows per debtor: `select` yields the dimensions and debtor_id;
+    `flags` are 0/1 expressions for attempted, contacted, right_party."""
+    sql = (
+        f"INSERT INTO {KpiReach._meta.db_table} ({', '.join(DIMS)}, debtor_id, source, "
+        f"{', '.join(flags)}) "
+        f"SELECT day, portfolio_id, stage, channel, campaign_id, currency, debtor_id, "
+        f"'{source}', {', '.join(f'MAX({expr})' for expr in flags.values())} "
+        f"FROM ({select}) src "
+        f"GROUP BY day, portfolio_id, stage, channel, campaign_id, currency, debtor_id"
+    )
+    cursor.execute(sql, params)
+
+
+# The message that carried a link: the first one. A link sent again (a reminder) is still
+# one verification and one agreement, not one per message.
+_FIRST_CARRIER = """SELECT c.channel, c.campaign_id FROM outreach_message c
+    WHERE c.payment_link_id = {link} ORDER BY c.id LIMIT 1"""
+
 SOURCES = ("messages", "outcomes", "links", "ledger", "promises", "agreements")
+REACH_SOURCES = ("messages", "outcomes", "links")
 
 
 def _sources(cursor, since: dt.datetime, until: dt.datetime, sources) -> None:
@@ -87,21 +112,8 @@ def _sources(cursor, since: dt.datetime, until: dt.datetime, sources) -> None:
 
     day, day_params = _day("m.sent_at")
     if "messages" in sources:
-        _insert(
-            cursor,
-            "messages",
-            {
-                "attempts": "1",
-                "contacts": "CASE WHEN status = 'delivered' THEN 1 ELSE 0 END",
-                "sent": "CASE WHEN status IN ('sent', 'delivered') THEN 1 ELSE 0 END",
-                "delivered": "CASE WHEN status = 'delivered' THEN 1 ELSE 0 END",
-                "opened": "is_opened",
-                "verified": "is_verified",
-                "agreement": "has_agreement",
-                "paid": "has_payment",
-            },
-            f"""SELECT {day} AS day, d.portfolio_id, {stage} AS stage, m.channel,
-                COALESCE(m.campaign_id, 0) AS campaign_id, d.currency, m.status,
+        select = f"""SELECT {day} AS day, d.portfolio_id, {stage} AS stage, m.channel,
+                COALESCE(m.campaign_id, 0) AS campaign_id, d.currency, m.debtor_id, m.status,
                 CASE WHEN l.first_opened_at IS NOT NULL THEN 1 ELSE 0 END AS is_opened,
                 CASE WHEN l.verified_at IS NOT NULL THEN 1 ELSE 0 END AS is_verified,
                 CASE WHEN l.verified_at IS NOT NULL AND EXISTS (
@@ -116,47 +128,81 @@ def _sources(cursor, since: dt.datetime, until: dt.datetime, sources) -> None:
             JOIN debtors_debt d ON d.id = COALESCE(m.debt_id, h.debt_id)
             LEFT JOIN access_paymentlink l ON l.id = m.payment_link_id
             WHERE m.sent_at >= %s AND m.sent_at < %s AND m.kind <> 'call'
-              AND m.status IN ('sent', 'delivered', 'failed')""",
-            [*day_params, *stage_params, since, until, since, until],
+              AND m.status IN ('sent', 'delivered', 'failed')"""
+        params = [*day_params, *stage_params, since, until, since, until]
+        delivered = "CASE WHEN status = 'delivered' THEN 1 ELSE 0 END"
+        _insert(
+            cursor,
+            "messages",
+            {
+                "attempts": "1",
+                "contacts": delivered,
+                "sent": "CASE WHEN status IN ('sent', 'delivered') THEN 1 ELSE 0 END",
+                "delivered": "CASE WHEN status = 'delivered' THEN 1 ELSE 0 END",
+                "opened": "is_opened",
+                "verified": "is_verified",
+                "agreement": "has_agreement",
+                "paid": "has_payment",
+            },
+            select,
+            params,
+        )
+        _insert_reach(
+            cursor,
+            "messages",
+            {"attempted": "1", "contacted": delivered, "right_party": "0"},
+            select,
+            params,
         )
 
     day, day_params = _day("o.occurred_at")
     if "outcomes" in sources:
-        _insert(
-            cursor,
-            "outcomes",
-            {
-                "attempts": "1",
-                "contacts": "CASE WHEN outcome IN ('no_answer', 'wrong_number') THEN 0 ELSE 1 END",
-                "right_party": "CASE WHEN outcome IN ('right_party', 'promise', 'refused', "
-                "'dispute') THEN 1 ELSE 0 END",
-            },
-            f"""SELECT {day} AS day, d.portfolio_id, {stage} AS stage,
+        select = f"""SELECT {day} AS day, d.portfolio_id, {stage} AS stage,
                 CASE WHEN o.method = 'visit' THEN 'visit' ELSE 'call' END AS channel,
-                0 AS campaign_id, d.currency, o.outcome
+                0 AS campaign_id, d.currency, o.debtor_id, o.direction, o.outcome
             FROM staff_contactoutcome o
             LEFT JOIN {_home("staff_contactoutcome", "occurred_at")} h
                 ON h.debtor_id = o.debtor_id
             JOIN debtors_debt d ON d.id = COALESCE(o.debt_id, h.debt_id)
-            WHERE o.occurred_at >= %s AND o.occurred_at < %s""",
-            [*day_params, *stage_params, since, until, since, until],
+            WHERE o.occurred_at >= %s AND o.occurred_at < %s"""
+        params = [*day_params, *stage_params, since, until, since, until]
+        flags = {
+            "attempted": "CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END",
+            "contacted": "CASE WHEN outcome IN ('no_answer', 'wrong_number') THEN 0 ELSE 1 END",
+            "right_party": "CASE WHEN outcome IN ('right_party', 'promise', 'refused', "
+            "'dispute') THEN 1 ELSE 0 END",
+        }
+        _insert(
+            cursor,
+            "outcomes",
+            {
+                "attempts": flags["attempted"],
+                "contacts": flags["contacted"],
+                "right_party": flags["right_party"],
+            },
+            select,
+            params,
         )
+        _insert_reach(cursor, "outcomes", flags, select, params)
 
     day, day_params = _day("l.verified_at")
     if "links" in sources:
-        _insert(
-            cursor,
-            "links",
-            {"right_party": "1"},
-            f"""SELECT {day} AS day, d.portfolio_id, {stage} AS stage,
+        select = f"""SELECT {day} AS day, d.portfolio_id, {stage} AS stage,
                 COALESCE(m.channel, '') AS channel, COALESCE(l.campaign_id, 0) AS campaign_id,
-                d.currency
+                d.currency, l.debtor_id
             FROM access_paymentlink l
             JOIN {_home("access_paymentlink", "verified_at")} h ON h.debtor_id = l.debtor_id
             JOIN debtors_debt d ON d.id = h.debt_id
-            LEFT JOIN outreach_message m ON m.payment_link_id = l.id
-            WHERE l.verified_at >= %s AND l.verified_at < %s""",
-            [*day_params, *stage_params, since, until, since, until],
+            LEFT JOIN LATERAL ({_FIRST_CARRIER.format(link="l.id")}) m ON TRUE
+            WHERE l.verified_at >= %s AND l.verified_at < %s"""
+        params = [*day_params, *stage_params, since, until, since, until]
+        _insert(cursor, "links", {"right_party": "1"}, select, params)
+        _insert_reach(
+            cursor,
+            "links",
+            {"attempted": "0", "contacted": "1", "right_party": "1"},
+            select,
+            params,
         )
 
     touch = """(SELECT {col} FROM outreach_message t
@@ -215,8 +261,7 @@ def _sources(cursor, since: dt.datetime, until: dt.datetime, sources) -> None:
             LEFT JOIN {_home("agreements_agreement", "created_at")} h
                 ON h.debtor_id = a.debtor_id
             JOIN debtors_debt d ON d.id = COALESCE(line.debt_id, h.debt_id)
-            LEFT JOIN outreach_message m
-                ON a.payment_link_id IS NOT NULL AND m.payment_link_id = a.payment_link_id
+            LEFT JOIN LATERAL ({_FIRST_CARRIER.format(link="a.payment_link_id")}) m ON TRUE
             WHERE a.created_at >= %s AND a.created_at < %s""",
             [*day_params, *stage_params, since, until, since, until],
         )
@@ -242,6 +287,7 @@ def kpi_rollup_refresh(
     first_day = first_day or last_day - dt.timedelta(days=WINDOW_DAYS - 1)
     since, until = _local_midnight(first_day), _local_midnight(last_day + dt.timedelta(days=1))
     KpiDay.objects.filter(day__gte=first_day, day__lte=last_day, source__in=sources).delete()
+    KpiReach.objects.filter(day__gte=first_day, day__lte=last_day, source__in=sources).delete()
     stage, stage_params = _stage_sql()
     with connection.cursor() as cursor:
         _sources(cursor, since, until, sources)

@@ -8,11 +8,15 @@ November 2026, portfolio `tarjetas` (COP) and `us-cards` (USD); every debt was a
   agreement from that link 6 Nov (completed), paid on it 100,000.00 on 10 Nov, 20,000.00 refunded
   12 Nov; promise due 8 Nov kept, another due 5 Dec (outside the period).
 - Beto (debt 10 days, temprana): email sent 15 Nov, link opened, never verified; a call
-  reached him 18 Nov; paid 50,000.00 on 20 Nov; promise due 20 Nov broken; agreement made
-  2 Nov, broken.
+  reached him 18 Nov, another on 19 Nov went unanswered; paid 50,000.00 on 20 Nov; promise
+  due 20 Nov broken; agreement made 2 Nov, broken.
 - Caro (debt 200 days, prejuridica): SMS failed 16 Nov; call 17 Nov not answered; paid
   30,000.00 in October (outside); promise due 25 Nov pending; agreement made 3 Nov, active.
-- Dan (USD debt, 45 days): WhatsApp delivered 3 Nov.
+- Dan (USD debt, 45 days): WhatsApp delivered 3 Nov; he called us on 21 Nov (right party:
+  a contact, not an attempt).
+
+Rates count distinct debtors: attempted Ana, Beto, Caro, Dan (4, over 7 attempts);
+contacted Ana, Beto, Dan (3); right party Ana (identity check), Beto and Dan (calls) (3).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import pytest
 from agreements.models import Agreement, AgreementDebt, PromiseToPay
 from payments.models import Payment
 from portal.access.models import PaymentLink
-from portal.debtors.models import LedgerEntry
+from portal.debtors.models import Debtor, LedgerEntry
 from portal.debtors.services import ledger_post
 from portal.outreach.models import Message
 from portal.staff import kpis
@@ -151,6 +155,9 @@ def world(stages):
     ContactOutcome.objects.create(
         debtor=beto, method="phone", outcome="right_party", occurred_at=at(18), agent=agent
     )
+    ContactOutcome.objects.create(
+        debtor=beto, method="phone", outcome="no_answer", occurred_at=at(19), agent=agent
+    )
     pay(beto_debt, -50_000_00, 20)
     promise(beto_debt, 20, "broken")
     agreement(beto, beto_debt, "broken", 2)
@@ -164,6 +171,14 @@ def world(stages):
     agreement(caro, caro_debt, "active", 3)
 
     message(dan, "whatsapp", "delivered", 3)
+    ContactOutcome.objects.create(
+        debtor=dan,
+        method="phone",
+        direction="inbound",
+        outcome="right_party",
+        occurred_at=at(21),
+        agent=agent,
+    )
     kpi_rollup_refresh(first_day=dt.date(2026, 10, 1), last_day=dt.date(2026, 12, 31))
     return {"cop": cop, "stages": stages}
 
@@ -178,11 +193,14 @@ def test_the_whole_book_in_november(world):
     assert cop["recovery_rate"] == pytest.approx(130_000_00 / (3 * ASSIGNED))
     assert (usd["currency"], usd["debts"], usd["collected"]) == ("USD", 1, 0)
     counts = board["counts"]
-    # 4 messages handed over + 2 logged calls; delivered to Ana and Dan + Beto reached;
-    # Beto on the phone + Ana passing the identity check.
-    assert (counts["attempts"], counts["contacts"], counts["right_party"]) == (6, 3, 2)
-    assert board["contact_rate"] == 0.5
-    assert board["right_party_rate"] == pytest.approx(1 / 3)
+    # 4 messages handed over + 3 outbound calls (Dan's call to us is no attempt);
+    # delivered to Ana and Dan + Beto reached + Dan calling; Beto and Dan on the phone +
+    # Ana passing the identity check.
+    assert (counts["attempts"], counts["contacts"], counts["right_party"]) == (7, 4, 3)
+    # The rates are of debtors: 4 attempted, 3 of them contacted, 3 in person.
+    assert board["debtors"] == {"attempted": 4, "contacted": 3, "right_party": 3}
+    assert board["contact_rate"] == 0.75
+    assert board["right_party_rate"] == 0.75
     assert board["funnel"] == {
         "sent": 3,  # Ana, Beto, Dan (Caro's SMS failed)
         "delivered": 2,
@@ -232,6 +250,8 @@ def test_portfolio_and_stage_narrow_every_number(world):
     assert (cop["debts"], cop["assigned"], cop["collected"]) == (1, ASSIGNED, 80_000_00)
     counts = board["counts"]
     assert (counts["attempts"], counts["contacts"], counts["right_party"]) == (1, 1, 1)
+    assert board["debtors"] == {"attempted": 1, "contacted": 1, "right_party": 1}
+    assert board["contact_rate"] == 1
     assert board["funnel"]["sent"] == 1 and board["funnel"]["paid"] == 1
     assert (counts["promises_due"], counts["promises_kept"]) == (1, 1)
     assert (counts["agreements_made"], counts["agreements_completed"]) == (1, 1)
@@ -242,6 +262,7 @@ def test_a_channel_narrows_what_has_a_channel(world):
     counts = board["counts"]
     # Ana's delivered and Caro's failed SMS; Ana verified from hers.
     assert (counts["attempts"], counts["contacts"], counts["right_party"]) == (2, 1, 1)
+    assert board["debtors"] == {"attempted": 2, "contacted": 1, "right_party": 1}
     assert board["funnel"]["sent"] == 1
     assert board["money"][0]["collected"] == 80_000_00  # Ana's, last touched by SMS
     assert counts["agreements_made"] == 1  # the one from the SMS's link
@@ -253,7 +274,7 @@ def test_a_refresh_rebuilds_rather_than_adds(world):
     rows = KpiDay.objects.count()
     kpi_rollup_refresh(first_day=dt.date(2026, 10, 1), last_day=dt.date(2026, 12, 31))
     assert KpiDay.objects.count() == rows
-    assert kpis.dashboard(NOVEMBER)["counts"]["attempts"] == 6
+    assert kpis.dashboard(NOVEMBER)["counts"]["attempts"] == 7
 
 
 def test_the_dashboard_is_a_fixed_number_of_queries(world, django_assert_max_num_queries):
@@ -267,7 +288,7 @@ def test_the_beat_tasks_rebuild_recent_days_and_everything(world):
     KpiDay.objects.all().delete()
     assert len(refresh_kpis_recent.delay().get()) == 2
     refresh_kpis_all.delay().get()
-    assert kpis.dashboard(NOVEMBER)["counts"]["attempts"] == 6
+    assert kpis.dashboard(NOVEMBER)["counts"]["attempts"] == 7
 
 
 def test_refreshing_calls_alone_keeps_every_other_source(world):
@@ -278,5 +299,47 @@ def test_refreshing_calls_alone_keeps_every_other_source(world):
         sources=("outcomes",),
     )
     board = kpis.dashboard(NOVEMBER)
-    assert board["counts"]["attempts"] == 6 and board["funnel"]["paid"] == 1
+    assert board["counts"]["attempts"] == 7 and board["funnel"]["paid"] == 1
     assert board["money"][0]["collected"] == 130_000_00
+
+
+def test_calls_make_one_debtor_however_many(world):
+    beto = Debtor.objects.get(full_name="beto")
+    for day in (22, 23, 24):
+        ContactOutcome.objects.create(
+            debtor=beto,
+            method="phone",
+            outcome="no_answer",
+            occurred_at=at(day),
+            agent=ContactOutcome.objects.first().agent,
+        )
+    kpi_rollup_refresh(first_day=dt.date(2026, 11, 1), last_day=dt.date(2026, 11, 30))
+    board = kpis.dashboard(NOVEMBER)
+    assert board["counts"]["attempts"] == 10
+    assert board["debtors"]["attempted"] == 4 and board["contact_rate"] == 0.75
+
+
+def test_a_debtor_who_only_called_us_is_in_no_rate(world):
+    eva = DebtorFactory(full_name="eva")
+    DebtFactory(portfolio=world["cop"], debtor=eva, days_past_due=45)
+    ContactOutcome.objects.create(
+        debtor=eva,
+        method="phone",
+        direction="inbound",
+        outcome="promise",
+        occurred_at=at(21),
+        agent=StaffFactory(username="agente-eva"),
+    )
+    kpi_rollup_refresh(first_day=dt.date(2026, 11, 21), last_day=dt.date(2026, 11, 21))
+    board = kpis.dashboard(NOVEMBER)
+    assert board["counts"]["contacts"] == 5 and board["counts"]["attempts"] == 7
+    assert board["debtors"] == {"attempted": 4, "contacted": 3, "right_party": 3}
+
+
+def test_a_link_sent_twice_is_one_right_party_contact(world):
+    ana = Debtor.objects.get(full_name="ana")
+    carried = Message.objects.get(debtor=ana)
+    message(ana, "email", "sent", 6, carried.payment_link)  # a reminder with the same link
+    kpi_rollup_refresh(first_day=dt.date(2026, 11, 1), last_day=dt.date(2026, 11, 30))
+    counts = kpis.dashboard(NOVEMBER)["counts"]
+    assert counts["right_party"] == 3 and counts["agreements_made"] == 3
