@@ -319,7 +319,7 @@ def measure(runs: int, audit_rows: int) -> None:
         print(f"  {name}: {median_seconds(get, runs) * 1000:.0f} ms")
     filters = KpiFilterForm({}).filters()
     print("each dashboard query alone, default filters (median):")
-    for name in ("book", "totals", "payments_series"):
+    for name in ("book", "totals", "reach", "payments_series"):
         function = getattr(kpis, name)
         print(f"  {name}: {median_seconds(lambda f=function: f(filters), runs) * 1000:.1f} ms")
 
