@@ -32,7 +32,8 @@ def process_deferred_events(payment_intent_id: str) -> int:
 def execute_refund(self, refund_id: int) -> str:
     """Call Stripe for a refund staff requested. While the outcome is unknown (network,
     5xx, 429) the refund stays `requested` and is tried again with the same idempotency
-    key, 10 s, 20 s, ... up to 10 minutes apart."""
+    key, 10 s, 20 s, ... up to 10 minutes apart; after the last try the hourly
+    reconciliation asks again."""
     from .services.refunds import RefundRetry, refund_execute
 
     try:
@@ -54,7 +55,8 @@ def send_payment_receipt(self, payment_id: int) -> str:
 
 @shared_task
 def reconcile_recent_payments() -> str:
-    """Beat, hourly: post or fail what lost webhooks missed in the last few days."""
+    """Beat, hourly: payments, refunds and disputes lost webhooks missed in the last few
+    days, and refund requests whose task gave up."""
     import datetime as dt
 
     from django.conf import settings

@@ -11,8 +11,10 @@ from payments.stripe_api import PaymentsNotConfigured
 
 class Command(BaseCommand):
     help = (
-        "List PaymentIntents from Stripe created since a date and post or fail what a lost "
-        "webhook missed; also attempts stuck in processing. Safe to run again."
+        "List PaymentIntents, refunds and disputes from Stripe created since a date and fix "
+        "what a lost webhook missed (post or fail payments, write refunds back, open or close "
+        "disputes); also attempts stuck in processing and refund requests whose task gave "
+        "up. Safe to run again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
