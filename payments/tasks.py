@@ -73,12 +73,11 @@ def reconcile_recent_payments() -> str:
 
 @shared_task
 def charge_due_autopays() -> dict:
-    """Beat, daily: charge the saved card of each active autopay for installments due."""
-    from django.utils import timezone
-
+    """Beat, daily: charge the saved card of each active autopay for installments due by
+    its portfolio's local date (not the server's TIME_ZONE)."""
     from . import stripe_api
     from .services.autopay import autopay_charge_due
 
     if not stripe_api.is_configured():
         return {"skipped": "not configured"}
-    return autopay_charge_due(today=timezone.localdate())
+    return autopay_charge_due()

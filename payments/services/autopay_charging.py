@@ -12,8 +12,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from agreements.models import AgreementStatus, Installment
+from agreements.models import Agreement, AgreementStatus, Installment
 from portal.audit.services import record
+from portal.debtors.models import Portfolio
+from portal.debtors.services import portfolio_today
 
 from .. import stripe_api
 from ..models import AttemptStatus, Autopay, AutopayStatus, PaymentAttempt, Purpose
@@ -26,22 +28,35 @@ log = logging.getLogger(__name__)
 WAITING = (AttemptStatus.OPEN, AttemptStatus.PROCESSING)
 
 
-def autopay_charge_due(*, today: dt.date) -> dict[str, int]:
-    """Charge every open installment due by `today` on an active autopay; returns how
-    many charges ended each way (paid, failed, waiting, exhausted, ...)."""
-    due = (
-        Installment.objects.filter(
-            status__in=OPEN_INSTALLMENT,
-            due_date__lte=today,
-            agreement__status=AgreementStatus.ACTIVE,
-            agreement__autopays__status=AutopayStatus.ACTIVE,
-        )
-        .order_by("due_date", "agreement_id", "number")
-        .values_list("pk", "agreement__autopays__pk")
+def autopay_charge_due(
+    *, now: dt.datetime | None = None, today: dt.date | None = None
+) -> dict[str, int]:
+    """Charge every open installment due by its portfolio's local date at `now` on an
+    active autopay; returns how many charges ended each way (paid, failed, waiting,
+    exhausted, ...). Due dates are dates in the portfolio's calendar (agreements are made
+    with `portfolio_today`), so "due today" is judged there, not in the server's
+    TIME_ZONE: at 23:30 in Bogotá a Bogotá installment due tomorrow is not due, even though
+    it is already tomorrow in UTC. `today` (tests, backfills) stands for every portfolio's
+    local date."""
+    now = now or timezone.now()
+    active = Agreement.objects.filter(
+        status=AgreementStatus.ACTIVE, autopays__status=AutopayStatus.ACTIVE
     )
+    due: list[tuple[dt.date, int, int, int, int]] = []
+    for portfolio in Portfolio.objects.filter(pk__in=active.values("portfolio_id")).order_by("id"):
+        local_today = today or portfolio_today(portfolio, now)
+        due.extend(
+            Installment.objects.filter(
+                status__in=OPEN_INSTALLMENT,
+                due_date__lte=local_today,
+                agreement__portfolio=portfolio,
+                agreement__status=AgreementStatus.ACTIVE,
+                agreement__autopays__status=AutopayStatus.ACTIVE,
+            ).values_list("due_date", "agreement_id", "number", "pk", "agreement__autopays__pk")
+        )
     outcomes = Counter(
         autopay_charge_installment(autopay_id=autopay_id, installment_id=installment_id)
-        for installment_id, autopay_id in list(due)
+        for _due, _agreement, _number, installment_id, autopay_id in sorted(due)
     )
     return dict(outcomes)
 

@@ -216,3 +216,25 @@ def test_a_card_saved_without_coming_back_is_picked_up_by_the_autopay_page(
     assert b'data-testid="autopay-on"' in page.content
     autopay.refresh_from_db()
     assert autopay.status == AutopayStatus.ACTIVE
+
+
+@pytest.mark.parametrize("server_zone", ["UTC", "America/Bogota"])
+def test_due_today_is_the_portfolios_local_date_not_the_servers(
+    ana, agreement, stripe_settings, settings, server_zone
+):
+    """Ana's portfolio is in Bogotá (UTC-5). At 04:30 UTC on the due date it is still
+    23:30 the evening before in Bogotá: not due yet, whatever the server's zone; at 05:30
+    UTC it is 00:30 on the due date there: charged."""
+    from payments.services.autopay import autopay_charge_due
+
+    settings.TIME_ZONE = server_zone
+    save_card(ana, agreement)
+    down = first_due(agreement)
+    assert agreement.portfolio.timezone == "America/Bogota"
+    day_start_utc = dt.datetime.combine(down.due_date, dt.time(0), tzinfo=dt.UTC)
+
+    evening_before = autopay_charge_due(now=day_start_utc + dt.timedelta(hours=4, minutes=30))
+    after_midnight = autopay_charge_due(now=day_start_utc + dt.timedelta(hours=5, minutes=30))
+
+    assert evening_before == {} and after_midnight == {"paid": 1}
+    assert PaymentAttempt.objects.get().installment_id == down.pk
