@@ -63,6 +63,23 @@ def _conversations(debtor_ids: set[int], since: dt.datetime) -> dict[int, list[t
     return found
 
 
+def _visits(debtor_ids: set[int], since: dt.datetime) -> dict[int, list]:
+    """When field agents visited each debtor since `since`: every outbound visit is a
+    collection attempt (Ley 2300 counts every contact, COMPLIANCE.md "what counts toward the
+    caps"), kept as a staff ContactOutcome rather than a message."""
+    from portal.staff.models import ContactMethod, ContactOutcome, Direction
+
+    found: dict[int, list] = defaultdict(list)
+    for debtor_id, at in ContactOutcome.objects.filter(
+        debtor_id__in=debtor_ids,
+        occurred_at__gte=since,
+        method=ContactMethod.VISIT,
+        direction=Direction.OUTBOUND,
+    ).values_list("debtor_id", "occurred_at"):
+        found[debtor_id].append((at, "visit"))
+    return found
+
+
 def facts_for_many(
     messages: list[Message], *, now: dt.datetime | None = None, on_portal: bool = False
 ) -> dict[int, Facts]:
@@ -93,6 +110,8 @@ def facts_for_many(
                 phone[debtor_id].append((debt_id, at))
         if channel == Channel.CALL and debt_id:
             calls[debt_id].append(at)
+    for debtor_id, visits in _visits(debtor_ids, since).items():
+        sent[debtor_id].extend(visits)
     inbound: dict[int, list] = defaultdict(list)
     for debtor_id, at in InboundMessage.objects.filter(
         debtor_id__in=debtor_ids, received_at__gte=since

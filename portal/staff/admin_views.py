@@ -101,6 +101,7 @@ def _panel(model_admin, request, debtor, debts, *, form=None, status=200, **resu
         "can_log": request.user.has_perm("staff.add_contactoutcome"),
         "can_resolve": request.user.has_perm("staff.resolve_dispute"),
         "checks": selectors.call_checks(debtor, debts),
+        "visit_checks": selectors.visit_checks(debtor, debts),
         "disputes": selectors.open_call_disputes(debtor),
         "resolutions": Resolution.choices,
         "recent": selectors.recent_outcomes(debtor),

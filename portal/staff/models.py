@@ -49,7 +49,7 @@ class ContactOutcome(models.Model):
     notes = models.TextField(blank=True, max_length=2000)
     occurred_at = models.DateTimeField(default=timezone.now)
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    # What the contact policy said when an outbound call was logged (empty otherwise).
+    # What the contact policy said when an outbound call or visit was logged (else empty).
     policy_decision = models.JSONField(default=dict, blank=True)
     # The outreach Message that makes an outbound call count toward the contact caps.
     message_id = models.BigIntegerField(null=True, blank=True)
@@ -73,6 +73,11 @@ class ContactOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} · {self.get_outcome_display()} ({self.debtor_id})"
+
+    @property
+    def counts_as_visit(self) -> bool:
+        """An outbound visit is a collection attempt too (outreach's facts count it)."""
+        return self.direction == Direction.OUTBOUND and self.method == ContactMethod.VISIT
 
     @property
     def counts_as_call(self) -> bool:

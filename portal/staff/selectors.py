@@ -1,9 +1,10 @@
-"""Reads for the staff workspace: may an agent call now, and the debtor's debts to pick."""
+"""Reads for the staff workspace: may an agent call or visit now, and the debtor's debts to
+pick."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -43,13 +44,19 @@ REASONS = {
 }
 
 
+VISIT = "visit"  # not a message channel: visits are ContactOutcome rows (outreach counts them)
+_VERBS = {Channel.CALL: ("Calling", "call"), VISIT: ("Visiting", "visit")}
+
+
 @dataclass(frozen=True)
 class CallCheck:
-    """The contact policy's answer for calling now, about the debtor or one of their debts."""
+    """The contact policy's answer for calling (or visiting) now, about the debtor or one of
+    their debts."""
 
     debt: Debt | None
     decision: Decision
     timezone: str  # the debtor's zone, the one the rules are read in
+    channel: str = Channel.CALL
 
     @property
     def allowed(self) -> bool:
@@ -57,8 +64,9 @@ class CallCheck:
 
     @property
     def explanation(self) -> str:
+        doing, do = _VERBS[self.channel]
         if self.allowed:
-            return "Calling now is allowed."
+            return f"{doing} now is allowed."
         reason = self.decision.reason
         if reason.startswith("debt_"):
             why = f"the debt is {reason.removeprefix('debt_')}"
@@ -67,9 +75,9 @@ class CallCheck:
         if self.decision.until:
             local = self.decision.until.astimezone(ZoneInfo(self.timezone))
             return (
-                f"Do not call now: {why}. Next allowed: {local:%Y-%m-%d %H:%M} ({self.timezone})."
+                f"Do not {do} now: {why}. Next allowed: {local:%Y-%m-%d %H:%M} ({self.timezone})."
             )
-        return f"Do not call: {why}."
+        return f"Do not {do}: {why}."
 
 
 def debtor_debts(debtor: Debtor) -> list[Debt]:
@@ -77,17 +85,26 @@ def debtor_debts(debtor: Debtor) -> list[Debt]:
 
 
 def call_checks(
-    debtor: Debtor, debts: list[Debt], *, at: dt.datetime | None = None
+    debtor: Debtor,
+    debts: list[Debt],
+    *,
+    at: dt.datetime | None = None,
+    channel: str = Channel.CALL,
 ) -> list[CallCheck]:
-    """The policy's decision for a call now: one for the debtor, then one per debt (the
-    7-calls-in-7-days rule counts per debt). The same facts and `decide` as every message,
-    loaded for all of them at once."""
+    """The policy's decision for a call (or, with `channel="visit"`, a field visit) now: one
+    for the debtor, then one per debt (the 7-calls-in-7-days rule counts per debt). The same
+    facts and `decide` as every message, loaded for all of them at once.
+
+    A visit has the calls' window (Ley 2300's hours hold for every collection contact, and
+    the debtor's own hours narrow them), the do-not-contact flags and debt statuses, and the
+    daily/weekly caps, which count visits as attempts. Consent is not asked: consent is
+    recorded per message channel and a visit is none (see README, "Visits")."""
     at = at or timezone.now()
-    phone = address_for(debtor, Channel.CALL)
+    to = address_for(debtor, Channel.CALL) if channel == Channel.CALL else "field visit"
     # Unsaved stand-ins for "a call to this debtor (about this debt)"; the negative ids only
     # key the facts and are never written.
     probes = [
-        Message(pk=-(i + 1), debtor=debtor, debt=debt, channel=Channel.CALL, to=phone)
+        Message(pk=-(i + 1), debtor=debtor, debt=debt, channel=channel, to=to)
         for i, debt in enumerate([None, *debts])
     ]
     for probe in probes:
@@ -98,14 +115,26 @@ def call_checks(
     for probe in probes:
         probe_country = probe.debt.portfolio.country if probe.debt else country
         known = facts[probe.pk]
+        if channel == VISIT:
+            known = replace(known, consent=True)
         rules = rules_for(probe_country, debtor.state)
-        decision = decide(known, channel=Channel.CALL, at=at, rules=rules)
-        checks.append(CallCheck(probe.debt, decision, known.timezone))
+        decision = decide(known, channel=channel, at=at, rules=rules)
+        checks.append(CallCheck(probe.debt, decision, known.timezone, channel))
     return checks
 
 
-def call_check(debtor: Debtor, debt: Debt | None, *, at: dt.datetime | None = None) -> CallCheck:
-    return call_checks(debtor, [debt] if debt else [], at=at)[-1 if debt else 0]
+def call_check(
+    debtor: Debtor, debt: Debt | None, *, at: dt.datetime | None = None, channel: str = "call"
+) -> CallCheck:
+    return call_checks(debtor, [debt] if debt else [], at=at, channel=channel)[-1 if debt else 0]
+
+
+def visit_checks(debtor: Debtor, debts: list[Debt], *, at: dt.datetime | None = None):
+    return call_checks(debtor, debts, at=at, channel=VISIT)
+
+
+def visit_check(debtor: Debtor, debt: Debt | None, *, at: dt.datetime | None = None):
+    return call_check(debtor, debt, at=at, channel=VISIT)
 
 
 def recent_outcomes(debtor: Debtor, *, limit: int = 5) -> list[ContactOutcome]:

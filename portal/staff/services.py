@@ -17,7 +17,7 @@ from portal.outreach.selectors import address_for
 from portal.outreach.services import call_attempt_record
 
 from .models import ContactOutcome, DisputeResolution, Outcome, Resolution
-from .selectors import call_check
+from .selectors import call_check, visit_check
 
 
 class OutcomeError(ValueError):
@@ -40,9 +40,10 @@ def contact_outcome_log(
 ) -> ContactOutcome:
     """Log one call, IVR contact or visit, and apply its outcome in the same transaction:
 
-    - an outbound phone/IVR call is checked against the contact policy (the decision is
-      kept, not enforced: the call happened, compliance must see it) and recorded as a
-      call attempt, so later messages and calls count it;
+    - an outbound phone/IVR call or visit is checked against the contact policy (the
+      decision is kept, not enforced: the contact happened, compliance must see it); a call
+      is recorded as a call attempt message, a visit is counted from this row, so later
+      messages, calls and visits count either;
     - "promise" creates a PromiseToPay through the agreements service;
     - "dispute" marks the debt disputed, which stops collection outreach on it;
     - everything is audited with the debtor, so it shows on their timeline.
@@ -68,6 +69,8 @@ def contact_outcome_log(
         raise OutcomeError("; ".join(exc.messages)) from exc
     if row.counts_as_call:
         row.policy_decision = call_check(debtor, debt, at=now).decision.as_json()
+    elif row.counts_as_visit:
+        row.policy_decision = visit_check(debtor, debt, at=now).decision.as_json()
     row.save()
     details = {
         "outcome": outcome,
@@ -87,6 +90,7 @@ def contact_outcome_log(
             decision={**row.policy_decision, "at": now.isoformat()},
         )
         row.message_id = message.pk
+    if row.policy_decision:
         details["policy"] = row.policy_decision
         if row.policy_decision.get("action") != "send":
             details["reason"] = f"logged against policy: {row.policy_decision.get('reason')}"
