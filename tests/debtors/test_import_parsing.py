@@ -9,6 +9,7 @@ import random
 
 import phonenumbers
 import pytest
+from django.core.exceptions import ValidationError
 
 from portal.audit.models import AuditEvent
 from portal.debtors.importing import (
@@ -20,6 +21,7 @@ from portal.debtors.importing import (
 from portal.debtors.importing.parsing import RowReader, source_open
 from portal.debtors.importing.pg_loader import copy_line
 from portal.debtors.importing.phones import PhoneNormalizer
+from portal.debtors.importing.values import amount_parser, email_valid, validate_email
 from portal.debtors.models import Debt, Debtor
 from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory
 
@@ -389,3 +391,67 @@ def test_phone_fast_path_agrees_with_phonenumbers(country):
         except phonenumbers.NumberParseException:
             expected = None
         assert normalize(shape) == expected, shape
+
+
+@pytest.mark.parametrize(
+    ("semicolon", "value", "expected"),
+    [
+        (False, "1234567.89", 123456789),
+        (False, "1234567.8", 123456780),
+        (False, "1234567", 123456700),
+        (False, "007.05", 705),
+        (False, "١٢٣.٤٥", 12345),  # any decimal digits, as the patterns' \d
+        (False, "1.234", "more than 2 decimals"),
+        (False, "1.", "not an amount"),
+        (False, ".5", "not an amount"),
+        (False, "1.2.3", "not an amount"),
+        (False, "1,5", "not an amount"),
+        (False, "-1.00", "zero or more"),
+        (False, "²", "not an amount"),
+        (True, "1500", 150000),
+        (True, "1.500", 150000),  # thousands in ; files
+        (True, "1.234.567,89", 123456789),
+        (True, "1234,5", 123450),
+        (True, "1234567.89", 123456789),
+        (True, "1.5", 150),
+    ],
+)
+def test_amounts_read_by_the_fast_path_and_the_patterns_alike(semicolon, value, expected):
+    parsed = amount_parser(semicolon=semicolon, exponent=2)(value)
+
+    if isinstance(expected, int):
+        assert parsed == expected
+    else:
+        assert expected in parsed
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "alicia@example.com",
+        "Alicia.Peña@example.com",
+        "a@b",
+        "a@localhost",
+        "a@[127.0.0.1]",
+        "a@[300.1.1.1]",
+        '"quoted user"@example.com',
+        "a@@example.com",
+        "a@example..com",
+        "a@-example.com",
+        "a@ejemplo.españa",
+        "a@xn--espaa-rta.es",
+        "@example.com",
+        "a@",
+        "a" * 310 + "@example.com",
+        "",
+    ],
+)
+def test_email_check_agrees_with_djangos_validator(value):
+    try:
+        validate_email(value)
+        expected = True
+    except ValidationError:
+        expected = False
+
+    assert email_valid(value) is expected
+    assert email_valid(value) is expected  # the remembered domain verdict too

@@ -343,7 +343,9 @@ def copy_line(row: ImportRow) -> str:
         phone,
         email,
         language,
-        *amounts,
+        principal,
+        interest,
+        fees,
         due,
         consent,
         state,
@@ -355,7 +357,7 @@ def copy_line(row: ImportRow) -> str:
         name, email = name.translate(escape), email.translate(escape)
     return (
         f"{line}\t{account}\t{kind}\t{number}\t{name}\t{birth or _NULL}\t{phone or _NULL}\t"
-        f"{email or _NULL}\t{language or _NULL}\t{amounts[0]}\t{amounts[1]}\t{amounts[2]}\t"
+        f"{email or _NULL}\t{language or _NULL}\t{principal}\t{interest}\t{fees}\t"
         f"{due}\t{consent or _NULL}\t{state or _NULL}\n"
     )
 

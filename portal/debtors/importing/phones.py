@@ -85,7 +85,10 @@ class PhoneNormalizer:
         self.patterns = _validity_patterns(country)
 
     def __call__(self, value: str) -> str | None:
-        compact = value.translate(_PHONE_PUNCTUATION)
+        # Most numbers are digits, maybe after "+", spaced: translate only what has more.
+        compact = value.replace(" ", "")
+        if not (compact.isdigit() or (compact[:1] == "+" and compact[1:].isdigit())):
+            compact = compact.translate(_PHONE_PUNCTUATION)
         if compact.startswith(self.international):
             compact = compact[len(self.international) :]
         # parse strips a national prefix or carrier code even after "+<code>".
