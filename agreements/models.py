@@ -143,24 +143,34 @@ class OfferPolicy(models.Model):
         return None
 
 
-class Quote(models.Model):
+class DebtSelection(models.Model):
+    """What a quote and a proposal both start from: a debtor's debts in one portfolio and
+    their balance at that moment (each adds its debtor and policy: their reverse names
+    differ). Abstract: each keeps its own table, with exactly the columns it had."""
+
+    portfolio = models.ForeignKey("debtors.Portfolio", on_delete=models.PROTECT, related_name="+")
+    # The link the debtor came through; a plain id, since agreements must not import access.
+    payment_link_id = models.BigIntegerField(null=True, blank=True)
+    debt_ids = models.JSONField(default=list)
+    currency = models.CharField(max_length=3, validators=[currency_code])
+    balance_minor = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class Quote(DebtSelection):
     """The offers shown to a debtor, frozen for `quote_validity_days`.
 
     Accepting an offer uses these server-computed amounts, never values from the browser.
     """
 
     debtor = models.ForeignKey("debtors.Debtor", on_delete=models.CASCADE, related_name="quotes")
-    portfolio = models.ForeignKey("debtors.Portfolio", on_delete=models.PROTECT, related_name="+")
     policy = models.ForeignKey(OfferPolicy, on_delete=models.PROTECT, related_name="quotes")
-    # The link the debtor came through; a plain id, since agreements must not import access.
-    payment_link_id = models.BigIntegerField(null=True, blank=True)
-    debt_ids = models.JSONField(default=list)
-    currency = models.CharField(max_length=3, validators=[currency_code])
-    balance_minor = models.BigIntegerField()
     offers = models.JSONField(default=list)
     as_of = models.DateField()
     valid_until = models.DateField()
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -179,17 +189,11 @@ class ProposalStatus(models.TextChoices):
     DECLINED = "declined", _("Counter-offer declined")
 
 
-class Proposal(models.Model):
+class Proposal(DebtSelection):
     """A plan the debtor designed; outside the auto-approve bounds it waits for staff."""
 
     debtor = models.ForeignKey("debtors.Debtor", on_delete=models.CASCADE, related_name="proposals")
-    portfolio = models.ForeignKey("debtors.Portfolio", on_delete=models.PROTECT, related_name="+")
     policy = models.ForeignKey(OfferPolicy, on_delete=models.PROTECT, related_name="proposals")
-    # The link the debtor came through; a plain id, since agreements must not import access.
-    payment_link_id = models.BigIntegerField(null=True, blank=True)
-    debt_ids = models.JSONField(default=list)
-    currency = models.CharField(max_length=3, validators=[currency_code])
-    balance_minor = models.BigIntegerField()
     installments = models.PositiveSmallIntegerField()
     frequency = models.CharField(max_length=10, choices=Frequency.choices)
     first_due_date = models.DateField()
@@ -214,7 +218,6 @@ class Proposal(models.Model):
     counter_frequency = models.CharField(max_length=10, choices=Frequency.choices, blank=True)
     counter_first_due_date = models.DateField(null=True, blank=True)
     counter_down_payment_minor = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
