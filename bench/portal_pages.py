@@ -24,16 +24,15 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
+from _server import gunicorn_running
 from _throwaway import free_port, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,30 +130,6 @@ def run_wrk(
     return rps, not_200, errors.group(0) if errors else ""
 
 
-def wait_until_up(port: int, gunicorn: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if gunicorn.poll() is not None:
-            sys.exit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-        try:
-            if Browser(port).request("GET", "/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    sys.exit(f"gunicorn did not answer /healthz in 30 s:\n{log.read_text()[-3000:]}")
-
-
-def stop(gunicorn: subprocess.Popen) -> None:
-    if gunicorn.poll() is None:
-        gunicorn.send_signal(signal.SIGTERM)
-        try:
-            gunicorn.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            gunicorn.kill()
-            gunicorn.wait()
-
-
 def seed() -> tuple[str, str]:
     """Migrate, load the demo and mint a link for its first debtor: (token, answer)."""
     from django.core.management import call_command
@@ -197,24 +172,7 @@ def bench(args, database_url: str, tmp: Path) -> None:
         timeout=120,
     )
     port = free_port()
-    log = tmp / "gunicorn.log"
-    with log.open("w") as log_file:
-        gunicorn = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "portal.wsgi",
-                "-w",
-                str(args.workers),
-                "-b",
-                f"{HOST}:{port}",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_up(port, gunicorn, log)
+    with gunicorn_running(port=port, workers=args.workers, env=env, log=tmp / "gunicorn.log"):
         browser = sign_in(port, token, answer)
         status, headers, page = browser.request("GET", "/mi-cuenta/")
         if status != 200 or 'data-testid="total-balance"' not in page:
@@ -237,8 +195,6 @@ def bench(args, database_url: str, tmp: Path) -> None:
             rounds.append((healthz, dashboard))
         # Still signed in afterwards: nothing timed out or logged the session out mid-run.
         assert browser.request("GET", "/mi-cuenta/")[0] == 200
-    finally:
-        stop(gunicorn)
 
     for healthz, dashboard in rounds:
         for name, (_, bad, err) in (("healthz", healthz), ("dashboard", dashboard)):

@@ -24,8 +24,6 @@ import json
 import os
 import random
 import secrets
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,10 +31,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from _server import gunicorn_running
 from _throwaway import free_port, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
 HOST = "127.0.0.1"
 SECRET = "whsec_bench_" + secrets.token_hex(8)
 PATH = "/payments/stripe/webhook/"
@@ -161,22 +159,6 @@ def post_all(port: int, events: list[dict], concurrency: int) -> tuple[float, di
     return time.perf_counter() - start, statuses
 
 
-def wait_until_up(port: int, gunicorn: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if gunicorn.poll() is not None:
-            sys.exit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-        try:
-            conn = http.client.HTTPConnection(HOST, port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    sys.exit(f"gunicorn did not answer /healthz in 30 s:\n{log.read_text()[-3000:]}")
-
-
 def bench(args, database_url: str, tmp: Path) -> None:
     intents = seed(args.n)
     events = deliveries(intents, 0.20)
@@ -196,33 +178,10 @@ def bench(args, database_url: str, tmp: Path) -> None:
     }
     port = free_port()
     log = tmp / "gunicorn.log"
-    with log.open("w") as log_file:
-        gunicorn = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "portal.wsgi",
-                "-w",
-                str(args.workers),
-                "-b",
-                f"{HOST}:{port}",
-                "--timeout",
-                "120",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_up(port, gunicorn, log)
+    with gunicorn_running(
+        port=port, workers=args.workers, env=env, log=log, extra=("--timeout", "120")
+    ):
         seconds, statuses = post_all(port, events, args.concurrency)
-    finally:
-        if gunicorn.poll() is None:
-            gunicorn.send_signal(signal.SIGTERM)
-            try:
-                gunicorn.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                gunicorn.kill()
 
     from django.db.models import Count
 
