@@ -97,7 +97,8 @@ SELECT t.id, s.line,
 # debtors have one row, and aggregating with ORDER BY sorts the whole table, so only
 # the debtors with several rows are aggregated. The repeated keys are a table of their
 # own, analysed: as a CTE the planner guessed a third of the rows repeated and sorted
-# the whole file to merge-join them, a second of a million-row import.
+# the whole file to merge-join them, a second of a million-row import. When there are
+# none (the usual file), the single rows are copied without the anti-join at all.
 _REPEATED = """
 CREATE TEMP TABLE import_repeated AS
 SELECT document_type, document_number
@@ -111,11 +112,16 @@ CREATE TEMP TABLE import_debtor AS
 SELECT s.document_type, s.document_number, s.full_name, s.birth_date, s.language, s.state,
        CASE WHEN s.phone IS NOT NULL THEN ARRAY[s.phone] END AS phones,
        CASE WHEN s.email IS NOT NULL THEN ARRAY[s.email] END AS emails
-  FROM import_row AS s
+  FROM import_row AS s{only_single}
+"""
+
+_NOT_REPEATED = """
  WHERE NOT EXISTS (SELECT FROM import_repeated AS r
                     WHERE r.document_type = s.document_type
-                      AND r.document_number = s.document_number)
-UNION ALL
+                      AND r.document_number = s.document_number)"""
+
+_REPEATED_DEBTORS = """
+INSERT INTO import_debtor
 SELECT s.document_type, s.document_number,
        (array_agg(s.full_name ORDER BY s.line DESC))[1],
        (array_agg(s.birth_date ORDER BY s.line DESC) FILTER (WHERE s.birth_date IS NOT NULL))[1],
@@ -409,8 +415,12 @@ def apply(
             reader.reject([RowError(line, "account_ref", OTHER_DEBTOR)])
         cursor.execute(_DEBT_CHANGES, params)
         cursor.execute(_REPEATED)
-        cursor.execute("ANALYZE import_repeated")
-        cursor.execute(_DEBTORS)
+        if cursor.rowcount:
+            cursor.execute("ANALYZE import_repeated")
+            cursor.execute(_DEBTORS.format(only_single=_NOT_REPEATED))
+            cursor.execute(_REPEATED_DEBTORS)
+        else:
+            cursor.execute(_DEBTORS.format(only_single=""))
         cursor.execute("ANALYZE import_debtor")
         checks_deferred = _defer_reference_checks(cursor, actor=params["actor"])
         cursor.execute("CREATE TEMP TABLE import_debtor_changed (id bigint PRIMARY KEY)")
