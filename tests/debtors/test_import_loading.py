@@ -291,6 +291,18 @@ def test_invalid_rows_are_rejected_while_valid_rows_load(tmp_path, portfolio, lo
     assert list(Debt.objects.values_list("account_ref", flat=True)) == ["CR-001"]
 
 
+def test_an_amount_too_large_for_the_database_rejects_only_its_row(tmp_path, portfolio, loader):
+    path = write(
+        tmp_path, ALICIA + "1000,0,0,2026-09-01", BRUNO + "1,99999999999999999999,0,2026-09-01"
+    )
+
+    result = run(portfolio, path, loader)
+
+    assert (result.imported, result.rejected) == (1, 1)
+    assert [(e.line, e.column) for e in result.errors] == [(3, "interest")]
+    assert "too large" in result.errors[0].reason
+
+
 def test_one_audit_event_per_import(tmp_path, portfolio, loader):
     agent = StaffFactory(username="agente-marta")
     path = write(tmp_path, ALICIA + "1000,0,0,2026-09-01", BRUNO + "700,0,0,2026-09-01")

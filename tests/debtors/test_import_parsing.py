@@ -414,6 +414,10 @@ def test_phone_fast_path_agrees_with_phonenumbers(country):
         (True, "1234,5", 123450),
         (True, "1234567.89", 123456789),
         (True, "1.5", 150),
+        (False, "10000000000000", 10**15),  # the largest accepted, in whole units
+        (False, "10000000000000.01", "too large"),
+        (True, "10.000.000.000.000,01", "too large"),
+        (False, "99999999999999999999999", "too large"),  # would overflow bigint
     ],
 )
 def test_amounts_read_by_the_fast_path_and_the_patterns_alike(semicolon, value, expected):

@@ -137,16 +137,24 @@ def _date(value: str) -> dt.date | None:
         return None
 
 
+# A debt's three amounts and its ledger entries are bigint columns (at most ~9.2e18). A
+# larger value would fail the whole file at COPY; rejected here, it costs only its row.
+# 10^15 minor units is far beyond any consumer debt in any currency we collect in.
+MAX_AMOUNT_MINOR = 10**15
+
+
 def amount_parser(*, semicolon: bool, exponent: int) -> Callable[[str], int | str]:
     """Return a function giving integer minor units, or the reason the value is wrong."""
     scale = 10**exponent
     example = "1.234.567,89 or 1234567.89" if semicolon else "1234567.89"
+    too_large = f"too large (at most {MAX_AMOUNT_MINOR // scale:,} in whole units)"
 
     def to_minor(units: str, fraction: str | None) -> int | str:
         fraction = fraction or ""
         if len(fraction) > exponent:
             return f"more than {exponent} decimals"
-        return int(units) * scale + (int(fraction.ljust(exponent, "0")) if exponent else 0)
+        amount = int(units) * scale + (int(fraction.ljust(exponent, "0")) if exponent else 0)
+        return amount if amount <= MAX_AMOUNT_MINOR else too_large
 
     def parse(value: str) -> int | str:
         # Nearly every value is digits with at most `exponent` decimals, and nearly all
@@ -156,7 +164,8 @@ def amount_parser(*, semicolon: bool, exponent: int) -> Callable[[str], int | st
         if units.isdecimal() and (
             not dot or (not semicolon and len(fraction) <= exponent and fraction.isdecimal())
         ):
-            return int(units + fraction.ljust(exponent, "0"))
+            amount = int(units + fraction.ljust(exponent, "0"))
+            return amount if amount <= MAX_AMOUNT_MINOR else too_large
         return checked(value)
 
     @lru_cache(maxsize=10_000)
