@@ -30,6 +30,7 @@ US_STATE_ZONES: dict[str, tuple[str, ...]] = {
     "DC": ("America/New_York",),
     "DE": ("America/New_York",),
     "FL": ("America/New_York", "America/Chicago"),
+    "FM": ("Pacific/Pohnpei", "Pacific/Chuuk", "Pacific/Kosrae"),
     "GA": ("America/New_York",),
     "GU": ("Pacific/Guam",),
     "HI": ("Pacific/Honolulu",),
@@ -45,6 +46,7 @@ US_STATE_ZONES: dict[str, tuple[str, ...]] = {
     "ME": ("America/New_York",),
     "MI": ("America/Detroit", "America/Menominee"),
     "MN": ("America/Chicago",),
+    "MH": ("Pacific/Majuro", "Pacific/Kwajalein"),
     "MO": ("America/Chicago",),
     "MP": ("Pacific/Saipan",),
     "MS": ("America/Chicago",),
@@ -62,6 +64,7 @@ US_STATE_ZONES: dict[str, tuple[str, ...]] = {
     "OR": ("America/Los_Angeles", "America/Boise"),
     "PA": ("America/New_York",),
     "PR": ("America/Puerto_Rico",),
+    "PW": ("Pacific/Palau",),
     "RI": ("America/New_York",),
     "SC": ("America/New_York",),
     "SD": ("America/Chicago", "America/Denver"),
@@ -76,6 +79,11 @@ US_STATE_ZONES: dict[str, tuple[str, ...]] = {
     "WV": ("America/New_York",),
     "WY": ("America/Denver",),
 }
+
+# Armed forces mail (AA Americas, AE Europe and Middle East, AP Pacific) names a region, not
+# a place: such an address is no evidence of a zone, and the debtor's recorded zone or phone
+# decides.
+NO_ZONE_CODES = frozenset({"AA", "AE", "AP"})
 
 
 def state_zones(state: str) -> tuple[str, ...]:

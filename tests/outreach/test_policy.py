@@ -526,3 +526,16 @@ def test_the_preferred_channel_rule_waits_for_the_window_and_can_be_switched_off
     assert decide(prefers_sms, channel="email", at=NOON, rules=off).action == SEND
     receipt = decide(prefers_sms, channel="email", at=NOON, rules=US, transactional=True)
     assert receipt.action == SEND
+
+
+def test_every_state_code_the_import_accepts_has_zones_or_is_known_to_have_none():
+    from zoneinfo import ZoneInfo
+
+    from portal.debtors.importing.values import US_STATES
+    from portal.outreach.zones import NO_ZONE_CODES, US_STATE_ZONES
+
+    assert set(US_STATE_ZONES) | NO_ZONE_CODES == set(US_STATES)
+    assert not set(US_STATE_ZONES) & NO_ZONE_CODES
+    for zones in US_STATE_ZONES.values():
+        for zone in zones:
+            ZoneInfo(zone)  # a real IANA zone
