@@ -238,3 +238,21 @@ def journey_debtor(stages):
         )
     debtor.refresh_from_db()
     return debtor
+
+
+# Stripe's test card, as typed into localstripe's Card Element stand-in.
+TEST_CARD = {
+    "number": "4242424242424242",
+    "exp_month": "12",
+    "exp_year": "34",
+    "cvc": "123",
+    "postal_code": "110111",
+}
+
+
+def fill_test_card(page) -> None:
+    """Type the 4242 test card into the card form once localstripe's fields are there."""
+    card = page.get_by_test_id("card-element")
+    card.locator("input").first.wait_for()
+    for name, value in TEST_CARD.items():
+        card.locator(f"input[placeholder='{name}']").fill(value)

@@ -12,12 +12,12 @@ import pytest
 
 from agreements.models import Agreement
 from payments.models import Autopay, AutopayStatus
+from tests.e2e.conftest import fill_test_card
 from tests.e2e.test_agreement_journey import (  # noqa: F401 - fixture
     _assert_browser_was_happy,
     _sign_in,
     plan_debtor,
 )
-from tests.e2e.test_payment_journey import CARD
 from tests.localstripe import (  # noqa: F401 - fixtures
     localstripe,
     stripe_settings,
@@ -57,10 +57,7 @@ def test_debtor_turns_autopay_on_with_a_card_and_off_again(
     page.wait_for_url(re.compile(r".*/tarjeta/$"))
 
     # 2. The card form (localstripe's Card Element stand-in), then save.
-    card = page.get_by_test_id("card-element")
-    card.locator("input").first.wait_for()
-    for field, value in CARD.items():
-        card.locator(f"input[placeholder='{field}']").fill(value)
+    fill_test_card(page)
     shoot(page, "50-autopay-card")
     axe_check(page, "autopay card", exclude=["#card-element"])
     page.get_by_test_id("save-card").tap()

@@ -18,6 +18,7 @@ from django.core import mail
 
 from agreements.models import Agreement, InstallmentStatus
 from payments.models import Payment
+from tests.e2e.conftest import fill_test_card
 from tests.e2e.test_agreement_journey import (  # noqa: F401 - fixture
     _assert_browser_was_happy,
     _sign_in,
@@ -31,14 +32,6 @@ from tests.localstripe import (  # noqa: F401 - fixtures
 )
 
 pytestmark = pytest.mark.e2e
-
-CARD = {
-    "number": "4242424242424242",
-    "exp_month": "12",
-    "exp_year": "34",
-    "cvc": "123",
-    "postal_code": "110111",
-}
 
 
 def test_debtor_pays_the_first_installment_with_a_card_and_gets_a_receipt(
@@ -76,10 +69,7 @@ def test_debtor_pays_the_first_installment_with_a_card_and_gets_a_receipt(
     page.wait_for_url(re.compile(r".*/mi-cuenta/pagos/\d+/$"))
 
     # 3. The card form (localstripe's Card Element stand-in), then pay.
-    card = page.get_by_test_id("card-element")
-    card.locator("input").first.wait_for()
-    for field, value in CARD.items():
-        card.locator(f"input[placeholder='{field}']").fill(value)
+    fill_test_card(page)
     shoot(page, "41-checkout")
     axe_check(page, "checkout", exclude=["#card-element"])
     with page.expect_navigation():
