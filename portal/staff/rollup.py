@@ -305,7 +305,27 @@ def kpi_rollup_refresh(
                 GROUP BY portfolio_id, stage, currency""",
             [timezone.now(), *stage_params],
         )
+        _analyze(cursor)
     return first_day, last_day
+
+
+def _analyze(cursor) -> None:
+    # Fresh statistics for the planner after a rebuild, which autovacuum may not have
+    # seen yet: without them it guessed a few thousand rows of a million-row period.
+    if connection.vendor == "postgresql":
+        for model in (KpiDay, KpiReach, KpiBalance):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
+
+
+def kpi_rollups_vacuum() -> None:
+    """VACUUM (ANALYZE) the rebuilt rollups, outside any transaction (the nightly task):
+    reclaims the deleted rows and marks pages all-visible, which the reach count's
+    index-only scan needs to skip the table."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return  # VACUUM cannot run in a transaction (a test's, say); ANALYZE already ran
+    with connection.cursor() as cursor:
+        for model in (KpiDay, KpiReach, KpiBalance):
+            cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
 
 
 def kpi_rollup_refresh_all(*, years: int = 2) -> tuple[dt.date, dt.date]:

@@ -16,7 +16,9 @@ def refresh_kpis_recent() -> list[str]:
 @shared_task(time_limit=2 * 60 * 60, soft_time_limit=115 * 60)
 def refresh_kpis_all() -> list[str]:
     """Every day of the KPI rollups (nightly)."""
-    return [day.isoformat() for day in rollup.kpi_rollup_refresh_all()]
+    refreshed = rollup.kpi_rollup_refresh_all()
+    rollup.kpi_rollups_vacuum()
+    return [day.isoformat() for day in refreshed]
 
 
 @shared_task(time_limit=10 * 60, soft_time_limit=9 * 60)
