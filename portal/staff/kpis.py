@@ -132,13 +132,9 @@ def reach(f: KpiFilters) -> dict[str, int]:
         if connection.vendor == "postgresql":
             # Each parallel worker hands on about one row per debtor; the default price
             # per row passed (0.1) made PostgreSQL keep a serial plan that took twice as
-            # long on a million-debt book (bench/kpi_dashboard.py), and 4 MB of work_mem
-            # sent the per-debtor hash to disk. For this transaction only.
+            # long on a million-debt book (bench/kpi_dashboard.py). For this query only.
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT set_config('parallel_tuple_cost', '0.01', true), "
-                    "set_config('work_mem', '64MB', true)"
-                )
+                cursor.execute("SET LOCAL parallel_tuple_cost = 0.01")
         found = per_debtor.aggregate(
             attempted=Count("debtor_id", filter=Q(a=1)),
             contacted=Count("debtor_id", filter=Q(a=1, c=1)),
