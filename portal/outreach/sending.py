@@ -312,7 +312,6 @@ def messages_dispatch(
     *,
     now: dt.datetime | None = None,
     on_portal: bool = False,
-    attachments: dict[int, list] | None = None,
 ) -> dict[str, int]:
     """Claim, decide and send the given messages that are due; returns counts by outcome."""
     now = now or timezone.now()
@@ -331,8 +330,6 @@ def messages_dispatch(
     counts = {"claimed": len(messages), "sent": 0, "failed": 0}
     results: list[dict] = []
     for i, item in enumerate(outgoing):
-        files = (attachments or {}).get(item.message_id) or ()
-        item = replace(item, attachments=tuple(files)) if files else item
         refused = journal.before_hand_off(item.message_id)
         if refused != handoff.OK:
             _hand_off_stop(refused, batch, outgoing[i:])

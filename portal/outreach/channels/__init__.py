@@ -28,7 +28,6 @@ class Outgoing:
     headers: dict[str, str] = field(default_factory=dict)
     whatsapp_content_sid: str = ""
     whatsapp_variables: dict[str, str] = field(default_factory=dict)
-    attachments: tuple = ()  # (filename, bytes, mimetype), email only; never stored
     kind: str = "notice"
     # Files kept in storage (outreach.attachments.StoredFile as JSON), read at hand-off:
     # a deferred notice is sent by another process, long after its bytes were in memory.

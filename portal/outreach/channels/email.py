@@ -18,7 +18,7 @@ class EmailBackend(Backend):
             [outgoing.to],
             headers=outgoing.headers,
         )
-        for attachment in outgoing.attachments + files_read(outgoing.stored_attachments):
+        for attachment in files_read(outgoing.stored_attachments):
             message.attach(*attachment)
         if outgoing.html:
             message.attach_alternative(outgoing.html, "text/html")
