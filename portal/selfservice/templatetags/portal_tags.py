@@ -29,7 +29,7 @@ DEBTOR_TABS = [
 @register.filter
 def money(amount_minor: int, currency: str) -> str:
     """The one place amounts are formatted: minor units + ISO code, in the page's language."""
-    language = (translation.get_language() or "es").split("-")[0]
+    language = _language().split("-")[0]
     return format_minor(amount_minor, currency, locale=_LOCALES.get(language, "es_CO"))
 
 
