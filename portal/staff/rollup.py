@@ -309,11 +309,14 @@ def kpi_rollup_refresh(
     return first_day, last_day
 
 
+ROLLUPS = (KpiDay, KpiReach, KpiBalance)
+
+
 def _analyze(cursor) -> None:
     # Fresh statistics for the planner after a rebuild, which autovacuum may not have
     # seen yet: without them it guessed a few thousand rows of a million-row period.
     if connection.vendor == "postgresql":
-        for model in (KpiDay, KpiReach, KpiBalance):
+        for model in ROLLUPS:
             cursor.execute(f"ANALYZE {model._meta.db_table}")
 
 
@@ -324,7 +327,7 @@ def kpi_rollups_vacuum() -> None:
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return  # VACUUM cannot run in a transaction (a test's, say); ANALYZE already ran
     with connection.cursor() as cursor:
-        for model in (KpiDay, KpiReach, KpiBalance):
+        for model in ROLLUPS:
             cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
 
 
