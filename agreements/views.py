@@ -236,7 +236,7 @@ def propose_preview(request: HttpRequest) -> HttpResponse:
             down_payment_minor=data["down_payment"],
             today=plan["today"],
         )
-    context = {"plan": plan, "form": form, "check": check}
+    context = {"plan": plan, "form": form, "check": check, "in_preview": True}
     return render(request, "agreements/propose.html#preview", context)
 
 
