@@ -358,7 +358,8 @@ def counter_accept(request: HttpRequest, pk: int) -> HttpResponse:
                 evidence=_evidence(request),
             )
         except services.AgreementError as error:
-            form.add_error(None, str(error))
+            # Shown at the top: the consent form is gone once the counter-offer is.
+            return _proposal_detail_page(request, proposal, form=form, error=str(error), status=400)
         else:
             return redirect("agreements:agreement_detail", agreement.pk)
     return _proposal_detail_page(request, proposal, form=form, status=400)
