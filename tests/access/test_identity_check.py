@@ -111,7 +111,7 @@ def test_one_ip_failing_on_several_links_locks_only_those_links(client, debtor, 
 
 @override_settings(ACCESS_IP_FAILURE_LIMIT=12, ACCESS_IP_FAILURE_WINDOW_MINUTES=30)
 def test_the_ip_locks_past_its_own_limit_across_links_and_staff_see_it(
-    client, debtor, other_debtor
+    client, admin_client, debtor, other_debtor
 ):
     for _ in range(2):
         _fail_five_times(client, debtor, "10.7.7.7")  # 10 failures
@@ -127,6 +127,8 @@ def test_the_ip_locks_past_its_own_limit_across_links_and_staff_see_it(
     assert open_and_answer(client, fresh, "6655", REMOTE_ADDR="10.7.7.7").status_code == 429
     assert client.post(VERIFY_URL, {"answer": "6655"}, REMOTE_ADDR="10.8.8.8").status_code == 302
     assert AuditEvent.objects.filter(action="identity_check.ip_locked_out").count() == 1
+    failures = admin_client.get("/admin/axes/accessfailurelog/", {"q": "10.7.7.7"})
+    assert failures.status_code == 200 and failures.context["cl"].result_count == 12
 
 
 @override_settings(ACCESS_IP_FAILURE_LIMIT=6, ACCESS_IP_FAILURE_WINDOW_MINUTES=30)

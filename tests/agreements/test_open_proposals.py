@@ -125,7 +125,8 @@ def test_an_expired_counter_offer_is_not_offered_and_accepting_it_says_why(ana, 
     # The policy keeps an offer 7 days; the counter was made today.
     later = timezone.now() + dt.timedelta(days=9)
     with time_machine.travel(later):
-        sign_in(ana, debtor)  # the first session is long over
+        ana.cookies.clear()  # the first session is long over: a fresh visit
+        sign_in(ana, debtor)
         detail = ana.get(reverse("agreements:proposal_detail", args=[countered.pk]))
         body = detail.content.decode()
         assert 'data-testid="counter-unavailable"' in body and "venció" in body
