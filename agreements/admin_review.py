@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from portal.debtors.models import Debt, LedgerEntry
@@ -23,6 +24,7 @@ from portal.debtors.money import format_minor
 from . import services
 from .forms import CounterOfferForm, RejectForm
 from .models import Agreement, PromiseToPay, Proposal, ProposalStatus
+from .rules import breaks_in_words
 
 HISTORY_ROWS = 30
 DECIDE_PERMISSION = "agreements.change_proposal"
@@ -51,16 +53,6 @@ class StatusFilter(admin.SimpleListFilter):
         if value == "all":
             return queryset
         return queryset.filter(status=value)
-
-
-def _break_messages(proposal: Proposal) -> list[str]:
-    out = []
-    for item in proposal.breaks or []:
-        if isinstance(item, dict):
-            out.append(item.get("message") or item.get("bound") or "")
-        else:
-            out.append(str(item))
-    return [text for text in out if text]
 
 
 @admin.register(Proposal)
@@ -104,9 +96,9 @@ class ProposalReviewAdmin(admin.ModelAdmin):
             text += f", down {format_minor(obj.down_payment_minor, obj.currency)}"
         return text
 
-    @admin.display(description="outside auto-approve")
+    @admin.display(description=_("outside auto-approve"))
     def breaks_summary(self, obj: Proposal) -> str:
-        return "; ".join(_break_messages(obj)) or "—"
+        return "; ".join(breaks_in_words(obj)) or "—"
 
     @admin.display(description="age", ordering="created_at")
     def age(self, obj: Proposal) -> str:
@@ -136,7 +128,7 @@ class ProposalReviewAdmin(admin.ModelAdmin):
         )
         return {
             "proposal": proposal,
-            "breaks": _break_messages(proposal),
+            "breaks": breaks_in_words(proposal),
             "debts": [(d, format_minor(d.balance_minor, d.currency)) for d in debts],
             "ledger": [(e, format_minor(e.amount_minor, e.currency)) for e in ledger],
             "history_rows": HISTORY_ROWS,

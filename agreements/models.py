@@ -187,6 +187,13 @@ class ProposalStatus(models.TextChoices):
     REJECTED = "rejected", _("Not approved")
     ACCEPTED = "accepted", _("Counter-offer accepted")
     DECLINED = "declined", _("Counter-offer declined")
+    SUPERSEDED = "superseded", _("Replaced by a newer proposal")
+
+
+# Waiting on someone (staff: pending; the debtor: countered). One per debtor and portfolio:
+# a proposal covers all the debtor's open debts in its portfolio, so this is "one open
+# proposal per debt"; a new one supersedes the old (services.proposal_submit).
+OPEN_PROPOSAL_STATUSES = (ProposalStatus.PENDING, ProposalStatus.COUNTERED)
 
 
 class Proposal(DebtSelection):
@@ -222,6 +229,13 @@ class Proposal(DebtSelection):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["debtor", "portfolio"],
+                condition=models.Q(status__in=OPEN_PROPOSAL_STATUSES),
+                name="agreements_one_open_proposal_per_debtor_portfolio",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"proposal #{self.pk} ({self.status})"

@@ -10,9 +10,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from .models import Frequency, OfferPolicy
+from portal.debtors.money import format_minor
+from portal.debtors.services import portfolio_today
+
+from .models import Frequency, OfferPolicy, Proposal
 from .quotes import (
     AFFORDABLE_SHARE,
     HARD_MAX_INSTALLMENTS,
@@ -185,3 +189,67 @@ def affordable_plan(
             )
             return Suggestion(n, monthly, capacity, check)
     return None
+
+
+def _money(amount_minor: int, currency: str) -> str:
+    locale = "en_US" if (get_language() or "").startswith("en") else "es_CO"
+    return format_minor(amount_minor, currency, locale=locale)
+
+
+def _frequency_label(value: str) -> str:
+    return str(Frequency(value).label).lower() if value in Frequency.values else value
+
+
+def breaks_in_words(proposal: Proposal) -> list[str]:
+    """Each bound the proposal broke (as stored when it was sent), said with its figures
+    and the policy's, for the reviewer: "12 cuotas: la política aprueba sin revisión
+    hasta 6." The debtor was told the same bounds in their own words (`check_plan`)."""
+    policy, currency = proposal.policy, proposal.currency
+    total, down, n = proposal.balance_minor, proposal.down_payment_minor, proposal.installments
+    words: list[str] = []
+    for item in proposal.breaks or []:
+        bound = item.get("bound") if isinstance(item, dict) else str(item)
+        if bound == "installments":
+            if n > policy.max_installments:
+                text = _("%(n)d installments: the policy allows up to %(max)d.") % {
+                    "n": n,
+                    "max": policy.max_installments,
+                }
+            else:
+                text = _("%(n)d installments: the policy approves up to %(max)d without a review.")
+                text %= {"n": n, "max": min(policy.auto_max_installments, policy.max_installments)}
+        elif bound == "frequency":
+            allowed = ", ".join(_frequency_label(f) for f in policy.allowed_frequencies) or "—"
+            text = _("Paid %(frequency)s: the policy allows %(allowed)s.") % {
+                "frequency": _frequency_label(proposal.frequency),
+                "allowed": allowed,
+            }
+        elif bound == "down_payment":
+            pct = max(policy.auto_min_down_payment_pct, policy.min_down_payment_pct)
+            paid_pct = Decimal(down * 100) / total if total else Decimal(0)
+            text = _(
+                "Down payment of %(amount)s (%(pct)s%%): the policy asks for at least "
+                "%(min_pct)s%% (%(min_amount)s)."
+            ) % {
+                "amount": _money(down, currency),
+                "pct": _percent(paid_pct.quantize(Decimal("0.1"))),
+                "min_pct": _percent(pct),
+                "min_amount": _money(percent_up(total, pct), currency),
+            }
+        elif bound == "installment_amount":
+            minimum = max(policy.auto_min_installment_minor, policy.min_installment_minor)
+            text = _("Installments of %(amount)s: the policy asks for at least %(min)s.") % {
+                "amount": _money(_regular_amount(total, down, n), currency),
+                "min": _money(minimum, currency),
+            }
+        elif bound == "first_due_date":
+            sent_on = portfolio_today(proposal.portfolio, proposal.created_at)
+            text = _("First payment %(days)d days away: the policy allows up to %(max)d days.") % {
+                "days": (proposal.first_due_date - sent_on).days,
+                "max": min(policy.auto_max_days_to_first_payment, policy.max_days_to_first_payment),
+            }
+        else:
+            text = (item.get("message") if isinstance(item, dict) else None) or bound or ""
+        if text:
+            words.append(text)
+    return words

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from portal.debtors.models import Debt, Debtor, DebtStatus, MoraStage, Portfolio
 from portal.debtors.selectors import stage_for_days
+from portal.debtors.services import portfolio_today
 
-from .models import Agreement, AgreementDebt, OfferPolicy, Proposal, ProposalStatus
+from .models import (
+    OPEN_PROPOSAL_STATUSES,
+    Agreement,
+    AgreementDebt,
+    OfferPolicy,
+    Proposal,
+    ProposalStatus,
+)
 
 
 def policy_for(*, debts: list[Debt]) -> OfferPolicy | None:
@@ -82,7 +93,7 @@ def debtor_agreement_or_404(debtor: Debtor, pk: int) -> Agreement:
 
 
 def debtor_proposals(debtor: Debtor) -> QuerySet[Proposal]:
-    return Proposal.objects.filter(debtor=debtor).select_related("portfolio")
+    return Proposal.objects.filter(debtor=debtor).select_related("portfolio", "policy")
 
 
 def debtor_proposal_or_404(debtor: Debtor, pk: int) -> Proposal:
@@ -96,3 +107,42 @@ def pending_proposals() -> QuerySet[Proposal]:
         .select_related("debtor", "portfolio", "policy")
         .order_by("created_at", "id")
     )
+
+
+def open_proposal(debtor: Debtor, portfolio: Portfolio) -> Proposal | None:
+    """The debtor's proposal still waiting (on staff or on them) for these debts, if any."""
+    return Proposal.objects.filter(
+        debtor=debtor, portfolio=portfolio, status__in=OPEN_PROPOSAL_STATUSES
+    ).first()
+
+
+def counter_valid_until(proposal: Proposal) -> dt.date:
+    """A counter-offer is good for as long as the policy keeps a quote (days from the
+    day staff made it, in the portfolio's calendar)."""
+    made = portfolio_today(proposal.portfolio, proposal.decided_at)
+    return made + dt.timedelta(days=proposal.policy.quote_validity_days)
+
+
+def counter_unavailable_reason(proposal: Proposal) -> str | None:
+    """Why a counter-offer can no longer be accepted, or None while it can (or when the
+    proposal has no counter-offer waiting). The accept service checks the same under lock."""
+    if proposal.status != ProposalStatus.COUNTERED:
+        return None
+    valid_until = counter_valid_until(proposal)
+    if portfolio_today(proposal.portfolio) > valid_until:
+        return _("This counter-offer expired on %(date)s. You can propose another plan.") % {
+            "date": valid_until.strftime("%d/%m/%Y")
+        }
+    debts = list(Debt.objects.filter(pk__in=proposal.debt_ids))
+    taken = AgreementDebt.objects.filter(debt__in=debts, is_active=True).exists()
+    if (
+        taken
+        or len(debts) != len(set(proposal.debt_ids))
+        or any(d.debtor_id != proposal.debtor_id or d.status != DebtStatus.ACTIVE for d in debts)
+    ):
+        return _("These debts are no longer available for an agreement.")
+    if sum(d.balance_minor for d in debts) != proposal.balance_minor:
+        return _(
+            "Your balance changed since this counter-offer was made. You can propose another plan."
+        )
+    return None

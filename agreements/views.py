@@ -121,7 +121,10 @@ def offer_confirm(request: HttpRequest, quote_id: int, offer_key: str) -> HttpRe
 def agreement_list(request: HttpRequest) -> HttpResponse:
     context = {
         "agreements": list(selectors.debtor_agreements(request.debtor)),
-        "proposals": list(selectors.debtor_proposals(request.debtor).order_by("-created_at")),
+        "proposals": [
+            (proposal, selectors.counter_unavailable_reason(proposal))
+            for proposal in selectors.debtor_proposals(request.debtor).order_by("-created_at")
+        ],
     }
     return render(request, "agreements/agreement_list.html", context)
 
@@ -153,6 +156,8 @@ def _plan_context(debtor):
         "parts": parts,
         "policy": policy,
         "today": portfolio_today(debts[0].portfolio),
+        # Sending a new plan replaces this one; the page says so before the debtor sends.
+        "open_proposal": selectors.open_proposal(debtor, debts[0].portfolio),
     }
 
 
@@ -204,6 +209,13 @@ def propose(request: HttpRequest) -> HttpResponse:
         except services.AgreementError as error:
             form.add_error(None, str(error))
         else:
+            replaced = plan["open_proposal"]
+            if replaced is not None:
+                messages.info(
+                    request,
+                    _("Your new plan replaces the one you sent on %(date)s.")
+                    % {"date": replaced.created_at.strftime("%d/%m/%Y")},
+                )
             if agreement is not None:
                 return redirect("agreements:agreement_detail", agreement.pk)
             return redirect("agreements:proposal_detail", proposal.pk)
@@ -236,7 +248,7 @@ def propose_preview(request: HttpRequest) -> HttpResponse:
             down_payment_minor=data["down_payment"],
             today=plan["today"],
         )
-    context = {"plan": plan, "form": form, "check": check}
+    context = {"plan": plan, "form": form, "check": check, "in_preview": True}
     return render(request, "agreements/propose.html#preview", context)
 
 
@@ -317,6 +329,7 @@ def _proposal_detail_page(request, proposal, *, form=None, error=None, status=20
         "form": form or ConsentForm(),
         "statuses": ProposalStatus,
         "error": error,
+        "counter_problem": selectors.counter_unavailable_reason(proposal),
     }
     return render(request, "agreements/proposal_detail.html", context, status=status)
 
@@ -345,7 +358,8 @@ def counter_accept(request: HttpRequest, pk: int) -> HttpResponse:
                 evidence=_evidence(request),
             )
         except services.AgreementError as error:
-            form.add_error(None, str(error))
+            # Shown at the top: the consent form is gone once the counter-offer is.
+            return _proposal_detail_page(request, proposal, form=form, error=str(error), status=400)
         else:
             return redirect("agreements:agreement_detail", agreement.pk)
     return _proposal_detail_page(request, proposal, form=form, status=400)

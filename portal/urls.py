@@ -10,6 +10,7 @@ admin.site.site_title = "Portal de cobranza"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("mi-cuenta/", include("portal.selfservice.urls")),

@@ -5,10 +5,9 @@ the PDF are queued with `transaction.on_commit`, so nothing leaves before the da
 """
 
 from .common import AgreementError, Evidence, terms_for
+from .counters import counter_accept, counter_decline
 from .creation import agreement_accept_offer
 from .proposals import (
-    counter_accept,
-    counter_decline,
     proposal_approve,
     proposal_counter,
     proposal_reject,

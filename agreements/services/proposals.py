@@ -1,11 +1,12 @@
-"""Debtor proposals, staff decisions on them, and the debtor's answer to a counter-offer."""
+"""Debtor proposals and staff decisions on them (the debtor's answer to a counter-offer is in
+`counters`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +15,7 @@ from portal.debtors.models import Debtor, Portfolio
 from portal.debtors.services import portfolio_today
 
 from ..models import (
+    OPEN_PROPOSAL_STATUSES,
     Agreement,
     AgreementKind,
     Proposal,
@@ -29,7 +31,6 @@ from .common import (
     _evidence_json,
     _evidence_terms,
     _require_consent,
-    terms_for,
 )
 from .creation import _create_agreement, _lock_debts, _notify_agreement, _rebased
 
@@ -73,13 +74,14 @@ def proposal_submit(
     if check.errors:
         messages = [b.message for b in check.errors]
         raise AgreementError(" ".join(messages), messages=messages)
-    if check.auto_approvable:
-        # Lock before anything is written so two submissions cannot both become agreements.
-        debts = _lock_debts(
-            debtor=debtor,
-            debt_ids=[d.pk for d in debts],
-            expected_balance_minor=parts.total_minor,
-        )
+    # Locks in the reviewers' order (proposal, then debts), so neither waits on the other
+    # forever: the open proposal this one replaces, then the debts, before any write.
+    replaced = _lock_open_proposal(debtor=debtor, portfolio=portfolio)
+    debts = _lock_debts(
+        debtor=debtor,
+        debt_ids=[d.pk for d in debts],
+        expected_balance_minor=parts.total_minor,
+    )
     proposal = Proposal(
         debtor=debtor,
         portfolio=portfolio,
@@ -99,8 +101,17 @@ def proposal_submit(
         status=ProposalStatus.APPROVED if check.auto_approvable else ProposalStatus.PENDING,
         decided_at=timezone.now() if check.auto_approvable else None,
     )
-    proposal.full_clean()
-    proposal.save()
+    if replaced is not None:
+        _supersede(replaced, debtor=debtor)
+    proposal.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            proposal.save()
+    except IntegrityError:
+        # Another submission for these debts committed between our lock and this insert.
+        raise AgreementError(
+            _("You sent another plan for these debts a moment ago. Check your proposals.")
+        ) from None
     record(
         "proposal.submitted",
         actor=debtor,
@@ -138,6 +149,28 @@ def proposal_submit(
     )
     _notify_agreement(agreement, "agreement_created")
     return proposal, agreement
+
+
+def _lock_open_proposal(*, debtor: Debtor, portfolio: Portfolio) -> Proposal | None:
+    return (
+        Proposal.objects.select_for_update()
+        .filter(debtor=debtor, portfolio=portfolio, status__in=OPEN_PROPOSAL_STATUSES)
+        .first()
+    )
+
+
+def _supersede(old: Proposal, *, debtor: Debtor) -> None:
+    """The debtor's newer plan replaces the one still waiting (on staff or on them):
+    kinder than refusing it, and the old one stays on record, marked and audited."""
+    previous = old.status
+    old.status = ProposalStatus.SUPERSEDED
+    old.save(update_fields=["status"])
+    record(
+        "proposal.superseded",
+        actor=debtor,
+        subject=old,
+        details={"from": previous},
+    )
 
 
 _TRANSITIONS = {
@@ -320,66 +353,4 @@ def proposal_reject(*, proposal: Proposal, actor: Any, reason: str) -> Proposal:
     _finish(current, proposal, ["status", "decided_by", "decided_at", "decision_reason"])
     record("proposal.rejected", actor=actor, subject=current, details={"reason": reason})
     notify_debtor(debtor=current.debtor, notice="proposal_rejected", context={"proposal": current})
-    return proposal
-
-
-@transaction.atomic
-def counter_accept(
-    *,
-    proposal: Proposal,
-    debtor: Debtor,
-    accepted_terms: bool,
-    accepted_esign: bool,
-    evidence: Evidence,
-) -> Agreement:
-    """The debtor accepts the staff counter-offer, signing it with fresh evidence."""
-    _require_consent(accepted_terms, accepted_esign)
-    if proposal.debtor_id != debtor.pk:
-        raise AgreementError(_("This proposal is not available."))
-    current = _lock_for_transition(proposal, ProposalStatus.ACCEPTED)
-    debts = _lock_debts(
-        debtor=debtor, debt_ids=current.debt_ids, expected_balance_minor=current.balance_minor
-    )
-    today = portfolio_today(current.portfolio)
-    offer = _plan_offer(
-        proposal=current,
-        installments=current.counter_installments,
-        frequency=current.counter_frequency,
-        first_due_date=current.counter_first_due_date,
-        down_payment_minor=current.counter_down_payment_minor or 0,
-        as_of=portfolio_today(current.portfolio, current.decided_at),
-        today=today,
-    )
-    current.status = ProposalStatus.ACCEPTED
-    current.evidence = {**current.evidence, "counter": _evidence_json(evidence, current.portfolio)}
-    _finish(current, proposal, ["status", "evidence"])
-    record(
-        "proposal.counter_accepted",
-        actor=debtor,
-        subject=current,
-        details={"evidence": evidence.to_json()},
-    )
-    agreement = _create_agreement(
-        debtor=debtor,
-        portfolio=current.portfolio,
-        debts=debts,
-        offer=offer,
-        evidence=evidence,
-        terms=terms_for(current.portfolio),
-        actor=debtor,
-        proposal=current,
-    )
-    _notify_agreement(agreement, "agreement_created")
-    return agreement
-
-
-@transaction.atomic
-def counter_decline(*, proposal: Proposal, debtor: Debtor) -> Proposal:
-    """The debtor declines the counter-offer; the debts stay open for other offers."""
-    if proposal.debtor_id != debtor.pk:
-        raise AgreementError(_("This proposal is not available."))
-    current = _lock_for_transition(proposal, ProposalStatus.DECLINED)
-    current.status = ProposalStatus.DECLINED
-    _finish(current, proposal, ["status"])
-    record("proposal.counter_declined", actor=debtor, subject=current, details={})
     return proposal

@@ -13,10 +13,11 @@ def attempt_username(request, credentials) -> str | None:
 
 
 def lockout_parameters(request, credentials) -> list:
-    # A link guessed at from many IPs locks the link; one IP guessing many links locks
-    # the IP. Staff share office IPs, so their lock is per user *and* IP together.
+    # A link guessed at from many IPs locks the link. The per-IP lock for links is not
+    # axes' (one limit for every parameter): it needs far more failures, across links
+    # (`selectors.ip_locked`). Staff share office IPs, so their lock is per user *and* IP.
     if (credentials or {}).get("link_id") is not None:
-        return ["username", "ip_address"]
+        return ["username"]
     return [["username", "ip_address"]]
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 
 from .services import debtor_logged_out, debtor_seen
 
@@ -54,3 +55,36 @@ class DebtorSessionMiddleware:
                 request.session[SESSION_SEEN_AT] = now
                 debtor_seen(debtor_id=debtor.pk)
         return self.get_response(request)
+
+
+def page_language(request) -> str:
+    """A signed-in debtor's pages speak the language in their record; anyone else's, the
+    one they chose with the language switch (Django's cookie); otherwise Spanish.
+
+    Accept-Language is never read: a borrowed or company phone set to English says nothing
+    about the debtor, and the pages, messages and documents must agree.
+    """
+    supported = {code for code, _name in settings.LANGUAGES}
+    debtor = getattr(request, "debtor", None)
+    if debtor is not None and debtor.language in supported:
+        return debtor.language
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if chosen in supported:
+        return chosen
+    return settings.LANGUAGE_CODE
+
+
+class PageLanguageMiddleware:
+    """Replaces Django's LocaleMiddleware (which follows Accept-Language); sits after
+    DebtorSessionMiddleware because the debtor's record decides first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = page_language(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response

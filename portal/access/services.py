@@ -5,6 +5,7 @@ import hmac
 from dataclasses import dataclass
 from enum import Enum
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import F
@@ -257,13 +258,30 @@ def identity_check_passed(*, link: PaymentLink, ip_address: str | None, user_age
     )
 
 
-def identity_check_failed(*, link: PaymentLink, ip_address: str | None, locked: bool) -> None:
+def identity_check_failed(
+    *, link: PaymentLink, ip_address: str | None, locked: bool, ip_failures: int | None = None
+) -> None:
+    """One failed answer; `locked` when it locked the link. `ip_failures` is given when it
+    took the IP to the per-IP limit, which staff need to see (a carrier's NAT or a
+    guesser)."""
     record(
         "identity_check.locked_out" if locked else "identity_check.failed",
         actor=None,
         subject=link,
         details={"ip": ip_address, "method": link.portfolio.identity_check},
     )
+    if ip_failures is not None:
+        record(
+            "identity_check.ip_locked_out",
+            actor=None,
+            subject=link,
+            details={
+                "ip": ip_address,
+                "failures": ip_failures,
+                "window_minutes": settings.ACCESS_IP_FAILURE_WINDOW_MINUTES,
+                "limit": settings.ACCESS_IP_FAILURE_LIMIT,
+            },
+        )
 
 
 def debtor_logged_out(*, debtor: Debtor, reason: str) -> None:

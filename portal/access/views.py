@@ -11,10 +11,12 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language
 
+from portal.debtors.services import debtor_language_set
 from portal.requests import client_address
 
-from . import services
+from . import selectors, services
 from .forms import IdentityCheckForm
 from .middleware import (
     SESSION_AUTH_AT,
@@ -33,8 +35,9 @@ def _link_unavailable(request: HttpRequest, state: LinkState) -> HttpResponse:
     return render(request, "access/link_unavailable.html", {"state": state.value}, status=status)
 
 
-def _locked_out(request: HttpRequest, link) -> HttpResponse:
-    context = {"link": link, "cooloff_minutes": settings.AXES_COOLOFF_MINUTES}
+def _locked_out(request: HttpRequest, link, *, by_ip: bool = False) -> HttpResponse:
+    minutes = settings.ACCESS_IP_FAILURE_WINDOW_MINUTES if by_ip else settings.AXES_COOLOFF_MINUTES
+    context = {"link": link, "cooloff_minutes": minutes, "by_ip": by_ip}
     return render(request, "access/locked_out.html", context, status=429)
 
 
@@ -61,17 +64,26 @@ def verify(request: HttpRequest) -> HttpResponse:
         return _link_unavailable(request, LinkState.UNKNOWN)
     if AxesProxyHandler.is_locked(request, {"link_id": link.pk}):
         return _locked_out(request, link)
+    ip, user_agent = client_address(request)
+    if selectors.ip_locked(ip):
+        return _locked_out(request, link, by_ip=True)
     method = link.portfolio.identity_check
     form = IdentityCheckForm(request.POST or None, method=method)
     if request.method == "POST" and form.is_valid():
         user = authenticate(request, link_id=link.pk, answer=form.cleaned_data["answer"])
-        ip, user_agent = client_address(request)
         if user is not None:
             return _start_session(request, link, user, ip, user_agent)
         locked = getattr(request, "axes_locked_out", False)
-        services.identity_check_failed(link=link, ip_address=ip, locked=locked)
-        if locked:
-            return _locked_out(request, link)
+        ip_failures = selectors.ip_link_failures(ip)
+        ip_tripped = ip_failures >= settings.ACCESS_IP_FAILURE_LIMIT
+        services.identity_check_failed(
+            link=link,
+            ip_address=ip,
+            locked=locked,
+            ip_failures=ip_failures if ip_tripped else None,
+        )
+        if locked or ip_tripped:
+            return _locked_out(request, link, by_ip=ip_tripped and not locked)
         form.add_error(
             "answer", gettext("That does not match our records. Please check and try again.")
         )
@@ -101,6 +113,19 @@ def _start_session(request, link, user, ip, user_agent) -> HttpResponse:
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
     )
+    return response
+
+
+@require_POST
+def choose_language(request: HttpRequest) -> HttpResponse:
+    """The language switch on debtor pages: Django's set_language (cookie, safe `next`),
+    and for a signed-in debtor also their record, which decides their pages and messages."""
+    language = request.POST.get("language", "")
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        return HttpResponse(gettext("Choose Spanish or English."), status=400)
+    response = set_language(request)
+    if request.debtor is not None:
+        debtor_language_set(debtor=request.debtor, language=language)
     return response
 
 

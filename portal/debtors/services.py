@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from portal.audit.services import record
 
-from .models import Debt, LedgerEntry, LedgerKind, Portfolio
+from .models import Debt, Debtor, Language, LedgerEntry, LedgerKind, Portfolio
 
 # Which way each kind may move the balance: +1 raises it, -1 lowers it, 0 either way.
 _KIND_SIGN = {
@@ -100,3 +100,22 @@ def debts_refresh_days_past_due(*, now: dt.datetime | None = None) -> int:
             )
             changed += cursor.rowcount
     return changed
+
+
+@transaction.atomic
+def debtor_language_set(*, debtor: Debtor, language: str) -> bool:
+    """The debtor chose the language of their pages and messages; True if it changed."""
+    if language not in Language.values:
+        raise ValueError(f"unknown language {language!r}")
+    if debtor.language == language:
+        return False
+    previous = debtor.language
+    debtor.language = language
+    debtor.save(update_fields=["language"])
+    record(
+        "debtor.language_changed",
+        actor=debtor,
+        subject=debtor,
+        details={"from": previous, "to": language},
+    )
+    return True

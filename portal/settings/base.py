@@ -49,11 +49,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.access.middleware.DebtorSessionMiddleware",
+    # Instead of LocaleMiddleware: the debtor's record or an explicit choice, never
+    # Accept-Language (docs/access.md).
+    "portal.access.middleware.PageLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -115,8 +117,14 @@ SESSION_COOKIE_AGE = 12 * 60 * 60  # staff; debtor sessions set their own shorte
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# django-axes: 5 failed identity checks lock the link and the IP for 30 minutes.
+# django-axes: 5 failed identity checks lock the link for 30 minutes. One public IP is
+# often a whole mobile network (carrier NAT), so the IP is locked only past a far higher
+# count of failures across links within a sliding window (portal.access.selectors),
+# read from axes' failure log. Staff logins lock per user and IP together, at 5.
 AXES_FAILURE_LIMIT = 5
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+ACCESS_IP_FAILURE_LIMIT = env.int("ACCESS_IP_FAILURE_LIMIT", default=50)
+ACCESS_IP_FAILURE_WINDOW_MINUTES = env.int("ACCESS_IP_FAILURE_WINDOW_MINUTES", default=30)
 AXES_COOLOFF_MINUTES = 30
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
 AXES_USERNAME_CALLABLE = "portal.access.axes_config.attempt_username"

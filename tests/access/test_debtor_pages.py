@@ -5,8 +5,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from portal.audit.models import AuditEvent
 from portal.debtors.services import ledger_post
 from tests.factories import DebtFactory
+
+from .conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +27,7 @@ def test_dashboard_shows_balance_breakdown_and_stage_tone(debtor_client):
 
 
 def test_dashboard_in_english_formats_for_english(debtor_client):
-    debtor_client.post("/i18n/setlang/", {"language": "en", "next": "/mi-cuenta/"})
+    debtor_client.post("/idioma/", {"language": "en", "next": "/mi-cuenta/"})
     body = debtor_client.get("/mi-cuenta/").content.decode()
     assert "Total balance" in body
     assert "1,060,000.00" in body
@@ -119,7 +122,7 @@ def test_tabs_mark_the_current_page_in_the_debtor_language(debtor_client):
     page = debtor_client.get(reverse("selfservice:history")).content.decode()
     assert f'<a href="{reverse("selfservice:history")}" aria-current="page">Historial</a>' in page
     assert f'<a href="{reverse("selfservice:dashboard")}">Saldo</a>' in page
-    debtor_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    debtor_client.post(reverse("access:choose_language"), {"language": "en", "next": "/"})
     page = debtor_client.get(reverse("selfservice:dashboard")).content.decode()
     assert f'<a href="{reverse("selfservice:dashboard")}" aria-current="page">Balance</a>' in page
     assert f'<a href="{reverse("selfservice:history")}">History</a>' in page
@@ -138,3 +141,50 @@ def test_fixed_urls_follow_the_script_prefix(debtor_client):
     finally:
         clear_script_prefix()
     assert fixed_url("access:sign_out") == plain
+
+
+def test_the_browser_language_alone_does_not_switch_a_debtor_page(debtor_client):
+    body = debtor_client.get("/mi-cuenta/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content
+    assert 'lang="es"' in body.decode() and "Saldo total" in body.decode()
+
+
+def test_a_debtor_whose_record_says_english_sees_english(client, debtor):
+    debtor.language = "en"
+    debtor.save(update_fields=["language"])
+    sign_in(client, debtor)
+    client.cookies.pop("django_language", None)  # another browser: only the record speaks
+    body = client.get("/mi-cuenta/", HTTP_ACCEPT_LANGUAGE="es-CO").content.decode()
+    assert 'lang="en"' in body and "Total balance" in body
+
+
+def test_choosing_english_on_the_page_is_saved_to_the_record_and_audited(debtor_client, debtor):
+    response = debtor_client.post("/idioma/", {"language": "en", "next": "/mi-cuenta/"})
+    assert response.status_code == 302 and response.url == "/mi-cuenta/"
+    debtor.refresh_from_db()
+    assert debtor.language == "en"
+    event = AuditEvent.objects.get(action="debtor.language_changed")
+    assert event.details == {"from": "es", "to": "en"}
+    debtor_client.cookies.pop("django_language", None)
+    assert "Total balance" in debtor_client.get("/mi-cuenta/").content.decode()
+
+
+def test_an_unknown_language_is_refused_with_a_message(debtor_client, debtor):
+    response = debtor_client.post("/idioma/", {"language": "fr", "next": "/mi-cuenta/"})
+    assert response.status_code == 400 and response.content
+    debtor.refresh_from_db()
+    assert debtor.language == "es"
+
+
+def test_staff_pages_follow_the_language_cookie_not_the_browser(admin_client):
+    assert admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").headers["Content-Language"] == (
+        "es-co"
+    )
+    admin_client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
+    assert admin_client.get("/admin/").headers["Content-Language"] == "en"
+
+
+def test_the_favicon_is_linked_and_served(debtor_client):
+    page = debtor_client.get("/mi-cuenta/").content.decode()
+    assert 'rel="icon" href="/static/favicon.svg"' in page
+    response = debtor_client.get("/favicon.ico")
+    assert response.status_code == 301 and response.url == "/static/favicon.svg"

@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 import time_machine
 from axes.models import AccessAttempt
+from django.test import override_settings
 from django.utils import timezone
 
 from portal.access.services import payment_link_create
@@ -90,13 +91,56 @@ def test_lock_is_per_link_from_any_ip(client, link_and_token):
     assert client.post(VERIFY_URL, {"answer": "4050"}, REMOTE_ADDR="10.9.9.9").status_code == 429
 
 
-def test_lock_is_per_ip_across_links(client, debtor, other_debtor):
-    for _ in range(5):
-        _, token = payment_link_create(debtor=debtor)
-        open_and_answer(client, token, "0000", REMOTE_ADDR="10.7.7.7")
+def _fail_five_times(client, debtor, ip):
+    link, token = payment_link_create(debtor=debtor)
+    responses = [open_and_answer(client, token, "0000", REMOTE_ADDR=ip)]
+    responses += [client.post(VERIFY_URL, {"answer": "0000"}, REMOTE_ADDR=ip) for _ in range(4)]
+    return link, token, responses
+
+
+def test_one_ip_failing_on_several_links_locks_only_those_links(client, debtor, other_debtor):
+    # A carrier NAT: many debtors behind 10.7.7.7. 3 links × 5 failures = 15, under 50.
+    locked_links = [_fail_five_times(client, debtor, "10.7.7.7") for _ in range(3)]
+    for _link, _token, responses in locked_links:
+        assert [r.status_code for r in responses] == [400, 400, 400, 400, 429]
+    _, fresh = payment_link_create(debtor=other_debtor)
+    assert open_and_answer(client, fresh, "6655", REMOTE_ADDR="10.7.7.7").status_code == 302
+    assert AuditEvent.objects.filter(action="identity_check.locked_out").count() == 3
+    assert not AuditEvent.objects.filter(action="identity_check.ip_locked_out").exists()
+
+
+@override_settings(ACCESS_IP_FAILURE_LIMIT=12, ACCESS_IP_FAILURE_WINDOW_MINUTES=30)
+def test_the_ip_locks_past_its_own_limit_across_links_and_staff_see_it(
+    client, admin_client, debtor, other_debtor
+):
+    for _ in range(2):
+        _fail_five_times(client, debtor, "10.7.7.7")  # 10 failures
+    link, token = payment_link_create(debtor=debtor)
+    assert open_and_answer(client, token, "0000", REMOTE_ADDR="10.7.7.7").status_code == 400
+    twelfth = client.post(VERIFY_URL, {"answer": "0000"}, REMOTE_ADDR="10.7.7.7")
+    assert twelfth.status_code == 429 and 'data-reason="ip"' in twelfth.content.decode()
+    event = AuditEvent.objects.get(action="identity_check.ip_locked_out")
+    assert event.subject_id == str(link.pk)
+    assert event.details == {"ip": "10.7.7.7", "failures": 12, "window_minutes": 30, "limit": 12}
+    # every link is refused from that IP, even with the right answer; other IPs are not
     _, fresh = payment_link_create(debtor=other_debtor)
     assert open_and_answer(client, fresh, "6655", REMOTE_ADDR="10.7.7.7").status_code == 429
     assert client.post(VERIFY_URL, {"answer": "6655"}, REMOTE_ADDR="10.8.8.8").status_code == 302
+    assert AuditEvent.objects.filter(action="identity_check.ip_locked_out").count() == 1
+    failures = admin_client.get("/admin/axes/accessfailurelog/", {"q": "10.7.7.7"})
+    assert failures.status_code == 200 and failures.context["cl"].result_count == 12
+
+
+@override_settings(ACCESS_IP_FAILURE_LIMIT=6, ACCESS_IP_FAILURE_WINDOW_MINUTES=30)
+def test_the_ip_lock_lifts_when_its_failures_leave_the_window(client, debtor, other_debtor):
+    _fail_five_times(client, debtor, "10.7.7.7")
+    link, token = payment_link_create(debtor=debtor)
+    assert open_and_answer(client, token, "0000", REMOTE_ADDR="10.7.7.7").status_code == 429
+    _, fresh = payment_link_create(debtor=other_debtor)
+    assert open_and_answer(client, fresh, "6655", REMOTE_ADDR="10.7.7.7").status_code == 429
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=31)):
+        retried = client.post(VERIFY_URL, {"answer": "6655"}, REMOTE_ADDR="10.7.7.7")
+        assert retried.status_code == 302
 
 
 def test_empty_answer_is_a_form_error_not_an_attempt(client, link_and_token):

@@ -105,9 +105,16 @@ def test_create_payment_link_command_refuses_unknown_document(db):
         call_command("create_payment_link", "000")
 
 
-def test_link_pages_follow_the_browser_language_before_sign_in(client, link_and_token):
+def test_link_pages_are_spanish_whatever_the_browser_asks(client, link_and_token):
     _, token = link_and_token
     response = client.get(link_url(token), follow=True, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
-    assert "Confirm it's you" in response.content.decode()
-    response = client.get(link_url(token), follow=True)
     assert "Confirma que eres tú" in response.content.decode()
+    assert response["Content-Language"] == "es-co"
+
+
+def test_link_pages_follow_the_language_chosen_on_the_page(client, link_and_token):
+    _, token = link_and_token
+    client.get(link_url(token))
+    chosen = client.post("/idioma/", {"language": "en", "next": "/p/verificar/"})
+    assert chosen.status_code == 302 and chosen.url == "/p/verificar/"
+    assert "Confirm it's you" in client.get("/p/verificar/").content.decode()

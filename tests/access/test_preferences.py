@@ -80,3 +80,25 @@ def test_htmx_post_needs_the_csrf_header(debtor, settings):
         "/mi-cuenta/preferencias/", VALID, HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=str(token)
     )
     assert accepted.status_code == 302
+
+
+def test_a_boosted_post_with_bad_hours_answers_400_with_the_form_and_its_error_once(
+    debtor_client, debtor
+):
+    # base.html's htmx-config swaps 400 answers, so this page is what the debtor sees.
+    bad = {**VALID, "contact_from": "15:00:00", "contact_to": "09:00:00"}
+    response = debtor_client.post(
+        "/mi-cuenta/preferencias/", bad, HTTP_HX_REQUEST="true", HTTP_HX_BOOSTED="true"
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert body.count("Elige una hora final posterior a la hora de inicio.") == 1
+    assert 'role="alert"' in body and "<form" in body
+
+
+def test_the_page_tells_htmx_to_swap_form_errors_and_loads_the_error_script(debtor_client):
+    body = debtor_client.get("/mi-cuenta/preferencias/").content.decode()
+    assert '{"code": "400", "swap": true, "error": false}' in body
+    assert '{"code": "422", "swap": true, "error": false}' in body
+    assert 'src="/static/js/htmx-errors.js"' in body
+    assert "data-error-network=" in body

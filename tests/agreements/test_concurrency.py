@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import Counter
 
@@ -78,3 +79,62 @@ def test_twenty_concurrent_acceptances_make_exactly_one_agreement(
     installments = Installment.objects.filter(agreement=agreement)
     assert sum(i.amount_minor for i in installments) == agreement.total_minor
     assert AuditEvent.objects.filter(action="agreement.created").count() == 1
+
+
+SENDS = 10
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_proposals_leave_exactly_one_open(on_postgres, debtor, debt, policy):
+    from agreements.models import Proposal, ProposalStatus
+    from agreements.services import proposal_submit
+    from portal.debtors.services import portfolio_today
+
+    first_due = portfolio_today(debt.portfolio) + dt.timedelta(days=10)
+    start = threading.Barrier(SENDS)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def send(n: int) -> None:
+        try:
+            start.wait(timeout=30)
+            try:
+                proposal_submit(
+                    debtor=debtor,
+                    installments=7 + n,  # outside the auto-approve bounds: all wait for review
+                    frequency="monthly",
+                    first_due_date=first_due,
+                    down_payment_minor=0,
+                    accepted_terms=True,
+                    accepted_esign=True,
+                    evidence=Evidence(
+                        at=timezone.now(),
+                        ip="190.24.1.10",
+                        user_agent=f"send {n}",
+                        payment_link_id=None,
+                    ),
+                )
+                outcome = "sent"
+            except AgreementError:
+                outcome = "refused"
+            except Exception as error:  # noqa: BLE001 - a deadlock or IntegrityError is the bug
+                outcome = f"{type(error).__name__}: {error}"
+            with lock:
+                outcomes.append(outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(SENDS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    counts = Counter(outcomes)
+    assert set(counts) <= {"sent", "refused"}, counts
+    assert counts["sent"] >= 1 and sum(counts.values()) == SENDS
+    assert Proposal.objects.filter(status=ProposalStatus.PENDING).count() == 1
+    superseded = Proposal.objects.filter(status=ProposalStatus.SUPERSEDED).count()
+    assert superseded == counts["sent"] - 1
+    assert AuditEvent.objects.filter(action="proposal.superseded").count() == superseded
