@@ -94,7 +94,7 @@ def payables_for(debtor: Debtor) -> list[Payable]:
     payables: list[Payable] = []
     agreements = (
         Agreement.objects.filter(debtor=debtor, status=AgreementStatus.ACTIVE)
-        .select_related("portfolio")
+        .select_related("portfolio__creditor")
         .prefetch_related(Prefetch("installments", queryset=Installment.objects.order_by("number")))
         .order_by("created_at", "id")
     )
@@ -119,7 +119,7 @@ def payables_for(debtor: Debtor) -> list[Payable]:
             )
     debts = list(
         Debt.objects.filter(debtor=debtor, status=DebtStatus.ACTIVE, balance_minor__gt=0)
-        .select_related("portfolio")
+        .select_related("portfolio__creditor")
         .prefetch_related(
             Prefetch(
                 "promises",
