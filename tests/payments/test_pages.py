@@ -41,6 +41,21 @@ def test_result_polls_while_processing_then_shows_success(ana, attempt, deliver)
     assert Payment.objects.get().number in done
 
 
+def test_result_keeps_asking_until_the_receipt_is_there(ana, attempt, deliver):
+    url = reverse("payments:result", args=[attempt.pk])
+    deliver(make_event("payment_intent.succeeded", intent_payload(attempt)))
+    # The moment between the posting's commit and the receipt task: no receipt yet.
+    Payment.objects.update(receipt_sha256="", receipt_pdf="")
+
+    waiting = ana.get(url, HTTP_HX_REQUEST="true").content.decode()
+    Payment.objects.update(receipt_sha256="0" * 64, receipt_pdf="receipts/r.pdf")
+    ready = ana.get(url, HTTP_HX_REQUEST="true").content.decode()
+
+    assert 'data-testid="payment-succeeded"' in waiting and 'hx-trigger="every 2s"' in waiting
+    assert 'data-testid="receipt-link"' not in waiting
+    assert 'data-testid="receipt-link"' in ready and "every 2s" not in ready
+
+
 def test_result_shows_a_failure_with_a_retry(ana, attempt, deliver):
     deliver(make_event("payment_intent.payment_failed", intent_payload(attempt, status="x")))
 
