@@ -46,9 +46,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    # Linux: if the process that started localstripe is killed outright, localstripe
-    # goes too instead of holding its port for ever.
+def die_with_parent() -> None:
+    """Popen's preexec_fn: on Linux the child gets SIGTERM if the process that started it is
+    killed outright, instead of holding its port for ever; elsewhere nothing."""
+    if sys.platform != "linux":
+        return
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
@@ -73,7 +75,7 @@ class LocalStripe:
             stdin=subprocess.DEVNULL,
             # Its own session: Ctrl+C in the terminal reaches runserver, and we stop this.
             start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=die_with_parent,
         )
         if log_path:
             out.close()

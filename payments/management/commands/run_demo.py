@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
-from payments.devstripe import LocalStripe, LocalStripeError, real_keys_configured
+from payments.devstripe import LocalStripe, LocalStripeError, die_with_parent, real_keys_configured
 
 LOG = Path(tempfile.gettempdir()) / "portal-localstripe.log"
 
@@ -66,7 +66,7 @@ class Command(BaseCommand):
             )
         # The runserver child (and its autoreloader's children) inherit the settings through
         # the environment; only this process starts localstripe, so reloads start no other.
-        server = subprocess.Popen(command, env=env)
+        server = subprocess.Popen(command, env=env, preexec_fn=die_with_parent)
         signal.signal(signal.SIGTERM, lambda *_: server.terminate())
         try:
             try:
