@@ -13,8 +13,8 @@ migrate: install
 
 run: migrate
 	$(PY) manage.py seed_demo
-	@echo "Site: http://127.0.0.1:8000/  (Ctrl+C stops it)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Site: http://127.0.0.1:8000/  (Ctrl+C stops it; without STRIPE_* keys, Stripe test mode on localstripe)"
+	$(PY) manage.py run_demo 127.0.0.1:8000
 
 test: install
 	$(PY) -m pytest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
@@ -16,6 +16,9 @@ from .models import (
     OPEN_PROPOSAL_STATUSES,
     Agreement,
     AgreementDebt,
+    AgreementStatus,
+    Installment,
+    InstallmentStatus,
     OfferPolicy,
     Proposal,
     ProposalStatus,
@@ -84,6 +87,26 @@ def debtor_portfolio_debts(debtor: Debtor, portfolio: Portfolio | None = None) -
 
 def debtor_agreements(debtor: Debtor) -> QuerySet[Agreement]:
     return Agreement.objects.filter(debtor=debtor).select_related("portfolio")
+
+
+def debtor_next_installments(debtor: Debtor) -> list[Installment]:
+    """Per active agreement, its next installment not fully paid (with `.agreement`), in
+    one query; `left_minor` is what is still due on it."""
+    open_installments = (
+        Installment.objects.filter(
+            agreement__debtor=debtor,
+            agreement__status=AgreementStatus.ACTIVE,
+            status__in=(InstallmentStatus.PENDING, InstallmentStatus.LATE),
+            paid_minor__lt=F("amount_minor"),
+        )
+        .select_related("agreement")
+        .annotate(left_minor=F("amount_minor") - F("paid_minor"))
+        .order_by("agreement__created_at", "agreement_id", "number")
+    )
+    nexts: dict[int, Installment] = {}
+    for installment in open_installments:
+        nexts.setdefault(installment.agreement_id, installment)
+    return list(nexts.values())
 
 
 def debtor_agreement_or_404(debtor: Debtor, pk: int) -> Agreement:

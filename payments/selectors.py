@@ -17,7 +17,7 @@ from agreements.models import (
     PromiseStatus,
     PromiseToPay,
 )
-from portal.debtors.models import Debt, Debtor, DebtStatus
+from portal.debtors.models import Debt, Debtor, DebtStatus, PaymentMethod, Portfolio
 
 from .models import Autopay, AutopayStatus, Payment, PaymentAttempt, Purpose
 
@@ -52,6 +52,25 @@ class Payable:
     def is_free(self) -> bool:
         return self.purpose == Purpose.FREE
 
+    @property
+    def portfolio(self) -> Portfolio:
+        return (self.agreement or self.debt).portfolio
+
+    @property
+    def reference(self) -> str:
+        """What the debtor quotes when paying by transfer, at a cash point or by phone, so
+        that staff can tell what the money is for."""
+        return str(self.agreement) if self.agreement else self.debt.account_ref
+
+
+@dataclass(frozen=True)
+class OtherWays:
+    """One portfolio's ways to pay besides the card form, with what is due under it."""
+
+    portfolio: Portfolio
+    methods: list[PaymentMethod]
+    payables: list[Payable]
+
 
 def open_installments(agreement: Agreement) -> list[Installment]:
     """Unpaid installments, oldest first (uses a prefetched `installments` when present)."""
@@ -75,7 +94,7 @@ def payables_for(debtor: Debtor) -> list[Payable]:
     payables: list[Payable] = []
     agreements = (
         Agreement.objects.filter(debtor=debtor, status=AgreementStatus.ACTIVE)
-        .select_related("portfolio")
+        .select_related("portfolio__creditor")
         .prefetch_related(Prefetch("installments", queryset=Installment.objects.order_by("number")))
         .order_by("created_at", "id")
     )
@@ -100,7 +119,7 @@ def payables_for(debtor: Debtor) -> list[Payable]:
             )
     debts = list(
         Debt.objects.filter(debtor=debtor, status=DebtStatus.ACTIVE, balance_minor__gt=0)
-        .select_related("portfolio")
+        .select_related("portfolio__creditor")
         .prefetch_related(
             Prefetch(
                 "promises",
@@ -126,6 +145,22 @@ def payables_for(debtor: Debtor) -> list[Payable]:
             )
         )
     return payables
+
+
+def other_ways_to_pay(payables: list[Payable]) -> list[OtherWays]:
+    """The active payment methods of each portfolio the debtor owes on, in staff's order;
+    portfolios without any are left out."""
+    by_portfolio: dict[int, list[Payable]] = {}
+    for payable in payables:
+        by_portfolio.setdefault(payable.portfolio.pk, []).append(payable)
+    methods: dict[int, list[PaymentMethod]] = {}
+    for method in PaymentMethod.objects.filter(portfolio_id__in=by_portfolio, active=True):
+        methods.setdefault(method.portfolio_id, []).append(method)
+    return [
+        OtherWays(dues[0].portfolio, methods[pk], dues)
+        for pk, dues in by_portfolio.items()
+        if pk in methods
+    ]
 
 
 def debtor_attempts(debtor: Debtor) -> QuerySet[PaymentAttempt]:

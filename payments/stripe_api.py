@@ -21,6 +21,13 @@ def is_configured() -> bool:
     return bool(settings.STRIPE_SECRET_KEY and settings.STRIPE_PUBLISHABLE_KEY)
 
 
+def is_test_mode() -> bool:
+    """Test keys or localstripe: no real money moves, and the pages say so."""
+    return is_configured() and (
+        bool(settings.STRIPE_API_BASE) or settings.STRIPE_SECRET_KEY.startswith("sk_test_")
+    )
+
+
 def _options() -> dict[str, Any]:
     if not is_configured():
         raise PaymentsNotConfigured("STRIPE_SECRET_KEY / STRIPE_PUBLISHABLE_KEY are not set")

@@ -28,9 +28,12 @@ log = logging.getLogger(__name__)
 
 
 def _pay_page(request, *, error: str = "", status: int = 200) -> HttpResponse:
+    payables = selectors.payables_for(request.debtor)
     context = {
-        "payables": selectors.payables_for(request.debtor),
+        "payables": payables,
+        "other_ways": selectors.other_ways_to_pay(payables),
         "configured": stripe_api.is_configured(),
+        "test_mode": stripe_api.is_test_mode(),
         "error": error,
     }
     return render(request, "payments/pay.html", context, status=status)
@@ -66,7 +69,7 @@ def checkout(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.attempt_is_payable(attempt):
         return redirect("payments:result", attempt.pk)
     if not stripe_api.is_configured():
-        return render(request, "payments/pay.html", {"configured": False}, status=503)
+        return _pay_page(request, status=503)
     try:
         attempt = services.attempt_open_intent(attempt=attempt)
     except stripe.StripeError:
@@ -77,6 +80,7 @@ def checkout(request: HttpRequest, pk: int) -> HttpResponse:
         "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
         "stripe_js_url": settings.STRIPE_JS_URL,
         "element": "card" if settings.STRIPE_ELEMENT == "card" else "payment",
+        "test_mode": stripe_api.is_test_mode(),
     }
     response = render(request, "payments/checkout.html", context)
     response._csp_update = stripe_api.checkout_csp()  # Stripe.js on this page only

@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from .admin_payment_methods import PaymentMethodInline, PaymentMethodsAudited
 from .forms import BandSetFormSet, MoraStageForm, MoraStageSetFormSet
 from .models import Creditor, Debt, Debtor, LedgerEntry, MoraStage, Portfolio
 from .money import format_minor
@@ -104,7 +105,8 @@ class CreditorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Portfolio)
-class PortfolioAdmin(admin.ModelAdmin):
+class PortfolioAdmin(PaymentMethodsAudited, admin.ModelAdmin):
+    inlines = [PaymentMethodInline]
     list_display = (
         "code",
         "name",

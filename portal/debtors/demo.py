@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from .demo_payment_methods import seed_demo_payment_methods
 from .models import Creditor, Debt, Debtor, DocumentType, LedgerKind, MoraStage, Portfolio
 from .services import days_past_due, ledger_post, portfolio_today
 
@@ -154,6 +155,7 @@ def seed_demo(*, debtors: int = 60, admin_password: str = "cobranza-demo") -> De
             "terms_text": "Acuerdo de pago sujeto a las condiciones del acreedor.",
         },
     )
+    seed_demo_payment_methods(portfolio)
     today = portfolio_today(portfolio)
     debtors_created = debts_created = 0
     for i in range(debtors):

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -57,6 +58,60 @@ class Portfolio(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} · {self.creditor}"
+
+
+class PaymentMethodKind(models.TextChoices):
+    # Debtors see these labels on the pay page.
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer or deposit")
+    CASH = "cash", _("Cash at a collection point")
+    PHONE = "phone", _("By phone")
+
+
+class PaymentMethod(models.Model):
+    """A way to pay other than the card form (bank transfer, cash points, a phone line),
+    defined by staff per portfolio and listed on the debtor's pay page with the amount due
+    and the debtor's payment reference."""
+
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.CASCADE, related_name="payment_methods"
+    )
+    kind = models.CharField(max_length=16, choices=PaymentMethodKind.choices)
+    name = models.CharField(max_length=120, help_text="Bank, network or line: Bancolombia, Efecty…")
+    account = models.CharField(
+        max_length=120, blank=True, help_text="Bank transfer: account type and number."
+    )
+    holder = models.CharField(
+        max_length=200, blank=True, help_text="Bank transfer: account holder and NIT."
+    )
+    agreement_code = models.CharField(
+        "agreement (convenio) number",
+        max_length=40,
+        blank=True,
+        help_text="Cash points: the collection agreement number the cashier asks for.",
+    )
+    phone = models.CharField(max_length=40, blank=True, help_text="Phone line: the number.")
+    instructions = models.CharField(
+        max_length=300, blank=True, help_text="Shown as written, e.g. opening hours."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    REQUIRED = {
+        PaymentMethodKind.BANK_TRANSFER: "account",
+        PaymentMethodKind.CASH: "agreement_code",
+        PaymentMethodKind.PHONE: "phone",
+    }
+
+    class Meta:
+        ordering = ["portfolio", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.name}"
+
+    def clean(self) -> None:
+        field = self.REQUIRED.get(self.kind)
+        if field and not getattr(self, field).strip():
+            raise ValidationError({field: "Required for this kind of payment method."})
 
 
 class DocumentType(models.TextChoices):

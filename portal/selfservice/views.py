@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from agreements.selectors import debtor_next_installments
 from portal.access.decorators import debtor_required
 from portal.outreach.selectors import consents_for, debtor_messages
 from portal.requests import client_address, wants_partial
@@ -21,7 +22,10 @@ from .forms import PreferencesForm
 @debtor_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     board = selectors.dashboard_for(request.debtor)
-    return render(request, "selfservice/dashboard.html", {"board": board})
+    agreements = debtor_next_installments(request.debtor)
+    return render(
+        request, "selfservice/dashboard.html", {"board": board, "next_installments": agreements}
+    )
 
 
 def _page_number(request: HttpRequest) -> int:
