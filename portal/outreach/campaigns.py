@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from portal.audit.services import record
+from portal.db import is_postgresql
 from portal.debtors.models import Debt, Debtor
 
 from .models import Campaign, CampaignStatus, Channel, Message, MessageKind, MessageStatus
@@ -142,7 +143,7 @@ def campaign_chunk_create(
     campaign = Campaign.objects.get(pk=campaign_id)
     if campaign.status != CampaignStatus.RUNNING:
         return []
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         inserted = _chunk_insert(campaign, start, recipients, now)
         if len(inserted) == len(recipients) * len(campaign.channels):
             return [pk for pk, not_before in inserted if not_before <= now]

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from portal.db import analyze, first_row_join, local_date_sql, vacuum_analyze
 from portal.debtors.selectors import mora_stages
 
 from .models import KpiBalance, KpiDay, KpiReach
@@ -40,7 +41,7 @@ COLUMNS = [f.column for f in KpiDay._meta.fields if f.column != "id"]
 
 
 def _day(column: str) -> tuple[str, list]:
-    return connection.ops.datetime_cast_date_sql(column, [], settings.TIME_ZONE)
+    return local_date_sql(column, settings.TIME_ZONE)
 
 
 def _stage_sql() -> tuple[str, list]:
@@ -97,10 +98,17 @@ def _insert_reach(cursor, source: str, flags: dict[str, str], select: str, param
     cursor.execute(sql, params)
 
 
-# The message that carried a link: the first one. A link sent again (a reminder) is still
-# one verification and one agreement, not one per message.
-_FIRST_CARRIER = """SELECT c.channel, c.campaign_id FROM outreach_message c
-    WHERE c.payment_link_id = {link} ORDER BY c.id LIMIT 1"""
+def _first_carrier(link: str) -> str:
+    """Join `m`, the message that carried a link: the first one. A link sent again (a
+    reminder) is still one verification and one agreement, not one per message."""
+    return first_row_join(
+        table="outreach_message",
+        alias="m",
+        columns=["channel", "campaign_id"],
+        where=f"c.payment_link_id = {link}",
+        order="c.id",
+    )
+
 
 SOURCES = ("messages", "outcomes", "links", "ledger", "promises", "agreements")
 REACH_SOURCES = ("messages", "outcomes", "links")
@@ -193,7 +201,7 @@ def _sources(cursor, since: dt.datetime, until: dt.datetime, sources) -> None:
             FROM access_paymentlink l
             JOIN {_home("access_paymentlink", "verified_at")} h ON h.debtor_id = l.debtor_id
             JOIN debtors_debt d ON d.id = h.debt_id
-            LEFT JOIN LATERAL ({_FIRST_CARRIER.format(link="l.id")}) m ON TRUE
+            {_first_carrier("l.id")}
             WHERE l.verified_at >= %s AND l.verified_at < %s"""
         params = [*day_params, *stage_params, since, until, since, until]
         _insert(cursor, "links", {"right_party": "1"}, select, params)
@@ -261,7 +269,7 @@ def _sources(cursor, since: dt.datetime, until: dt.datetime, sources) -> None:
             LEFT JOIN {_home("agreements_agreement", "created_at")} h
                 ON h.debtor_id = a.debtor_id
             JOIN debtors_debt d ON d.id = COALESCE(line.debt_id, h.debt_id)
-            LEFT JOIN LATERAL ({_FIRST_CARRIER.format(link="a.payment_link_id")}) m ON TRUE
+            {_first_carrier("a.payment_link_id")}
             WHERE a.created_at >= %s AND a.created_at < %s""",
             [*day_params, *stage_params, since, until, since, until],
         )
@@ -315,20 +323,15 @@ ROLLUPS = (KpiDay, KpiReach, KpiBalance)
 def _analyze(cursor) -> None:
     # Fresh statistics for the planner after a rebuild, which autovacuum may not have
     # seen yet: without them it guessed a few thousand rows of a million-row period.
-    if connection.vendor == "postgresql":
-        for model in ROLLUPS:
-            cursor.execute(f"ANALYZE {model._meta.db_table}")
+    analyze(cursor, [model._meta.db_table for model in ROLLUPS])
 
 
 def kpi_rollups_vacuum() -> None:
     """VACUUM (ANALYZE) the rebuilt rollups, outside any transaction (the nightly task):
     reclaims the deleted rows and marks pages all-visible, which the reach count's
     index-only scan needs to skip the table."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return  # VACUUM cannot run in a transaction (a test's, say); ANALYZE already ran
-    with connection.cursor() as cursor:
-        for model in ROLLUPS:
-            cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
+    # VACUUM cannot run in a transaction (a test's, say); ANALYZE already ran then.
+    vacuum_analyze([model._meta.db_table for model in ROLLUPS])
 
 
 def kpi_rollup_refresh_all(*, years: int = 2) -> tuple[dt.date, dt.date]:
