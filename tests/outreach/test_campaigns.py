@@ -237,3 +237,47 @@ def test_launch_needs_a_template_for_each_channel(campaign, agent):
     campaign.save()
     with pytest.raises(CampaignError, match="whatsapp"):
         campaign_launch(campaign=campaign, actor=agent)
+
+
+def test_a_campaign_with_every_message_decided_is_done_without_a_beat(
+    tuesday, campaign, portfolio, debtor, agent, django_capture_on_commit_callbacks
+):
+    silent = make_debtor(portfolio, number="5550001111", name="Sin Permiso", channels=())
+    campaign.channels = ["sms"]
+    campaign.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_launch(campaign=campaign, actor=agent)
+    assert statuses(campaign) == {(debtor.pk, "sms"): "sent", (silent.pk, "sms"): "blocked"}
+    campaign.refresh_from_db()
+    assert campaign.status == "done"
+    assert (
+        AuditEvent.objects.filter(action="campaign.done", subject_id=str(campaign.pk)).count() == 1
+    )
+
+
+def test_a_campaign_is_not_done_while_a_chunk_is_still_to_come(
+    tuesday, campaign, debtor, other_debtor, agent
+):
+    from portal.outreach.campaigns import campaign_fan_out
+
+    campaign.channels = ["sms"]
+    campaign.save()
+    campaign_launch(campaign=campaign, actor=agent)  # its on-commit fan-out does not run
+    campaign_fan_out(campaign_id=campaign.pk)
+    tasks.campaign_chunk(campaign.pk, 0, [[debtor.pk, 1]])
+    tasks.dispatch_due()
+    campaign.refresh_from_db()
+    assert campaign.status == "running"  # the second debtor's chunk is still queued
+    tasks.campaign_chunk(campaign.pk, 1, [[other_debtor.pk, 1]])
+    campaign.refresh_from_db()
+    assert campaign.status == "done"
+    assert statuses(campaign) == {(debtor.pk, "sms"): "sent", (other_debtor.pk, "sms"): "sent"}
+
+
+def test_a_campaign_whose_segment_is_empty_is_done_at_once(
+    tuesday, campaign, agent, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_launch(campaign=campaign, actor=agent)
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.targeted) == ("done", 0)
