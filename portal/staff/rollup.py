@@ -29,6 +29,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from portal.db import analyze, first_row_join, local_date_sql, vacuum_analyze
@@ -338,3 +339,30 @@ def kpi_rollup_refresh_all(*, years: int = 2) -> tuple[dt.date, dt.date]:
     """Every day of the last `years` (nightly): late opens, verifications, agreements and
     payments change the funnel of days already rolled up."""
     return kpi_rollup_refresh(first_day=timezone.localdate() - dt.timedelta(days=365 * years))
+
+
+# Without a beat, how old the rollups may be before opening the dashboard rebuilds them:
+# the beat's own period for the recent days.
+STALE_AFTER = dt.timedelta(minutes=10)
+
+
+def kpi_rollups_refreshed_at() -> dt.datetime | None:
+    return KpiBalance.objects.aggregate(at=Max("refreshed_at"))["at"]
+
+
+def kpi_rollups_refresh_if_stale(*, now: dt.datetime | None = None) -> bool:
+    """Where no beat runs (settings.KPI_REFRESH_ON_VIEW: by default, no Redis), the
+    dashboard rebuilds the rollups it is about to show when they are older than
+    STALE_AFTER: every day when never computed or last computed before today (what the
+    nightly task would have done), else the recent days. Returns whether it rebuilt."""
+    if not settings.KPI_REFRESH_ON_VIEW:
+        return False
+    now = now or timezone.now()
+    at = kpi_rollups_refreshed_at()
+    if at is not None and now - at < STALE_AFTER:
+        return False
+    if at is None or timezone.localdate(at) < timezone.localdate(now):
+        kpi_rollup_refresh_all()
+    else:
+        kpi_rollup_refresh()
+    return True
