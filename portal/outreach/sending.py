@@ -88,7 +88,12 @@ def _claim(ids: list[int], now: dt.datetime) -> list[int]:
     if not ids:
         return []
     table = Message._meta.db_table
-    due = [MessageStatus.QUEUED, MessageStatus.DEFERRED, now]
+    # As the ORM would send it: SQLite compares text, so a non-UTC `now` must be made UTC.
+    due = [
+        MessageStatus.QUEUED,
+        MessageStatus.DEFERRED,
+        connection.ops.adapt_datetimefield_value(now),
+    ]
     with connection.cursor() as cursor:
         if is_postgresql():
             # Found by id only: `status || ''` keeps the planner off message_due_idx,

@@ -281,3 +281,18 @@ def test_a_campaign_whose_segment_is_empty_is_done_at_once(
         campaign_launch(campaign=campaign, actor=agent)
     campaign.refresh_from_db()
     assert (campaign.status, campaign.targeted) == ("done", 0)
+
+
+def test_dispatch_takes_a_now_in_any_timezone(tuesday, campaign, debtor, agent):
+    from portal.outreach.campaigns import campaign_chunk_create
+    from portal.outreach.sending import messages_dispatch
+
+    campaign.channels = ["sms"]
+    campaign.save()
+    campaign_launch(campaign=campaign, actor=agent)
+    # 10:00 in Bogotá is 15:00 UTC: the claim must compare instants, not their text.
+    due = campaign_chunk_create(
+        campaign_id=campaign.pk, start=0, recipients=[[debtor.pk, 1]], now=TUESDAY_10
+    )
+    assert messages_dispatch(due, now=TUESDAY_10)["sent"] == 1
+    assert statuses(campaign) == {(debtor.pk, "sms"): "sent"}
