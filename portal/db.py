@@ -11,12 +11,21 @@ claims) stay beside their ORM fallback in their own module; they ask `is_postgre
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
 
 def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
+
+
+def datetime_param(value: dt.datetime):
+    """An aware datetime as a raw query's parameter, adapted as the ORM adapts it. SQLite
+    stores UTC text and compares text, so 20:00 in Bogotá passed as such would sort before
+    01:00 UTC the next day; PostgreSQL takes it as is."""
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 def days_between_sql(later: str, earlier: str) -> str:

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from portal.access.services import payment_link_tokens, payment_links_save_for_campaign
 from portal.audit.services import record
-from portal.db import ids_param, is_postgresql
+from portal.db import datetime_param, ids_param, is_postgresql
 from portal.debtors.models import Debt, Debtor
 
 from . import handoff, rendering
@@ -88,12 +88,7 @@ def _claim(ids: list[int], now: dt.datetime) -> list[int]:
     if not ids:
         return []
     table = Message._meta.db_table
-    # As the ORM would send it: SQLite compares text, so a non-UTC `now` must be made UTC.
-    due = [
-        MessageStatus.QUEUED,
-        MessageStatus.DEFERRED,
-        connection.ops.adapt_datetimefield_value(now),
-    ]
+    due = [MessageStatus.QUEUED, MessageStatus.DEFERRED, datetime_param(now)]
     with connection.cursor() as cursor:
         if is_postgresql():
             # Found by id only: `status || ''` keeps the planner off message_due_idx,

@@ -32,7 +32,13 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from portal.db import analyze, first_row_join, local_date_sql, vacuum_analyze
+from portal.db import (
+    analyze,
+    datetime_param,
+    first_row_join,
+    local_date_sql,
+    vacuum_analyze,
+)
 from portal.debtors.selectors import mora_stages
 
 from .models import KpiBalance, KpiDay, KpiReach
@@ -118,6 +124,7 @@ REACH_SOURCES = ("messages", "outcomes", "links")
 def _sources(cursor, since: dt.datetime, until: dt.datetime, sources) -> None:
     stage, stage_params = _stage_sql()
     first, last = since.date(), (until - dt.timedelta(microseconds=1)).date()
+    since, until = datetime_param(since), datetime_param(until)
 
     day, day_params = _day("m.sent_at")
     if "messages" in sources:
@@ -312,7 +319,7 @@ def kpi_rollup_refresh(
                             AS assigned,
                         d.balance_minor AS balance FROM debtors_debt d) src
                 GROUP BY portfolio_id, stage, currency""",
-            [timezone.now(), *stage_params],
+            [datetime_param(timezone.now()), *stage_params],
         )
         _analyze(cursor)
     return first_day, last_day
