@@ -3,9 +3,9 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from portal.audit.models import AuditEvent
-from portal.debtors.demo import seed_demo
 from portal.debtors.models import Debt, Debtor, LedgerEntry
 from portal.debtors.selectors import debts_with_stage
+from portal.staff.demo import seed_demo
 
 pytestmark = pytest.mark.django_db
 
