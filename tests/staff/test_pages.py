@@ -162,7 +162,8 @@ def test_without_a_beat_the_kpi_page_computes_figures_older_than_ten_minutes(
     with time_machine.travel(opened, tick=False) as clock:
         debts, collected, at, page = _money(client)
         assert (debts, collected, at) == (1, 0, opened)
-        assert "Figures as of 2026-11-24 10:00: computed when this page is opened" in page
+        # Spanish by default: "figures as of ..., computed when this page is opened".
+        assert "Cifras al 2026-11-24 10:00: se calculan al abrir esta página" in page
 
         ledger_post(debt=debt, kind="payment", amount_minor=-200_000_00)
         clock.shift(dt.timedelta(minutes=9))
@@ -177,5 +178,5 @@ def test_with_a_beat_the_kpi_page_only_reads_the_rollups(client, settings, super
     client.force_login(supervisor)
     response = client.get(reverse("admin:staff_kpis"))
     assert response.context["kpi"]["refreshed_at"] is None
-    assert "Figures not computed yet: the beat computes them" in response.content.decode()
+    assert "Cifras aún no calculadas: el beat las calcula" in response.content.decode()
     assert not KpiBalance.objects.exists()
