@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -140,3 +142,19 @@ def test_the_kpis_are_computed_for_the_dashboard():
     assert money["debts"] == 60 and money["refreshed_at"] is not None
     assert kpi["counts"]["sent"] > 40 and kpi["counts"]["agreements_made"] == 1
     assert kpi["debtors"]["right_party"] == 1  # the promise's call
+
+
+def test_the_readme_shows_what_seed_demo_prints(settings, capsys):
+    """README's quick-start block, token and time of day aside, is the command's output."""
+    settings.DEBUG = True
+    call_command("seed_demo")
+    printed = capsys.readouterr().out.splitlines()
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    block = next(b for b in readme.split("```") if "demo portfolio demo-cop:" in b)
+    shown = [line for line in block.strip().splitlines() if not line.startswith("Site: ")]
+
+    def same(line: str) -> str:
+        line = re.sub(r"/p/[A-Za-z0-9_-]{43}", "/p/<token>", line)
+        return re.sub(r"KPIs computed \S+ \S+", "KPIs computed <time>", line)
+
+    assert [same(line) for line in shown] == [same(line) for line in printed]
