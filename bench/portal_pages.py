@@ -135,8 +135,8 @@ def seed() -> tuple[str, str]:
     from django.core.management import call_command
 
     from portal.access.services import payment_link_create
-    from portal.debtors.demo import seed_demo
     from portal.debtors.models import Debtor
+    from portal.staff.demo import seed_demo
 
     call_command("migrate", verbosity=0)
     seed_demo()

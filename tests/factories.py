@@ -5,8 +5,8 @@ import datetime as dt
 import factory
 from django.contrib.auth import get_user_model
 
-from portal.debtors.demo import DEFAULT_STAGES
 from portal.debtors.models import Creditor, Debt, Debtor, MoraStage, Portfolio
+from portal.debtors.stages import DEFAULT_STAGES
 
 
 class CreditorFactory(factory.django.DjangoModelFactory):

@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from portal.audit.services import record
+from portal.db import is_postgresql
 from portal.debtors.models import Debtor, IdentityCheck, Portfolio
 
 from .models import LinkOpen, PaymentLink, PortalPresence
@@ -105,7 +106,7 @@ def payment_links_save_for_campaign(
         return []
     now = timezone.now()
     expires_at = now + dt.timedelta(days=portfolio.link_expiry_days)
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {PaymentLink._meta.db_table} (token_hash, debtor_id, "

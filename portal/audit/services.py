@@ -10,6 +10,8 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from portal.db import advisory_xact_lock
+
 from .hashing import GENESIS_HASH, event_hash
 from .models import ActorType, AuditEvent
 
@@ -68,9 +70,8 @@ def _parse_float(text: str) -> float | int:
 
 def _lock_chain() -> None:
     """Serialise writers so each new row chains onto the true last row."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+    with connection.cursor() as cursor:
+        advisory_xact_lock(cursor, _CHAIN_LOCK_KEY)
 
 
 def record(

@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from portal.audit.services import record
+from portal.db import days_between_sql
 
 from .models import Debt, Debtor, Language, LedgerEntry, LedgerKind, Portfolio
 
@@ -85,10 +86,7 @@ def debts_refresh_days_past_due(*, now: dt.datetime | None = None) -> int:
 
     One UPDATE per portfolio (a handful), touching only rows whose value changed.
     """
-    if connection.vendor == "postgresql":
-        elapsed = "%s::date - original_due_date"
-    else:
-        elapsed = "CAST(julianday(%s) - julianday(original_due_date) AS INTEGER)"
+    elapsed = days_between_sql("%s", "original_due_date")
     changed = 0
     with connection.cursor() as cursor:
         for portfolio in Portfolio.objects.only("id", "timezone"):

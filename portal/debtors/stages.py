@@ -135,3 +135,23 @@ def mora_stages_save(
                 "after": _snapshot(stage),
             },
         )
+
+
+# What a new installation (the demo, the tests) starts with before staff set their own.
+DEFAULT_STAGES = [
+    ("preventiva", "Preventiva", None, 0, "friendly"),
+    ("temprana", "Temprana", 1, 30, "friendly"),
+    ("intermedia", "Intermedia", 31, 90, "supportive"),
+    ("tardia", "Tardía", 91, 180, "urgent"),
+    ("prejuridica", "Prejurídica", 181, None, "formal"),
+]
+
+
+def default_stages_ensure() -> None:
+    """Create the default stages unless stages exist (staff's own are never touched)."""
+    if MoraStage.objects.exists():
+        return
+    MoraStage.objects.bulk_create(
+        MoraStage(code=c, name=n, min_days=lo, max_days=hi, tone=t)
+        for c, n, lo, hi, t in DEFAULT_STAGES
+    )

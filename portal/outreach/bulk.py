@@ -16,6 +16,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import JSONField, Model
 
+from portal.db import is_postgresql
+
 # Types psycopg adapts as Python gives them (aware datetimes, str, int, bool, None): no
 # per-value trip through the field's preparation.
 _AS_IS = frozenset(
@@ -45,7 +47,7 @@ def rows_update(
     if not rows:
         return 0
     names = [name for name in rows[0] if name != "id"]
-    if connection.vendor != "postgresql":
+    if not is_postgresql():
         changed = 0
         with transaction.atomic():
             for row in rows:

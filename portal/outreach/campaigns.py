@@ -11,10 +11,12 @@ import datetime as dt
 
 from django.apps import apps
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.audit.services import record
+from portal.db import is_postgresql
 from portal.debtors.models import Debt, Debtor
 
 from .models import Campaign, CampaignStatus, Channel, Message, MessageKind, MessageStatus
@@ -142,7 +144,7 @@ def campaign_chunk_create(
     campaign = Campaign.objects.get(pk=campaign_id)
     if campaign.status != CampaignStatus.RUNNING:
         return []
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         inserted = _chunk_insert(campaign, start, recipients, now)
         if len(inserted) == len(recipients) * len(campaign.channels):
             return [pk for pk, not_before in inserted if not_before <= now]
@@ -244,18 +246,39 @@ def _chunk_insert_orm(campaign: Campaign, start: int, recipients: list, now: dt.
     Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
 
 
-def campaigns_finish(*, now: dt.datetime | None = None) -> int:
-    """Running campaigns fanned out with nothing left to send become done."""
+def campaigns_finish(*, campaign_id: int | None = None) -> int:
+    """Running campaigns with nothing left to send become done: fanned out, every
+    recipient's messages written (a chunk still in the queue has written none yet, so
+    finishing early would leave it unsent) and none of them queued, deferred or sending.
+    The beat calls it for all; each chunk for its own campaign, so that without a beat
+    (eager Celery, `make run`) a campaign finishes too."""
     pending = Message.objects.filter(
         campaign=OuterRef("pk"),
         status__in=[MessageStatus.QUEUED, MessageStatus.DEFERRED, MessageStatus.SENDING],
     )
-    done = Campaign.objects.filter(status="running", fanned_out_at__isnull=False).exclude(
-        Exists(pending)
+    written = (
+        Message.objects.filter(campaign=OuterRef("pk"))
+        .order_by()
+        .values("campaign")
+        .annotate(n=Count("id"))
+        .values("n")
     )
+    done = (
+        Campaign.objects.filter(status="running", fanned_out_at__isnull=False)
+        .exclude(Exists(pending))
+        .annotate(written=Coalesce(Subquery(written), 0))
+    )
+    if campaign_id is not None:
+        done = done.filter(pk=campaign_id)
     count = 0
     for campaign in done:
+        if campaign.written < campaign.targeted * len(campaign.channels):
+            continue
         with transaction.atomic():
-            count += Campaign.objects.filter(pk=campaign.pk, status="running").update(status="done")
-            record("campaign.done", subject=campaign, details={"targeted": campaign.targeted})
+            changed = Campaign.objects.filter(pk=campaign.pk, status="running").update(
+                status="done"
+            )
+            if changed:
+                record("campaign.done", subject=campaign, details={"targeted": campaign.targeted})
+            count += changed
     return count

@@ -20,7 +20,6 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
-from django.db.models.expressions import RawSQL
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -28,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from portal.access.services import payment_link_tokens, payment_links_save_for_campaign
 from portal.audit.services import record
+from portal.db import datetime_param, ids_param, is_postgresql
 from portal.debtors.models import Debt, Debtor
 
 from . import handoff, rendering
@@ -79,13 +79,6 @@ def message_queue(
     return message
 
 
-def _ids(ids: list[int]) -> RawSQL:
-    """`pk__in=_ids(...)`: the ids as one array parameter, not one placeholder each."""
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
-    return ids
-
-
 def _claim(ids: list[int], now: dt.datetime) -> list[int]:
     """Take the rows still due, once. On PostgreSQL they are locked (`FOR UPDATE SKIP
     LOCKED`, in id order) until the dispatch transaction commits with each row's decision:
@@ -95,9 +88,9 @@ def _claim(ids: list[int], now: dt.datetime) -> list[int]:
     if not ids:
         return []
     table = Message._meta.db_table
-    due = [MessageStatus.QUEUED, MessageStatus.DEFERRED, now]
+    due = [MessageStatus.QUEUED, MessageStatus.DEFERRED, datetime_param(now)]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if is_postgresql():
             # Found by id only: `status || ''` keeps the planner off message_due_idx,
             # whose entries span a whole campaign (dead ones too, until vacuum), so a
             # bitmap AND with it would cost the campaign's size on every batch.
@@ -322,7 +315,7 @@ def messages_dispatch(
         messages = _claimed_load(claimed)
         # A campaign paused between queueing and claiming: its rows stay as they were.
         held = set(claimed) - {m.pk for m in messages}
-        if held and connection.vendor != "postgresql":
+        if held and not is_postgresql():
             Message.objects.filter(pk__in=held).update(status=MessageStatus.QUEUED)
         outgoing = _prepare(messages, now, on_portal, batch) if messages else []
         if outgoing:
@@ -355,7 +348,7 @@ def _claimed_load(claimed: list[int]) -> list[Message]:
     first); each campaign, its portfolio and creditor loaded once for the batch, not once
     per row. Rows of a paused, cancelled or draft campaign are left out."""
     messages = list(
-        Message.objects.filter(pk__in=_ids(claimed))
+        Message.objects.filter(pk__in=ids_param(claimed))
         .select_related("debtor", "debt__portfolio")
         .order_by("id")
     )
@@ -379,7 +372,7 @@ def _hand_off_stop(refused: int, batch: str, left: list[Outgoing]) -> None:
     since no journal will vouch for them later."""
     if refused == handoff.REFUSED_LOST:
         Message.objects.filter(
-            pk__in=_ids([o.message_id for o in left]),
+            pk__in=ids_param([o.message_id for o in left]),
             status=MessageStatus.SENDING,
             handoff_batch=batch,
         ).update(status=MessageStatus.QUEUED, attempts=F("attempts") - 1, handoff_batch="")
@@ -460,7 +453,9 @@ def _batch_recover(batch: str, rows: list[tuple[int, str]], now: dt.datetime) ->
     with transaction.atomic():
         _results_write(answered, dict(rows))
         if uncertain:
-            Message.objects.filter(pk__in=_ids(uncertain), status=MessageStatus.SENDING).update(
+            Message.objects.filter(
+                pk__in=ids_param(uncertain), status=MessageStatus.SENDING
+            ).update(
                 status=MessageStatus.UNCERTAIN,
                 error="interrupted during hand-off: maybe sent; not resent",
                 # When it went to the provider (the journal's last beat): it counts
@@ -471,12 +466,12 @@ def _batch_recover(batch: str, rows: list[tuple[int, str]], now: dt.datetime) ->
         if requeue:
             # Never handed to the provider: the attempt did not happen. Its link was never
             # sent; dispatch decides the row again and mints it a new one.
-            Message.objects.filter(pk__in=_ids(requeue), status=MessageStatus.SENDING).update(
+            Message.objects.filter(pk__in=ids_param(requeue), status=MessageStatus.SENDING).update(
                 status=MessageStatus.QUEUED, attempts=F("attempts") - 1, handoff_batch=""
             )
             # A campaign cancelled meanwhile: what never left is cancelled with it.
             Message.objects.filter(
-                pk__in=_ids(requeue), status=MessageStatus.QUEUED, campaign__status="cancelled"
+                pk__in=ids_param(requeue), status=MessageStatus.QUEUED, campaign__status="cancelled"
             ).update(status=MessageStatus.CANCELLED)
             record("message.requeued", details={"messages": requeue, "batch": batch})
     if batch:

@@ -18,16 +18,19 @@ def dispatch_messages(message_ids: list[int], on_portal: bool = False) -> dict:
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def campaign_fan_out(campaign_id: int) -> int:
     from .campaigns import campaign_fan_out as fan_out
+    from .campaigns import campaigns_finish
 
     chunks = fan_out(campaign_id=campaign_id)
     for start, recipients in chunks:
         campaign_chunk.delay(campaign_id, start, recipients)
+    if not chunks:
+        campaigns_finish(campaign_id=campaign_id)  # an empty segment: nothing to wait for
     return len(chunks)
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def campaign_chunk(campaign_id: int, start: int, recipients: list[list[int]]) -> dict:
-    from .campaigns import campaign_chunk_create
+    from .campaigns import campaign_chunk_create, campaigns_finish
     from .sending import messages_dispatch
 
     due = campaign_chunk_create(campaign_id=campaign_id, start=start, recipients=recipients)
@@ -35,6 +38,7 @@ def campaign_chunk(campaign_id: int, start: int, recipients: list[list[int]]) ->
     for i in range(0, len(due), DISPATCH_BATCH):
         for key, value in messages_dispatch(due[i : i + DISPATCH_BATCH]).items():
             totals[key] = totals.get(key, 0) + value
+    campaigns_finish(campaign_id=campaign_id)
     return totals
 
 

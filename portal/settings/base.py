@@ -277,6 +277,8 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 # Staff KPI dashboard rollups (portal/staff/rollup.py): recent days often, all nightly.
+# Without Redis there is no beat, so opening the dashboard rebuilds them when stale.
+KPI_REFRESH_ON_VIEW = env.bool("KPI_REFRESH_ON_VIEW", default=not REDIS_URL)
 CELERY_BEAT_SCHEDULE.update(
     {
         "staff-kpis-recent": {"task": "portal.staff.tasks.refresh_kpis_recent", "schedule": 600},

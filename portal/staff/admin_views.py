@@ -3,6 +3,7 @@ on a call, and the KPI dashboard."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -10,7 +11,7 @@ from django_htmx.http import trigger_client_event
 
 from portal.debtors.models import Debtor
 
-from . import kpis, selectors
+from . import kpis, rollup, selectors
 from .forms import ContactOutcomeForm, DisputeResolutionForm
 from .kpi_forms import KpiFilterForm
 from .models import ContactOutcome, Resolution
@@ -122,6 +123,7 @@ def kpi_view(model_admin, request):
         raise PermissionDenied
     form = KpiFilterForm(request.GET or None)
     filters = form.filters()
+    rollup.kpi_rollups_refresh_if_stale()
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "KPI dashboard",
@@ -129,5 +131,6 @@ def kpi_view(model_admin, request):
         "form": form,
         "filters": filters,
         "kpi": kpis.dashboard(filters),
+        "refreshed_on_view": settings.KPI_REFRESH_ON_VIEW,
     }
     return TemplateResponse(request, "admin/staff/kpis.html", context)

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q, Sum
 
+from portal.db import set_local
+
 from .models import KpiBalance, KpiDay, KpiReach
 
 COUNTS = [
@@ -129,12 +131,11 @@ def reach(f: KpiFilters) -> dict[str, int]:
         .annotate(a=Max("attempted"), c=Max("contacted"), r=Max("right_party"))
     )
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
-            # Each parallel worker hands on about one row per debtor; the default price
-            # per row passed (0.1) made PostgreSQL keep a serial plan that took twice as
-            # long on a million-debt book (bench/kpi_dashboard.py). For this query only.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL parallel_tuple_cost = 0.01")
+        # Each parallel worker hands on about one row per debtor; the default price per
+        # row passed (0.1) made PostgreSQL keep a serial plan that took twice as long on a
+        # million-debt book (bench/kpi_dashboard.py). For this query only.
+        with connection.cursor() as cursor:
+            set_local(cursor, "parallel_tuple_cost", "0.01")
         found = per_debtor.aggregate(
             attempted=Count("debtor_id", filter=Q(a=1)),
             contacted=Count("debtor_id", filter=Q(a=1, c=1)),

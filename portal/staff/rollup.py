@@ -29,8 +29,16 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
+from portal.db import (
+    analyze,
+    datetime_param,
+    first_row_join,
+    local_date_sql,
+    vacuum_analyze,
+)
 from portal.debtors.selectors import mora_stages
 
 from .models import KpiBalance, KpiDay, KpiReach
@@ -40,7 +48,7 @@ COLUMNS = [f.column for f in KpiDay._meta.fields if f.column != "id"]
 
 
 def _day(column: str) -> tuple[str, list]:
-    return connection.ops.datetime_cast_date_sql(column, [], settings.TIME_ZONE)
+    return local_date_sql(column, settings.TIME_ZONE)
 
 
 def _stage_sql() -> tuple[str, list]:
@@ -97,10 +105,17 @@ def _insert_reach(cursor, source: str, flags: dict[str, str], select: str, param
     cursor.execute(sql, params)
 
 
-# The message that carried a link: the first one. A link sent again (a reminder) is still
-# one verification and one agreement, not one per message.
-_FIRST_CARRIER = """SELECT c.channel, c.campaign_id FROM outreach_message c
-    WHERE c.payment_link_id = {link} ORDER BY c.id LIMIT 1"""
+def _first_carrier(link: str) -> str:
+    """Join `m`, the message that carried a link: the first one. A link sent again (a
+    reminder) is still one verification and one agreement, not one per message."""
+    return first_row_join(
+        table="outreach_message",
+        alias="m",
+        columns=["channel", "campaign_id"],
+        where=f"c.payment_link_id = {link}",
+        order="c.id",
+    )
+
 
 SOURCES = ("messages", "outcomes", "links", "ledger", "promises", "agreements")
 REACH_SOURCES = ("messages", "outcomes", "links")
@@ -109,6 +124,7 @@ REACH_SOURCES = ("messages", "outcomes", "links")
 def _sources(cursor, since: dt.datetime, until: dt.datetime, sources) -> None:
     stage, stage_params = _stage_sql()
     first, last = since.date(), (until - dt.timedelta(microseconds=1)).date()
+    since, until = datetime_param(since), datetime_param(until)
 
     day, day_params = _day("m.sent_at")
     if "messages" in sources:
@@ -193,7 +209,7 @@ def _sources(cursor, since: dt.datetime, until: dt.datetime, sources) -> None:
             FROM access_paymentlink l
             JOIN {_home("access_paymentlink", "verified_at")} h ON h.debtor_id = l.debtor_id
             JOIN debtors_debt d ON d.id = h.debt_id
-            LEFT JOIN LATERAL ({_FIRST_CARRIER.format(link="l.id")}) m ON TRUE
+            {_first_carrier("l.id")}
             WHERE l.verified_at >= %s AND l.verified_at < %s"""
         params = [*day_params, *stage_params, since, until, since, until]
         _insert(cursor, "links", {"right_party": "1"}, select, params)
@@ -261,7 +277,7 @@ def _sources(cursor, since: dt.datetime, until: dt.datetime, sources) -> None:
             LEFT JOIN {_home("agreements_agreement", "created_at")} h
                 ON h.debtor_id = a.debtor_id
             JOIN debtors_debt d ON d.id = COALESCE(line.debt_id, h.debt_id)
-            LEFT JOIN LATERAL ({_FIRST_CARRIER.format(link="a.payment_link_id")}) m ON TRUE
+            {_first_carrier("a.payment_link_id")}
             WHERE a.created_at >= %s AND a.created_at < %s""",
             [*day_params, *stage_params, since, until, since, until],
         )
@@ -303,7 +319,7 @@ def kpi_rollup_refresh(
                             AS assigned,
                         d.balance_minor AS balance FROM debtors_debt d) src
                 GROUP BY portfolio_id, stage, currency""",
-            [timezone.now(), *stage_params],
+            [datetime_param(timezone.now()), *stage_params],
         )
         _analyze(cursor)
     return first_day, last_day
@@ -315,23 +331,45 @@ ROLLUPS = (KpiDay, KpiReach, KpiBalance)
 def _analyze(cursor) -> None:
     # Fresh statistics for the planner after a rebuild, which autovacuum may not have
     # seen yet: without them it guessed a few thousand rows of a million-row period.
-    if connection.vendor == "postgresql":
-        for model in ROLLUPS:
-            cursor.execute(f"ANALYZE {model._meta.db_table}")
+    analyze(cursor, [model._meta.db_table for model in ROLLUPS])
 
 
 def kpi_rollups_vacuum() -> None:
     """VACUUM (ANALYZE) the rebuilt rollups, outside any transaction (the nightly task):
     reclaims the deleted rows and marks pages all-visible, which the reach count's
     index-only scan needs to skip the table."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return  # VACUUM cannot run in a transaction (a test's, say); ANALYZE already ran
-    with connection.cursor() as cursor:
-        for model in ROLLUPS:
-            cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
+    # VACUUM cannot run in a transaction (a test's, say); ANALYZE already ran then.
+    vacuum_analyze([model._meta.db_table for model in ROLLUPS])
 
 
 def kpi_rollup_refresh_all(*, years: int = 2) -> tuple[dt.date, dt.date]:
     """Every day of the last `years` (nightly): late opens, verifications, agreements and
     payments change the funnel of days already rolled up."""
     return kpi_rollup_refresh(first_day=timezone.localdate() - dt.timedelta(days=365 * years))
+
+
+# Without a beat, how old the rollups may be before opening the dashboard rebuilds them:
+# the beat's own period for the recent days.
+STALE_AFTER = dt.timedelta(minutes=10)
+
+
+def kpi_rollups_refreshed_at() -> dt.datetime | None:
+    return KpiBalance.objects.aggregate(at=Max("refreshed_at"))["at"]
+
+
+def kpi_rollups_refresh_if_stale(*, now: dt.datetime | None = None) -> bool:
+    """Where no beat runs (settings.KPI_REFRESH_ON_VIEW: by default, no Redis), the
+    dashboard rebuilds the rollups it is about to show when they are older than
+    STALE_AFTER: every day when never computed or last computed before today (what the
+    nightly task would have done), else the recent days. Returns whether it rebuilt."""
+    if not settings.KPI_REFRESH_ON_VIEW:
+        return False
+    now = now or timezone.now()
+    at = kpi_rollups_refreshed_at()
+    if at is not None and now - at < STALE_AFTER:
+        return False
+    if at is None or timezone.localdate(at) < timezone.localdate(now):
+        kpi_rollup_refresh_all()
+    else:
+        kpi_rollup_refresh()
+    return True

@@ -237,3 +237,62 @@ def test_launch_needs_a_template_for_each_channel(campaign, agent):
     campaign.save()
     with pytest.raises(CampaignError, match="whatsapp"):
         campaign_launch(campaign=campaign, actor=agent)
+
+
+def test_a_campaign_with_every_message_decided_is_done_without_a_beat(
+    tuesday, campaign, portfolio, debtor, agent, django_capture_on_commit_callbacks
+):
+    silent = make_debtor(portfolio, number="5550001111", name="Sin Permiso", channels=())
+    campaign.channels = ["sms"]
+    campaign.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_launch(campaign=campaign, actor=agent)
+    assert statuses(campaign) == {(debtor.pk, "sms"): "sent", (silent.pk, "sms"): "blocked"}
+    campaign.refresh_from_db()
+    assert campaign.status == "done"
+    assert (
+        AuditEvent.objects.filter(action="campaign.done", subject_id=str(campaign.pk)).count() == 1
+    )
+
+
+def test_a_campaign_is_not_done_while_a_chunk_is_still_to_come(
+    tuesday, campaign, debtor, other_debtor, agent
+):
+    from portal.outreach.campaigns import campaign_fan_out
+
+    campaign.channels = ["sms"]
+    campaign.save()
+    campaign_launch(campaign=campaign, actor=agent)  # its on-commit fan-out does not run
+    campaign_fan_out(campaign_id=campaign.pk)
+    tasks.campaign_chunk(campaign.pk, 0, [[debtor.pk, 1]])
+    tasks.dispatch_due()
+    campaign.refresh_from_db()
+    assert campaign.status == "running"  # the second debtor's chunk is still queued
+    tasks.campaign_chunk(campaign.pk, 1, [[other_debtor.pk, 1]])
+    campaign.refresh_from_db()
+    assert campaign.status == "done"
+    assert statuses(campaign) == {(debtor.pk, "sms"): "sent", (other_debtor.pk, "sms"): "sent"}
+
+
+def test_a_campaign_whose_segment_is_empty_is_done_at_once(
+    tuesday, campaign, agent, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_launch(campaign=campaign, actor=agent)
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.targeted) == ("done", 0)
+
+
+def test_dispatch_takes_a_now_in_any_timezone(tuesday, campaign, debtor, agent):
+    from portal.outreach.campaigns import campaign_chunk_create
+    from portal.outreach.sending import messages_dispatch
+
+    campaign.channels = ["sms"]
+    campaign.save()
+    campaign_launch(campaign=campaign, actor=agent)
+    # 10:00 in Bogotá is 15:00 UTC: the claim must compare instants, not their text.
+    due = campaign_chunk_create(
+        campaign_id=campaign.pk, start=0, recipients=[[debtor.pk, 1]], now=TUESDAY_10
+    )
+    assert messages_dispatch(due, now=TUESDAY_10)["sent"] == 1
+    assert statuses(campaign) == {(debtor.pk, "sms"): "sent"}

@@ -344,3 +344,23 @@ def test_a_link_sent_twice_is_one_right_party_contact(world):
     kpi_rollup_refresh(first_day=dt.date(2026, 11, 1), last_day=dt.date(2026, 11, 30))
     counts = kpis.dashboard(NOVEMBER)["counts"]
     assert counts["right_party"] == 3 and counts["agreements_made"] == 3
+
+
+def test_an_evening_message_counts_on_its_local_day(stages):
+    debtor = DebtorFactory(full_name="Eva")
+    DebtFactory(debtor=debtor, portfolio=PortfolioFactory(code="tarjetas"), days_past_due=45)
+    # 21:30 in Bogotá on the 30th is 02:30 UTC on December 1st.
+    Message.objects.create(
+        key="kpi-evening",
+        debtor=debtor,
+        channel="sms",
+        kind="campaign",
+        status="delivered",
+        sent_at=dt.datetime(2026, 11, 30, 21, 30, tzinfo=BOGOTA),
+    )
+    kpi_rollup_refresh(first_day=dt.date(2026, 11, 30), last_day=dt.date(2026, 11, 30))
+    day = kpis.KpiFilters(start=dt.date(2026, 11, 30), end=dt.date(2026, 11, 30))
+    assert kpis.dashboard(day)["counts"]["attempts"] == 1
+    kpi_rollup_refresh(first_day=dt.date(2026, 12, 1), last_day=dt.date(2026, 12, 1))
+    december = kpis.KpiFilters(start=dt.date(2026, 12, 1), end=dt.date(2026, 12, 1))
+    assert kpis.dashboard(december)["counts"]["attempts"] == 0

@@ -11,7 +11,8 @@ import time_machine
 from django.urls import reverse
 
 from agreements.models import PromiseToPay
-from portal.staff.models import ContactOutcome
+from portal.debtors.services import ledger_post
+from portal.staff.models import ContactOutcome, KpiBalance
 
 from .conftest import BOGOTA
 
@@ -142,3 +143,40 @@ def test_a_logged_call_reaches_the_kpi_numbers_at_once(
     kpi = client.get(reverse("admin:staff_kpis")).context["kpi"]
     counts = kpi["counts"]
     assert (counts["attempts"], counts["contacts"], counts["right_party"]) == (1, 1, 1)
+
+
+def _money(client) -> tuple:
+    response = client.get(reverse("admin:staff_kpis"))
+    assert response.status_code == 200
+    kpi = response.context["kpi"]
+    (row,) = kpi["money"]
+    return row["debts"], row["collected"], kpi["refreshed_at"], response.content.decode()
+
+
+def test_without_a_beat_the_kpi_page_computes_figures_older_than_ten_minutes(
+    client, settings, supervisor, debt
+):
+    settings.KPI_REFRESH_ON_VIEW = True
+    client.force_login(supervisor)
+    opened = dt.datetime(2026, 11, 24, 10, 0, tzinfo=BOGOTA)
+    with time_machine.travel(opened, tick=False) as clock:
+        debts, collected, at, page = _money(client)
+        assert (debts, collected, at) == (1, 0, opened)
+        # Spanish by default: "figures as of ..., computed when this page is opened".
+        assert "Cifras al 2026-11-24 10:00: se calculan al abrir esta página" in page
+
+        ledger_post(debt=debt, kind="payment", amount_minor=-200_000_00)
+        clock.shift(dt.timedelta(minutes=9))
+        assert _money(client)[1:3] == (0, opened)  # fresh enough: not rebuilt
+
+        clock.shift(dt.timedelta(minutes=2))
+        assert _money(client)[1:3] == (200_000_00, opened + dt.timedelta(minutes=11))
+
+
+def test_with_a_beat_the_kpi_page_only_reads_the_rollups(client, settings, supervisor, debt):
+    settings.KPI_REFRESH_ON_VIEW = False
+    client.force_login(supervisor)
+    response = client.get(reverse("admin:staff_kpis"))
+    assert response.context["kpi"]["refreshed_at"] is None
+    assert "Cifras aún no calculadas: el beat las calcula" in response.content.decode()
+    assert not KpiBalance.objects.exists()

@@ -11,11 +11,12 @@ import os
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
 from portal.audit.services import record
+from portal.db import is_postgresql
 
 from ..models import Portfolio
 from ..services import portfolio_today
@@ -66,8 +67,8 @@ def portfolio_import_file(
     `updated` counts the file's rows whose existing debt changed or whose existing
     debtor changed (name, birth date, language, state, a new phone or email).
     """
-    loader = loader or ("postgres" if connection.vendor == "postgresql" else "orm")
-    if loader == "postgres" and connection.vendor != "postgresql":
+    loader = loader or ("postgres" if is_postgresql() else "orm")
+    if loader == "postgres" and not is_postgresql():
         raise ValueError("the postgres loader needs a PostgreSQL database")
     owns_file = isinstance(path_or_file, str | os.PathLike)
     source = source_open(path_or_file)

@@ -1,4 +1,5 @@
-"""Demo data for `seed_demo` and `make run`: one creditor, one COP portfolio, ~60 debtors.
+"""The demo's book: one creditor, one COP portfolio, ~60 debtors with ledger history, and
+the staff admin.
 
 Deterministic (fixed seed) and idempotent: natural keys decide what already exists, and
 history is only written for debts created in this run.
@@ -8,25 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .demo_payment_methods import seed_demo_payment_methods
-from .models import Creditor, Debt, Debtor, DocumentType, LedgerKind, MoraStage, Portfolio
-from .services import days_past_due, ledger_post, portfolio_today
+from portal.debtors.models import Creditor, Debt, Debtor, DocumentType, LedgerKind, Portfolio
+from portal.debtors.services import days_past_due, ledger_post, portfolio_today
+from portal.debtors.stages import default_stages_ensure
+
+from .payment_methods import seed_demo_payment_methods
 
 DEMO_PORTFOLIO_CODE = "demo-cop"
 DEMO_ADMIN_USERNAME = "admin"
 
-DEFAULT_STAGES = [
-    ("preventiva", "Preventiva", None, 0, "friendly"),
-    ("temprana", "Temprana", 1, 30, "friendly"),
-    ("intermedia", "Intermedia", 31, 90, "supportive"),
-    ("tardia", "Tardía", 91, 180, "urgent"),
-    ("prejuridica", "Prejurídica", 181, None, "formal"),
-]
 # Days past due drawn per stage so every band holds debts.
 _DPD_RANGES = [(-10, 0), (1, 30), (31, 90), (91, 180), (181, 540)]
 
@@ -66,24 +61,6 @@ _LAST = [
     "Castro",
     "Ospina",
 ]
-
-
-@dataclass(frozen=True)
-class DemoResult:
-    portfolio: Portfolio
-    debtors_created: int
-    debts_created: int
-    admin_username: str
-    admin_password: str
-
-
-def _ensure_stages() -> None:
-    if MoraStage.objects.exists():
-        return
-    MoraStage.objects.bulk_create(
-        MoraStage(code=c, name=n, min_days=lo, max_days=hi, tone=t)
-        for c, n, lo, hi, t in DEFAULT_STAGES
-    )
 
 
 def _ensure_admin(password: str) -> None:
@@ -137,9 +114,10 @@ def _history(debt: Debt, rng: random.Random, today: dt.date) -> None:
 
 
 @transaction.atomic
-def seed_demo(*, debtors: int = 60, admin_password: str = "cobranza-demo") -> DemoResult:
+def book_seed(*, debtors: int, admin_password: str) -> tuple[Portfolio, int, int]:
+    """(portfolio, debtors created, debts created)."""
     rng = random.Random(20261125)
-    _ensure_stages()
+    default_stages_ensure()
     _ensure_admin(admin_password)
     creditor, _ = Creditor.objects.get_or_create(
         name="Banco Andino S.A. (demo)", defaults={"tax_id": "900123456-8"}
@@ -191,6 +169,4 @@ def seed_demo(*, debtors: int = 60, admin_password: str = "cobranza-demo") -> De
         if created:
             debts_created += 1
             _history(debt, rng, today)
-    return DemoResult(
-        portfolio, debtors_created, debts_created, DEMO_ADMIN_USERNAME, admin_password
-    )
+    return portfolio, debtors_created, debts_created

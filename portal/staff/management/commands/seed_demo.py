@@ -1,16 +1,23 @@
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
 from portal.access.services import payment_link_create
-from portal.debtors.demo import seed_demo
 from portal.debtors.models import Debtor, IdentityCheck
+from portal.staff.demo import demo_summary, seed_demo
 
 
 class Command(BaseCommand):
     help = (
-        "Create (idempotently) demo creditor, COP portfolio, ~60 debtors and a staff admin, "
-        "then print the admin login and a fresh payment link for one demo debtor."
+        "Create (idempotently) the demo: creditor, COP portfolio, ~60 debtors, a staff admin, "
+        "offer policies, consent, a sent and a scheduled campaign, an agreement, a payment, "
+        "a promise and the KPIs; then print the admin login and a fresh payment link."
     )
 
     def add_arguments(self, parser):
@@ -23,11 +30,20 @@ class Command(BaseCommand):
             raise CommandError(
                 "seed_demo creates a known admin password; use --force to run it with DEBUG off."
             )
-        result = seed_demo(debtors=debtors, admin_password=admin_password)
+        # The demo's messages, emails and PDFs go to the console backends and loggers;
+        # printed here they would bury the three lines that matter. Admin › Messages and
+        # the debtor's timeline show them.
+        logging.disable(logging.WARNING)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                result = seed_demo(debtors=debtors, admin_password=admin_password)
+        finally:
+            logging.disable(logging.NOTSET)
         self.stdout.write(
             f"demo portfolio {result.portfolio.code}: {result.debtors_created} debtors and "
             f"{result.debts_created} debts created (re-running creates nothing new)"
         )
+        self.stdout.write(demo_summary(result.portfolio))
         base = settings.PUBLIC_BASE_URL.rstrip("/")
         self.stdout.write(
             self.style.SUCCESS(

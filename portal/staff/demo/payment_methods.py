@@ -3,7 +3,7 @@ page of `make run` shows them; idempotent like the rest of seed_demo."""
 
 from __future__ import annotations
 
-from .models import PaymentMethod, PaymentMethodKind, Portfolio
+from portal.debtors.models import PaymentMethod, PaymentMethodKind, Portfolio
 
 DEMO_PAYMENT_METHODS = [
     {
