@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.debtors.demo import DEMO_PORTFOLIO_CODE, seed_demo
+from portal.staff.demo import DEMO_PORTFOLIO_CODE, seed_demo
 from portal.debtors.models import PaymentMethod
 
 pytestmark = pytest.mark.django_db
