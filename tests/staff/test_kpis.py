@@ -95,8 +95,14 @@ def agreement(debtor, debt, status, day, link_id=None):
 
 def pay(debt, amount_minor: int, day: int, month: int = 11):
     kind = "payment" if amount_minor < 0 else "refund"
+    # A refund gives back the debt's newest payment.
+    paid = None if kind == "payment" else debt.ledger_entries.filter(kind="payment").first()
     entry = ledger_post(
-        debt=debt, kind=kind, amount_minor=amount_minor, effective_date=at(day, month)
+        debt=debt,
+        kind=kind,
+        amount_minor=amount_minor,
+        effective_date=at(day, month),
+        reverses=paid,
     )
     LedgerEntry.objects.filter(pk=entry.pk).update(created_at=at(day, month))
 

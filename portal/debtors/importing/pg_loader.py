@@ -81,16 +81,30 @@ DELETE FROM import_row AS s
 RETURNING s.line
 """
 
+# Per changed debt, the split of its adjustment (imputation.statement_change in SQL):
+# increases land on their component, the decreases together are imputed interest, fees,
+# then principal against what is outstanding after the increases.
 _DEBT_CHANGES = """
 CREATE TEMP TABLE import_debt_change AS
-SELECT t.id, s.line,
-       (s.principal + s.interest + s.fees)
-       - (t.principal_due_minor + t.interest_due_minor + t.fees_due_minor) AS difference
-  FROM import_row AS s
-  JOIN debtors_debt AS t ON t.portfolio_id = %(portfolio)s AND t.account_ref = s.account_ref
- WHERE (t.principal_due_minor, t.interest_due_minor, t.fees_due_minor,
-        t.original_due_date, t.currency)
-       IS DISTINCT FROM (s.principal, s.interest, s.fees, s.due_date, %(currency)s)
+SELECT id, line, up_p - (cut - cut_i - cut_f) AS principal, up_i - cut_i AS interest,
+       up_f - cut_f AS fees
+  FROM (SELECT *, LEAST(cut - cut_i, GREATEST(fees + up_f, 0)) AS cut_f
+          FROM (SELECT *, LEAST(cut, GREATEST(interest + up_i, 0)) AS cut_i
+                  FROM (SELECT t.id, s.line, t.interest_minor AS interest, t.fees_minor AS fees,
+                               GREATEST(s.principal - t.principal_due_minor, 0) AS up_p,
+                               GREATEST(s.interest - t.interest_due_minor, 0) AS up_i,
+                               GREATEST(s.fees - t.fees_due_minor, 0) AS up_f,
+                               - LEAST(s.principal - t.principal_due_minor, 0)
+                               - LEAST(s.interest - t.interest_due_minor, 0)
+                               - LEAST(s.fees - t.fees_due_minor, 0) AS cut
+                          FROM import_row AS s
+                          JOIN debtors_debt AS t
+                            ON t.portfolio_id = %(portfolio)s AND t.account_ref = s.account_ref
+                         WHERE (t.principal_due_minor, t.interest_due_minor, t.fees_due_minor,
+                                t.original_due_date, t.currency)
+                               IS DISTINCT FROM (s.principal, s.interest, s.fees, s.due_date,
+                                                 %(currency)s)) AS deltas) AS cut_interest
+       ) AS cut_fees
 """
 
 # Last row wins for the name; last given value for birth date, language and state. Most
@@ -188,18 +202,22 @@ UPDATE debtors_debt AS t
    SET principal_due_minor = s.principal, interest_due_minor = s.interest,
        fees_due_minor = s.fees, original_due_date = s.due_date, currency = %(currency)s,
        days_past_due = %(today)s::date - s.due_date,
-       balance_minor = t.balance_minor + c.difference, updated_at = %(now)s
+       balance_minor = t.balance_minor + c.principal + c.interest + c.fees,
+       principal_minor = t.principal_minor + c.principal,
+       interest_minor = t.interest_minor + c.interest, fees_minor = t.fees_minor + c.fees,
+       updated_at = %(now)s
   FROM import_debt_change AS c JOIN import_row AS s ON s.line = c.line
  WHERE t.id = c.id
 """
 
 _ADJUST = """
-INSERT INTO debtors_ledgerentry (debt_id, kind, amount_minor, currency, effective_date,
-                                 description, created_at, created_by_id{entry_columns})
-SELECT id, 'adjustment', difference, %(currency)s, %(today)s, %(adjustment)s, %(now)s, %(actor)s
-       {entry_values}
+INSERT INTO debtors_ledgerentry (debt_id, kind, amount_minor, principal_minor, interest_minor,
+                                 fees_minor, currency, effective_date, description, created_at,
+                                 created_by_id{entry_columns})
+SELECT id, 'adjustment', principal + interest + fees, principal, interest, fees, %(currency)s,
+       %(today)s, %(adjustment)s, %(now)s, %(actor)s{entry_values}
   FROM import_debt_change
- WHERE difference <> 0
+ WHERE (principal, interest, fees) <> (0, 0, 0)
  ORDER BY line
 """
 
@@ -207,23 +225,25 @@ _INSERT_DEBTS = """
 WITH created AS (
     INSERT INTO debtors_debt (portfolio_id, debtor_id, account_ref, currency,
                               principal_due_minor, interest_due_minor, fees_due_minor,
-                              balance_minor, original_due_date, days_past_due, status,
+                              balance_minor, principal_minor, interest_minor, fees_minor,
+                              original_due_date, days_past_due, status,
                               created_at, updated_at{debt_columns})
     SELECT %(portfolio)s, d.id, s.account_ref, %(currency)s, s.principal, s.interest, s.fees,
-           s.principal + s.interest + s.fees, s.due_date, %(today)s::date - s.due_date,
-           'active', %(now)s, %(now)s{debt_values}
+           s.principal + s.interest + s.fees, s.principal, s.interest, s.fees,
+           s.due_date, %(today)s::date - s.due_date, 'active', %(now)s, %(now)s{debt_values}
       FROM import_row AS s
       JOIN debtors_debtor AS d
         ON d.document_type = s.document_type AND d.document_number = s.document_number
      WHERE NOT EXISTS (SELECT FROM debtors_debt AS t
                         WHERE t.portfolio_id = %(portfolio)s AND t.account_ref = s.account_ref)
      ORDER BY s.line
-    RETURNING id, balance_minor
+    RETURNING id, balance_minor, principal_minor, interest_minor, fees_minor
 ), charged AS (
-    INSERT INTO debtors_ledgerentry (debt_id, kind, amount_minor, currency, effective_date,
+    INSERT INTO debtors_ledgerentry (debt_id, kind, amount_minor, principal_minor,
+                                     interest_minor, fees_minor, currency, effective_date,
                                      description, created_at, created_by_id{entry_columns})
-    SELECT id, 'charge', balance_minor, %(currency)s, %(today)s, %(charge)s, %(now)s, %(actor)s
-           {entry_values}
+    SELECT id, 'charge', balance_minor, principal_minor, interest_minor, fees_minor,
+           %(currency)s, %(today)s, %(charge)s, %(now)s, %(actor)s{entry_values}
       FROM created
      WHERE balance_minor > 0
 )
@@ -279,6 +299,9 @@ def _with_defaults(sql: str, params: dict[str, Any]) -> str:
             "interest_due_minor",
             "fees_due_minor",
             "balance_minor",
+            "principal_minor",
+            "interest_minor",
+            "fees_minor",
             "original_due_date",
             "days_past_due",
             "status",
@@ -290,6 +313,9 @@ def _with_defaults(sql: str, params: dict[str, Any]) -> str:
             "debt_id",
             "kind",
             "amount_minor",
+            "principal_minor",
+            "interest_minor",
+            "fees_minor",
             "currency",
             "effective_date",
             "description",
