@@ -33,12 +33,12 @@ class BalanceParts:
 
 
 def balance_parts(debts: Iterable) -> BalanceParts:
-    """Payments are taken to have covered fees and interest first, principal last."""
+    """The debts' outstanding principal and the rest, as the ledger imputed them."""
     principal = rest = 0
     currencies = set()
     for debt in debts:
         balance = max(debt.balance_minor, 0)
-        debt_principal = min(debt.principal_due_minor, balance)
+        debt_principal = min(max(debt.principal_minor, 0), balance)
         principal += debt_principal
         rest += balance - debt_principal
         currencies.add(debt.currency)
