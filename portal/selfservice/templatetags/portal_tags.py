@@ -33,6 +33,12 @@ def money(amount_minor: int, currency: str) -> str:
     return format_minor(amount_minor, currency, locale=_LOCALES.get(language, "es_CO"))
 
 
+@register.filter
+def negate(amount_minor: int) -> int:
+    """A reduction shown as what it took: a payment's -40.000 of interest paid 40.000."""
+    return -amount_minor
+
+
 @register.simple_tag(takes_context=True)
 def debtor_tabs(context) -> SafeString:
     """The tab links, the current page's marked. Every debtor page shows them; rendered
