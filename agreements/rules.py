@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from portal.debtors.money import cash_unit
+
 from .models import Frequency, OfferPolicy
 from .quotes import (
     AFFORDABLE_SHARE,
@@ -140,6 +142,7 @@ def check_plan(
         down_payment_minor=down_payment_minor,
         first_due_date=first_due_date,
         as_of=today,
+        cash_unit_minor=cash_unit(parts.currency),
     )
     return PlanCheck(review=review, offer=offer)
 

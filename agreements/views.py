@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.access.decorators import debtor_required
 from portal.access.middleware import SESSION_LINK_ID
+from portal.debtors.money import cash_unit
 from portal.debtors.services import portfolio_today
 from portal.requests import client_address, wants_partial
 
@@ -303,6 +304,7 @@ def _counter_schedule(proposal):
             first_due_date=proposal.counter_first_due_date,
             down_payment_minor=proposal.counter_down_payment_minor or 0,
             today=min(portfolio_today(proposal.portfolio), proposal.counter_first_due_date),
+            unit=cash_unit(proposal.currency),
         )
     except ValueError:
         return []
