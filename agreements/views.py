@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -389,7 +390,7 @@ def promise(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     _("Thank you. We registered your promise to pay on %(date)s.")
-                    % {"date": created.promised_date.strftime("%d/%m/%Y")},
+                    % {"date": date_format(created.promised_date, "DATE_FORMAT")},
                 )
                 return redirect("agreements:promise")
     return render(request, "agreements/promise.html", {"form": form}, status=status)

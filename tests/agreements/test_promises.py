@@ -37,7 +37,7 @@ def test_debtor_promises_an_amount_within_the_policy(debtor, debt, policy):
 def test_date_past_the_policy_limit_is_refused(debtor, debt, policy):
     policy.max_days_to_promise = 5
     policy.save(update_fields=["max_days_to_promise"])
-    with pytest.raises(PromiseError, match="within 5 days, on or before 2026-11-30"):
+    with pytest.raises(PromiseError, match="within 5 days, on or before Nov 30, 2026"):
         promise_create(
             debtor=debtor,
             debt=debt,
