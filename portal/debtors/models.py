@@ -167,9 +167,10 @@ class Debt(models.Model):
     balance_minor = models.BigIntegerField(default=0, editable=False)
     # What is outstanding of each component, moved with the balance by every ledger entry
     # (portal/debtors/imputation.py); the three always add up to the balance.
-    principal_minor = models.BigIntegerField(default=0, editable=False)
-    interest_minor = models.BigIntegerField(default=0, editable=False)
-    fees_minor = models.BigIntegerField(default=0, editable=False)
+    # db_default: raw INSERTs of a debt with no balance yet (benches) need not name them.
+    principal_minor = models.BigIntegerField(default=0, db_default=0, editable=False)
+    interest_minor = models.BigIntegerField(default=0, db_default=0, editable=False)
+    fees_minor = models.BigIntegerField(default=0, db_default=0, editable=False)
     original_due_date = models.DateField()
     days_past_due = models.IntegerField(default=0, editable=False)
     status = models.CharField(max_length=16, choices=DebtStatus.choices, default=DebtStatus.ACTIVE)
@@ -238,9 +239,10 @@ class LedgerEntry(models.Model):
     description = models.CharField(max_length=255, blank=True)
     # How the amount split over the debt's components (signed, summing to amount_minor),
     # so that a refund or reversal can give back exactly what this entry imputed.
-    principal_minor = models.BigIntegerField(default=0)
-    interest_minor = models.BigIntegerField(default=0)
-    fees_minor = models.BigIntegerField(default=0)
+    # db_default: a raw INSERT need name only the parts it moves (the CHECK still holds).
+    principal_minor = models.BigIntegerField(default=0, db_default=0)
+    interest_minor = models.BigIntegerField(default=0, db_default=0)
+    fees_minor = models.BigIntegerField(default=0, db_default=0)
     # The entry a refund or reversal undoes. Few entries have one: indexed only where set.
     reverses = models.ForeignKey(
         "self",
