@@ -7,6 +7,7 @@ context into PDF bytes, and `agreement_pdf_render` loads, renders, stores and au
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from typing import Any
@@ -18,6 +19,8 @@ from django.utils import timezone, translation
 from django.utils.text import get_valid_filename
 
 from portal.audit.services import record
+from portal.debtors.imputation import Parts
+from portal.debtors.selectors import debt_parts_as_of
 
 from .models import Agreement, AgreementDebt, Installment
 
@@ -49,6 +52,7 @@ def agreement_pdf_context(
         "lines": [
             {
                 "account_ref": line.debt.account_ref,
+                "parts": _parts_at_acceptance(line, agreement.accepted_at),
                 "balance_minor": line.balance_minor,
                 "discount_minor": line.discount_minor,
                 "to_pay_minor": line.balance_minor - line.discount_minor,
@@ -58,6 +62,19 @@ def agreement_pdf_context(
         "installments": list(installments),
         "portfolio_timezone": portfolio.timezone,
     }
+
+
+def _parts_at_acceptance(line: AgreementDebt, accepted_at: dt.datetime | None) -> Parts | None:
+    """The debt's principal, interest and fees behind the balance the agreement took (the
+    ledger as it stood when accepted; an unsaved debt, the benchmark's, as it is), or None
+    when they do not add up to that balance (it was quoted before a later movement)."""
+    debt = line.debt
+    live = Parts(debt.principal_minor, debt.interest_minor, debt.fees_minor)
+    if debt.pk and accepted_at:
+        then = debt_parts_as_of(debt_id=debt.pk, when=accepted_at)
+        if then.total == line.balance_minor:
+            return then
+    return live if live.total == line.balance_minor else None
 
 
 def agreement_pdf_bytes(*, context: dict[str, Any], language: str) -> bytes:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from portal.audit.services import record
@@ -82,7 +83,7 @@ def promise_create(
     if promised_date > last_day:
         raise PromiseError(
             _("The promised date must be within %(days)s days, on or before %(date)s.")
-            % {"days": max_days, "date": last_day.isoformat()}
+            % {"days": max_days, "date": date_format(last_day, "DATE_FORMAT")}
         )
     if debt.promises.filter(status=PromiseStatus.PENDING).exists():
         raise PromiseError(_("There is already a pending promise to pay on this debt."))

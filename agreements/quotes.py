@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
+from portal.debtors.money import cash_unit
+
 from .models import AgreementKind, Frequency, OfferPolicy
 from .schedules import ScheduleLine, build_schedule
 
@@ -33,12 +35,12 @@ class BalanceParts:
 
 
 def balance_parts(debts: Iterable) -> BalanceParts:
-    """Payments are taken to have covered fees and interest first, principal last."""
+    """The debts' outstanding principal and the rest, as the ledger imputed them."""
     principal = rest = 0
     currencies = set()
     for debt in debts:
         balance = max(debt.balance_minor, 0)
-        debt_principal = min(debt.principal_due_minor, balance)
+        debt_principal = min(max(debt.principal_minor, 0), balance)
         principal += debt_principal
         rest += balance - debt_principal
         currencies.add(debt.currency)
@@ -71,6 +73,7 @@ class Offer:
     down_payment_minor: int
     first_due_date: dt.date
     as_of: dt.date
+    cash_unit_minor: int = 1  # installments are whole multiples of it (see cash_unit)
     schedule: tuple[ScheduleLine, ...] = field(compare=False, default=())
 
     @property
@@ -107,6 +110,7 @@ def make_offer(
     down_payment_minor: int,
     first_due_date: dt.date,
     as_of: dt.date,
+    cash_unit_minor: int = 1,
 ) -> Offer:
     schedule = build_schedule(
         total_minor=total_minor,
@@ -115,6 +119,7 @@ def make_offer(
         first_due_date=first_due_date,
         down_payment_minor=down_payment_minor,
         today=as_of,
+        unit=cash_unit_minor,
     )
     return Offer(
         key,
@@ -127,6 +132,7 @@ def make_offer(
         down_payment_minor,
         first_due_date,
         as_of,
+        cash_unit_minor,
         tuple(schedule),
     )
 
@@ -137,9 +143,22 @@ def first_due_for(policy: OfferPolicy, frequency: str, today: dt.date) -> dt.dat
     return today + dt.timedelta(days=days)
 
 
+def whole_total_discount(balance_minor: int, discount_minor: int, unit: int) -> int:
+    """The discount lowered (never raised) until what is left to pay is whole cash units."""
+    short = (-(balance_minor - discount_minor)) % unit
+    return discount_minor - short if discount_minor >= short else discount_minor
+
+
+def whole_up(amount_minor: int, unit: int, cap: int) -> int:
+    """Rounded up to whole cash units, but never above `cap`."""
+    return min(-(-amount_minor // unit) * unit, cap)
+
+
 def lump_sum_offer(parts: BalanceParts, policy: OfferPolicy, today: dt.date) -> Offer:
+    unit = cash_unit(parts.currency)
     discount = percent_of(parts.interest_fees_minor, policy.discount_interest_fees_pct)
     discount += percent_of(parts.principal_minor, policy.discount_principal_pct)
+    discount = whole_total_discount(parts.total_minor, discount, unit)
     due = today + dt.timedelta(days=policy.max_days_to_first_payment)
     return make_offer(
         key="lump_sum",
@@ -152,6 +171,7 @@ def lump_sum_offer(parts: BalanceParts, policy: OfferPolicy, today: dt.date) -> 
         down_payment_minor=0,
         first_due_date=due,
         as_of=today,
+        cash_unit_minor=unit,
     )
 
 
@@ -161,8 +181,9 @@ def plan_offer(
     """A plan of `installments` at the policy's minimum down payment, or None when its
     installments would fall below the policy's minimum amount."""
     total = parts.total_minor
-    down = percent_up(total, policy.min_down_payment_pct)
-    per_installment = (total - down) // installments
+    unit = cash_unit(parts.currency)
+    down = whole_up(percent_up(total, policy.min_down_payment_pct), unit, total)
+    per_installment = (total - down) // installments // unit * unit
     if per_installment < max(1, policy.min_installment_minor):
         return None
     return make_offer(
@@ -176,6 +197,7 @@ def plan_offer(
         down_payment_minor=down,
         first_due_date=first_due_for(policy, frequency, today),
         as_of=today,
+        cash_unit_minor=unit,
     )
 
 

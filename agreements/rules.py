@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from portal.debtors.money import format_minor
+from portal.debtors.money import cash_unit, format_minor
 from portal.debtors.services import portfolio_today
 
 from .models import Frequency, OfferPolicy, Proposal
@@ -144,6 +144,7 @@ def check_plan(
         down_payment_minor=down_payment_minor,
         first_due_date=first_due_date,
         as_of=today,
+        cash_unit_minor=cash_unit(parts.currency),
     )
     return PlanCheck(review=review, offer=offer)
 

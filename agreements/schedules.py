@@ -37,13 +37,19 @@ def nth_due_date(first: dt.date, frequency: str, n: int) -> dt.date:
     return first + dt.timedelta(days=_DAYS[Frequency(frequency)] * n)
 
 
-def split_evenly(total_minor: int, parts: int) -> list[int]:
-    """`parts` amounts summing exactly to `total_minor`; the remainder goes on the last."""
+def split_evenly(total_minor: int, parts: int, unit: int = 1) -> list[int]:
+    """`parts` amounts summing exactly to `total_minor`; the remainder goes on the last.
+
+    Each but the last is a whole number of `unit` (minor units per cash unit: 100 for COP,
+    whose centavos nobody pays), so what a debtor sees adds up without hidden cents.
+    """
     if parts < 1:
         raise ValueError("at least one installment")
     if total_minor < 0:
         raise ValueError("a total cannot be negative")
     base = total_minor // parts
+    if base >= unit:  # a plan too small for whole units keeps its exact split
+        base = base // unit * unit
     return [base] * (parts - 1) + [total_minor - base * (parts - 1)]
 
 
@@ -55,6 +61,7 @@ def build_schedule(
     first_due_date: dt.date,
     down_payment_minor: int = 0,
     today: dt.date,
+    unit: int = 1,
 ) -> list[ScheduleLine]:
     """Down payment (if any) due today, then `installments` regular payments.
 
@@ -67,7 +74,7 @@ def build_schedule(
     lines = []
     if down_payment_minor:
         lines.append(ScheduleLine(0, today, down_payment_minor))
-    amounts = split_evenly(total_minor - down_payment_minor, installments)
+    amounts = split_evenly(total_minor - down_payment_minor, installments, unit)
     for index, amount in enumerate(amounts):
         lines.append(
             ScheduleLine(index + 1, nth_due_date(first_due_date, frequency, index), amount)

@@ -11,12 +11,14 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.access.decorators import debtor_required
 from portal.access.middleware import SESSION_LINK_ID
+from portal.debtors.money import cash_unit
 from portal.debtors.services import portfolio_today
 from portal.requests import client_address, wants_partial
 
@@ -315,6 +317,7 @@ def _counter_schedule(proposal):
             first_due_date=proposal.counter_first_due_date,
             down_payment_minor=proposal.counter_down_payment_minor or 0,
             today=min(portfolio_today(proposal.portfolio), proposal.counter_first_due_date),
+            unit=cash_unit(proposal.currency),
         )
     except ValueError:
         return []
@@ -401,7 +404,7 @@ def promise(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     _("Thank you. We registered your promise to pay on %(date)s.")
-                    % {"date": created.promised_date.strftime("%d/%m/%Y")},
+                    % {"date": date_format(created.promised_date, "DATE_FORMAT")},
                 )
                 return redirect("agreements:promise")
     return render(request, "agreements/promise.html", {"form": form}, status=status)

@@ -75,26 +75,32 @@ def fill(debts: int, audit_rows: int, supervisor_id: int) -> None:
         ),
         (
             "ledger charges",
-            """INSERT INTO debtors_ledgerentry (kind, amount_minor, currency, effective_date,
-                description, created_at, debt_id)
+            """INSERT INTO debtors_ledgerentry (kind, amount_minor, principal_minor,
+                interest_minor, fees_minor, currency, effective_date, description,
+                created_at, debt_id)
             SELECT 'charge', principal_due_minor + interest_due_minor + fees_due_minor,
+                principal_due_minor, interest_due_minor, fees_due_minor,
                 currency, original_due_date, '', now(), id FROM debtors_debt""",
         ),
         (
             "ledger payments",
-            f"""INSERT INTO debtors_ledgerentry (kind, amount_minor, currency, effective_date,
-                description, created_at, debt_id)
+            # All on principal: the KPIs read amounts only, not the imputation.
+            f"""INSERT INTO debtors_ledgerentry (kind, amount_minor, principal_minor,
+                currency, effective_date, description, created_at, debt_id)
             SELECT 'payment', -((d.principal_due_minor * (5 + {h(6, 20, "d.id")}) / 100) / n),
-                d.currency, current_date - {h(7, 180, "(d.id * 4 + k)")},
+                -((d.principal_due_minor * (5 + {h(6, 20, "d.id")}) / 100) / n), d.currency,
+                current_date - {h(7, 180, "(d.id * 4 + k)")},
                 'bench', (current_date - {h(7, 180, "(d.id * 4 + k)")}) + time '12:00', d.id
             FROM (SELECT *, 1 + {h(5, 3, "id")} AS n FROM debtors_debt
                   WHERE {h(4, 100, "id")} < 35) d, generate_series(1, d.n) k""",
         ),
         (
             "balances",
-            """UPDATE debtors_debt d SET balance_minor = s.total
-            FROM (SELECT debt_id, SUM(amount_minor) total FROM debtors_ledgerentry
-                  GROUP BY debt_id) s WHERE d.id = s.debt_id""",
+            """UPDATE debtors_debt d SET balance_minor = s.total, principal_minor = s.p,
+                interest_minor = s.i, fees_minor = s.f
+            FROM (SELECT debt_id, SUM(amount_minor) total, SUM(principal_minor) p,
+                         SUM(interest_minor) i, SUM(fees_minor) f
+                    FROM debtors_ledgerentry GROUP BY debt_id) s WHERE d.id = s.debt_id""",
         ),
         (
             "payments",

@@ -26,7 +26,9 @@ STORAGE_ALIAS = "default"  # Payment.receipt_pdf's storage, named so a message c
 
 
 def receipt_context(payment: Payment) -> dict:
-    allocations = list(payment.allocations.select_related("debt", "installment").order_by("id"))
+    allocations = list(
+        payment.allocations.select_related("debt", "installment", "ledger_entry").order_by("id")
+    )
     debt = allocations[0].debt if allocations else None
     portfolio = debt.portfolio if debt else None
     return {

@@ -5,7 +5,9 @@ import datetime as dt
 import factory
 from django.contrib.auth import get_user_model
 
-from portal.debtors.models import Creditor, Debt, Debtor, MoraStage, Portfolio
+from portal.debtors.imputation import Parts
+from portal.debtors.models import Creditor, Debt, Debtor, LedgerEntry, MoraStage, Portfolio
+from portal.debtors.services import ledger_post
 from portal.debtors.stages import DEFAULT_STAGES
 
 
@@ -58,6 +60,12 @@ class DebtFactory(factory.django.DjangoModelFactory):
     fees_due_minor = 10_000_00
     original_due_date = dt.date(2026, 9, 1)
     days_past_due = 85
+
+
+def assign(debt: Debt, **kwargs) -> LedgerEntry:
+    """The opening charge of a debt as an import posts it: its statement, split by part."""
+    parts = Parts(debt.principal_due_minor, debt.interest_due_minor, debt.fees_due_minor)
+    return ledger_post(debt=debt, kind="charge", amount_minor=parts.total, parts=parts, **kwargs)
 
 
 def default_stages() -> list[MoraStage]:

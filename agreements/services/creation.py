@@ -74,6 +74,7 @@ def _rebased(offer: Offer, today: dt.date) -> Offer:
         down_payment_minor=offer.down_payment_minor,
         first_due_date=first,
         as_of=today,
+        cash_unit_minor=offer.cash_unit_minor,
     )
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from portal.audit.services import record
 from portal.debtors.models import Debtor, Portfolio
+from portal.debtors.money import cash_unit
 from portal.debtors.services import portfolio_today
 
 from ..models import (
@@ -216,6 +217,7 @@ def _plan_offer(
         down_payment_minor=down_payment_minor,
         first_due_date=max(first_due_date, as_of),
         as_of=min(as_of, today),
+        cash_unit_minor=cash_unit(proposal.currency),
     )
     return _rebased(offer, today)
 

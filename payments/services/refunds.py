@@ -21,6 +21,7 @@ from typing import Any
 import stripe
 from django.db import transaction
 from django.db.models import Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agreements.models import Agreement, AgreementDebt, AgreementStatus, InstallmentStatus
@@ -292,7 +293,7 @@ def _reverse_allocations(payment: Payment, amount: int, *, actor=None) -> list[l
     parts: list[list[int]] = []
     left = amount
     for allocation in payment.allocations.select_related(
-        "debt__portfolio", "installment__agreement"
+        "debt__portfolio", "installment__agreement", "ledger_entry"
     ).order_by("-id"):
         # Earlier refunds consumed the newest allocations first: skip what they took.
         available = allocation.amount_minor - min(already, allocation.amount_minor)
@@ -309,6 +310,7 @@ def _reverse_allocations(payment: Payment, amount: int, *, actor=None) -> list[l
             effective_date=today,
             description=f"{payment.number} refund",
             actor=actor,
+            reverses=allocation.ledger_entry,
         )
         installment = allocation.installment
         if installment and installment.agreement.status == AgreementStatus.ACTIVE:
@@ -348,8 +350,7 @@ def _reopen_completed_agreement(payment: Payment, *, actor=None) -> bool:
         return False
     reversed_discounts = {}
     for line in lines:
-        written_off = _discount_written_off(line.debt_id, agreement.number or "")
-        if written_off:
+        for discount, written_off in _discounts_written_off(line.debt_id, agreement.number or ""):
             ledger_post(
                 debt=line.debt,
                 kind=LedgerKind.REVERSAL,
@@ -357,8 +358,9 @@ def _reopen_completed_agreement(payment: Payment, *, actor=None) -> bool:
                 effective_date=portfolio_today(line.debt.portfolio),
                 description=f"{agreement.number} discount reversed",
                 actor=actor,
+                reverses=discount,
             )
-            reversed_discounts[line.debt_id] = written_off
+            reversed_discounts[line.debt_id] = reversed_discounts.get(line.debt_id, 0) + written_off
     Agreement.objects.filter(pk=agreement.pk).update(
         status=AgreementStatus.ACTIVE, completed_at=None
     )
@@ -375,22 +377,15 @@ def _reopen_completed_agreement(payment: Payment, *, actor=None) -> bool:
     return True
 
 
-def _discount_written_off(debt_id: int, number: str) -> int:
-    """The agreement's discount still written off on a debt (completions minus reopenings)."""
-    entries = LedgerEntry.objects.filter(debt_id=debt_id)
-    written = (
-        entries.filter(kind=LedgerKind.DISCOUNT, description=number).aggregate(
-            s=Sum("amount_minor")
-        )["s"]
-        or 0
+def _discounts_written_off(debt_id: int, number: str) -> list[tuple[LedgerEntry, int]]:
+    """The agreement's discount entries on a debt and what of each is still written off
+    (not yet reversed by an earlier reopening)."""
+    discounts = (
+        LedgerEntry.objects.filter(debt_id=debt_id, kind=LedgerKind.DISCOUNT, description=number)
+        .annotate(restored=Coalesce(Sum("reversed_by__amount_minor"), 0))
+        .order_by("id")
     )
-    restored = (
-        entries.filter(
-            kind=LedgerKind.REVERSAL, description=f"{number} discount reversed"
-        ).aggregate(s=Sum("amount_minor"))["s"]
-        or 0
-    )
-    return max(-written - restored, 0)
+    return [(d, -d.amount_minor - d.restored) for d in discounts if -d.amount_minor > d.restored]
 
 
 def _reopen_paid_debts(debt_ids: set[int]) -> list[int]:

@@ -154,9 +154,10 @@ class DebtorDebtInline(ReadOnlyInline):
     readonly_fields = fields
     show_change_link = True
 
-    principal = _amount("principal_due_minor", "principal")
-    interest = _amount("interest_due_minor", "interest")
-    fees = _amount("fees_due_minor", "fees")
+    # Outstanding, as the ledger imputed it: the three add up to the balance.
+    principal = _amount("principal_minor", "principal")
+    interest = _amount("interest_minor", "interest")
+    fees = _amount("fees_minor", "fees")
     balance = _amount("balance_minor", "balance")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Debt]:
@@ -215,8 +216,21 @@ class DebtAdmin(admin.ModelAdmin):
     list_select_related = ("debtor", "portfolio__creditor")
     search_fields = ("account_ref", "debtor__document_number", "debtor__full_name")
     autocomplete_fields = ("debtor", "portfolio")
-    readonly_fields = ("balance", "days_past_due", "stage", "ledger")
+    # The editable *_due_minor fields are the creditor's statement; these are what is
+    # outstanding of each, as the ledger imputed it, and add up to the balance.
+    readonly_fields = (
+        "principal",
+        "interest",
+        "fees",
+        "balance",
+        "days_past_due",
+        "stage",
+        "ledger",
+    )
 
+    principal = _amount("principal_minor", "principal outstanding")
+    interest = _amount("interest_minor", "interest outstanding")
+    fees = _amount("fees_minor", "fees outstanding")
     balance = _amount("balance_minor", "balance")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Debt]:

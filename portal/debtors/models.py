@@ -214,11 +214,18 @@ class Debt(models.Model):
     )
     account_ref = models.CharField(max_length=64)
     currency = models.CharField(max_length=3, validators=[currency_code])
+    # The creditor's statement as last imported: an import diffs against it.
     principal_due_minor = models.BigIntegerField(validators=[MinValueValidator(0)])
     interest_due_minor = models.BigIntegerField(default=0, validators=[MinValueValidator(0)])
     fees_due_minor = models.BigIntegerField(default=0, validators=[MinValueValidator(0)])
     # Sum of this debt's ledger entries; written only by the ledger service, same transaction.
     balance_minor = models.BigIntegerField(default=0, editable=False)
+    # What is outstanding of each component, moved with the balance by every ledger entry
+    # (portal/debtors/imputation.py); the three always add up to the balance.
+    # db_default: raw INSERTs of a debt with no balance yet (benches) need not name them.
+    principal_minor = models.BigIntegerField(default=0, db_default=0, editable=False)
+    interest_minor = models.BigIntegerField(default=0, db_default=0, editable=False)
+    fees_minor = models.BigIntegerField(default=0, db_default=0, editable=False)
     original_due_date = models.DateField()
     days_past_due = models.IntegerField(default=0, editable=False)
     status = models.CharField(max_length=16, choices=DebtStatus.choices, default=DebtStatus.ACTIVE)
@@ -237,6 +244,18 @@ class Debt(models.Model):
                 & Q(fees_due_minor__gte=0),
                 name="debt_components_non_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    balance_minor=F("principal_minor") + F("interest_minor") + F("fees_minor")
+                ),
+                name="debt_outstanding_adds_up",
+            ),
+            # Reductions are imputed only up to what is there; an overpayment is a
+            # credit on principal, which may go below zero.
+            models.CheckConstraint(
+                condition=Q(interest_minor__gte=0) & Q(fees_minor__gte=0),
+                name="debt_outstanding_interest_fees_non_negative",
+            ),
         ]
         indexes = [
             models.Index(fields=["debtor", "status"]),
@@ -248,6 +267,7 @@ class Debt(models.Model):
 
     @property
     def total_due_minor(self) -> int:
+        """The statement's total (not the balance: see principal_minor and the others)."""
         return self.principal_due_minor + self.interest_due_minor + self.fees_due_minor
 
 
@@ -272,6 +292,21 @@ class LedgerEntry(models.Model):
     currency = models.CharField(max_length=3, validators=[currency_code])
     effective_date = models.DateField()
     description = models.CharField(max_length=255, blank=True)
+    # How the amount split over the debt's components (signed, summing to amount_minor),
+    # so that a refund or reversal can give back exactly what this entry imputed.
+    # db_default: a raw INSERT need name only the parts it moves (the CHECK still holds).
+    principal_minor = models.BigIntegerField(default=0, db_default=0)
+    interest_minor = models.BigIntegerField(default=0, db_default=0)
+    fees_minor = models.BigIntegerField(default=0, db_default=0)
+    # The entry a refund or reversal undoes. Few entries have one: indexed only where set.
+    reverses = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        db_index=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Indexed only where set: most entries (imports, payments) have no staff author.
     created_by = models.ForeignKey(
@@ -292,6 +327,19 @@ class LedgerEntry(models.Model):
                 fields=["created_by"],
                 condition=Q(created_by__isnull=False),
                 name="ledger_created_by_idx",
+            ),
+            models.Index(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="ledger_reverses_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    amount_minor=F("principal_minor") + F("interest_minor") + F("fees_minor")
+                ),
+                name="ledger_split_adds_up",
             ),
         ]
 

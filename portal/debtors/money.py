@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from copy import copy
 from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
 from babel import Locale
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, get_currency_precision, get_global
 
 _PROBE = 1234567  # whole units: long enough to show the grouping of the locale
 
@@ -21,7 +22,14 @@ class _Layout(NamedTuple):
 
 
 def _babel(amount_minor: int, currency: str, locale: str, precision: int) -> str:
-    return format_currency(Decimal(amount_minor).scaleb(-precision), currency, locale=locale)
+    """babel's own output, with `precision` decimals (the currency's, or its cash digits)."""
+    if precision == get_currency_precision(currency):
+        return format_currency(Decimal(amount_minor).scaleb(-precision), currency, locale=locale)
+    pattern = copy(Locale.parse(locale).currency_formats["standard"])
+    pattern.frac_prec = (precision, precision)
+    return pattern.apply(
+        Decimal(amount_minor).scaleb(-precision), locale, currency=currency, currency_digits=False
+    )
 
 
 def _digits(amount_minor: int, layout: _Layout) -> str:
@@ -33,10 +41,9 @@ def _digits(amount_minor: int, layout: _Layout) -> str:
 
 
 @lru_cache(maxsize=128)
-def _layout(currency: str, locale: str) -> _Layout | None:
+def _layout(currency: str, locale: str, precision: int) -> _Layout | None:
     """The symbols around the digits, or None when the locale's pattern is not the plain
     grouped-by-three kind (then babel formats every amount itself)."""
-    precision = get_currency_precision(currency)
     symbols = Locale.parse(locale).number_symbols["latn"]
     layout = _Layout(precision, symbols["group"], symbols["decimal"], ("", ""), ("", ""))
     probe = _PROBE * 10**precision
@@ -58,13 +65,34 @@ def _format(amount_minor: int, layout: _Layout) -> str:
     return f"{prefix}{_digits(amount_minor, layout)}{suffix}"
 
 
-def format_minor(amount_minor: int, currency: str, locale: str = "es_CO") -> str:
-    """Format an amount held in minor units for display: 150000 COP gives "$1.500,00".
+@lru_cache(maxsize=64)
+def cash_digits(currency: str) -> int:
+    """Decimals the currency is paid and shown with (CLDR cash digits, never more than its
+    digits): COP has 2 in ISO 4217, but nobody pays or prints centavos, so 0."""
+    fractions = get_global("currency_fractions")
+    digits, _, cash, _ = fractions.get(currency, fractions["DEFAULT"])
+    return min(cash if cash is not None else digits, get_currency_precision(currency))
 
-    Exactly what babel's format_currency writes, without its per-call pattern work: every
-    debtor page shows several amounts, and babel spent ~20 µs on each.
+
+def cash_unit(currency: str) -> int:
+    """Minor units in one cash unit: 100 for COP, 1 for USD."""
+    return 10 ** (get_currency_precision(currency) - cash_digits(currency))
+
+
+def format_minor(amount_minor: int, currency: str, locale: str = "es_CO") -> str:
+    """Format an amount held in minor units for display: 150000 COP gives "$1.500".
+
+    Whole cash units show with the cash digits ("$1.500" for COP); an amount that is not
+    (an imported statement with centavos) shows all its digits, so nothing shown is
+    rounded away. Exactly babel's format_currency otherwise, without its per-call pattern
+    work: every debtor page shows several amounts, and babel spent ~20 µs on each.
     """
-    layout = _layout(currency, locale)
+    unit = cash_unit(currency)
+    if unit > 1 and amount_minor % unit == 0:
+        amount_minor, precision = amount_minor // unit, cash_digits(currency)
+    else:
+        precision = get_currency_precision(currency)
+    layout = _layout(currency, locale, precision)
     if layout is None:
-        return _babel(amount_minor, currency, locale, get_currency_precision(currency))
+        return _babel(amount_minor, currency, locale, precision)
     return _format(amount_minor, layout)

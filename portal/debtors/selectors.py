@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterable
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
+from .imputation import Parts
 from .models import Debt, LedgerEntry, MoraStage
 
 # Bands change a few times a year and every debtor page needs them, so each process keeps
@@ -62,3 +64,11 @@ def debts_in_stage(stage: MoraStage, queryset: QuerySet[Debt] | None = None) -> 
 
 def ledger_for_debt(debt: Debt) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(debt=debt).order_by("-effective_date", "-id")
+
+
+def debt_parts_as_of(*, debt_id: int, when: dt.datetime) -> Parts:
+    """Outstanding principal, interest and fees of a debt as its ledger stood at `when`."""
+    sums = LedgerEntry.objects.filter(debt_id=debt_id, created_at__lte=when).aggregate(
+        p=Sum("principal_minor"), i=Sum("interest_minor"), f=Sum("fees_minor")
+    )
+    return Parts(sums["p"] or 0, sums["i"] or 0, sums["f"] or 0)

@@ -4,12 +4,13 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from portal.audit.services import record
 from portal.db import days_between_sql
 
+from .imputation import COMPONENTS, Parts, impute, on_component, undo
 from .models import Debt, Debtor, Language, LedgerEntry, LedgerKind, Portfolio
 
 # Which way each kind may move the balance: +1 raises it, -1 lowers it, 0 either way.
@@ -36,16 +37,30 @@ def ledger_post(
     effective_date: dt.date | None = None,
     description: str = "",
     actor=None,
+    component: str = "principal",
+    parts: Parts | None = None,
+    reverses: LedgerEntry | None = None,
 ) -> LedgerEntry:
-    """Add one ledger entry and move the debt's balance by the same amount, atomically."""
+    """Add one ledger entry and move the debt's balance and components by it, atomically.
+
+    An increase lands on `component` (or splits as `parts`, e.g. an opening charge from
+    a statement); a reduction is imputed interest, fees, then principal; a refund or
+    reversal names the entry it undoes in `reverses` and gives back what that imputed.
+    """
     if not isinstance(amount_minor, int) or isinstance(amount_minor, bool):
         raise LedgerError("amount_minor must be an integer number of minor units")
     if amount_minor == 0:
         raise LedgerError("a ledger entry cannot be zero")
-    sign = _KIND_SIGN[LedgerKind(kind)]
+    kind = LedgerKind(kind)
+    sign = _KIND_SIGN[kind]
     if sign and (amount_minor > 0) != (sign > 0):
         raise LedgerError(f"a {kind} must be {'positive' if sign > 0 else 'negative'}")
-    locked = Debt.objects.select_for_update().only("id", "currency").get(pk=debt.pk)
+    locked = (
+        Debt.objects.select_for_update()
+        .only("id", "currency", "principal_minor", "interest_minor", "fees_minor")
+        .get(pk=debt.pk)
+    )
+    split = _split(locked, kind, amount_minor, component, parts, reverses)
     entry = LedgerEntry.objects.create(
         debt=locked,
         kind=kind,
@@ -53,10 +68,19 @@ def ledger_post(
         currency=locked.currency,
         effective_date=effective_date or timezone.localdate(),
         description=description,
+        principal_minor=split.principal,
+        interest_minor=split.interest,
+        fees_minor=split.fees,
+        reverses=reverses,
         created_by=actor if getattr(actor, "is_staff", False) else None,
     )
-    Debt.objects.filter(pk=locked.pk).update(balance_minor=F("balance_minor") + amount_minor)
-    debt.refresh_from_db(fields=["balance_minor"])
+    Debt.objects.filter(pk=locked.pk).update(
+        balance_minor=F("balance_minor") + amount_minor,
+        principal_minor=F("principal_minor") + split.principal,
+        interest_minor=F("interest_minor") + split.interest,
+        fees_minor=F("fees_minor") + split.fees,
+    )
+    debt.refresh_from_db(fields=["balance_minor", *_OUTSTANDING])
     record(
         "ledger.posted",
         actor=actor,
@@ -67,9 +91,56 @@ def ledger_post(
             "amount_minor": amount_minor,
             "currency": locked.currency,
             "balance_minor": debt.balance_minor,
+            "parts": list(split),
+            **({"reverses": reverses.pk} if reverses else {}),
         },
     )
     return entry
+
+
+_OUTSTANDING = ("principal_minor", "interest_minor", "fees_minor")
+
+
+def outstanding(debt: Debt) -> Parts:
+    return Parts(debt.principal_minor, debt.interest_minor, debt.fees_minor)
+
+
+def _split(
+    debt: Debt,
+    kind: LedgerKind,
+    amount: int,
+    component: str,
+    parts: Parts | None,
+    reverses: LedgerEntry | None,
+) -> Parts:
+    if kind in (LedgerKind.REFUND, LedgerKind.REVERSAL):
+        if reverses is None:
+            raise LedgerError(f"a {kind} must name the entry it undoes")
+        if reverses.debt_id != debt.pk:
+            raise LedgerError(f"a {kind} undoes an entry of the same debt")
+        earlier = reverses.reversed_by.aggregate(
+            p=Sum("principal_minor"), i=Sum("interest_minor"), f=Sum("fees_minor")
+        )
+        remaining = _entry_parts(reverses) + Parts(*(earlier[k] or 0 for k in "pif"))
+        try:
+            return undo(amount, remaining, outstanding(debt))
+        except ValueError as error:
+            raise LedgerError(str(error)) from error
+    if reverses is not None:
+        raise LedgerError(f"a {kind} does not undo another entry")
+    if parts is not None:
+        if parts.total != amount or any((p > 0 and amount < 0) or (p < 0 < amount) for p in parts):
+            raise LedgerError("the parts must add up to the amount, each the same way")
+        return Parts(*parts)
+    if amount > 0:
+        if component not in COMPONENTS:
+            raise LedgerError(f"unknown component {component!r}")
+        return on_component(amount, component)
+    return impute(amount, outstanding(debt))
+
+
+def _entry_parts(entry: LedgerEntry) -> Parts:
+    return Parts(entry.principal_minor, entry.interest_minor, entry.fees_minor)
 
 
 def days_past_due(due_date: dt.date, today: dt.date) -> int:

@@ -22,9 +22,9 @@ class DebtCard:
     account_ref: str
     creditor_name: str
     currency: str
-    principal_due_minor: int
-    interest_due_minor: int
-    fees_due_minor: int
+    principal_minor: int
+    interest_minor: int
+    fees_minor: int
     balance_minor: int
     days_past_due: int
     stage: MoraStage | None
@@ -50,8 +50,8 @@ def _dashboard_sql() -> str:
     # compiling the equivalent queryset cost more than running it (bench/portal_pages.py).
     debt, portfolio, creditor = (m._meta.db_table for m in (Debt, Portfolio, Creditor))
     return (
-        "SELECT d.id, d.account_ref, c.name, d.currency, d.principal_due_minor, "
-        "d.interest_due_minor, d.fees_due_minor, d.balance_minor, d.days_past_due "
+        "SELECT d.id, d.account_ref, c.name, d.currency, d.principal_minor, "
+        "d.interest_minor, d.fees_minor, d.balance_minor, d.days_past_due "
         f"FROM {debt} d JOIN {portfolio} p ON p.id = d.portfolio_id "
         f"JOIN {creditor} c ON c.id = p.creditor_id "
         "WHERE d.debtor_id = %s ORDER BY d.balance_minor DESC, d.id"

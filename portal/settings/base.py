@@ -153,6 +153,9 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "es-co"
 LANGUAGES = [("es", "Español"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language (portal/formats/<lang>/formats.py); templates use `|day`
+# for dates and `|date:"DATETIME_FORMAT"` for moments.
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = "America/Bogota"
 USE_I18N = True
 USE_TZ = True

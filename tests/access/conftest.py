@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from portal.access.services import payment_link_create
 from portal.debtors.services import ledger_post
-from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory, default_stages
+from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory, assign, default_stages
 
 
 def link_url(token: str) -> str:
@@ -40,7 +40,7 @@ def portfolio(db):
 def debtor(portfolio):
     debtor = DebtorFactory(document_number="1020304050", full_name="Ana María Peña")
     debt = DebtFactory(portfolio=portfolio, debtor=debtor, account_ref="TC-100", days_past_due=45)
-    ledger_post(debt=debt, kind="charge", amount_minor=1_060_000_00)
+    assign(debt)
     return debtor
 
 

@@ -19,6 +19,7 @@ from tests.factories import (
     DebtorFactory,
     PortfolioFactory,
     StaffFactory,
+    assign,
     default_stages,
 )
 
@@ -49,7 +50,7 @@ def debtor(portfolio):
 @pytest.fixture
 def debt(debtor, portfolio):
     debt = DebtFactory(portfolio=portfolio, debtor=debtor, account_ref="TC-100", days_past_due=45)
-    ledger_post(debt=debt, kind="charge", amount_minor=DEBT_BALANCE)
+    assign(debt)
     return debt
 
 

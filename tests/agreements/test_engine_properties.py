@@ -23,6 +23,18 @@ def test_split_sums_exactly_with_the_remainder_last(total, parts):
     assert 0 <= amounts[-1] - amounts[0] < parts
 
 
+@given(total=st.integers(0, 10**13), parts=st.integers(1, 72), unit=st.sampled_from([1, 100]))
+def test_split_in_whole_cash_units_puts_the_rest_on_the_last(total, parts, unit):
+    amounts = split_evenly(total, parts, unit)
+    assert sum(amounts) == total and len(amounts) == parts
+    assert len(set(amounts[:-1])) <= 1
+    if total // parts >= unit:
+        assert all(a % unit == 0 for a in amounts[:-1])
+        assert 0 <= amounts[-1] - amounts[0] < parts * unit
+        if total % unit == 0:
+            assert amounts[-1] % unit == 0
+
+
 @given(anchor=dates, months=st.integers(0, 120))
 def test_add_months_clamps_to_month_end_and_keeps_the_anchor_day(anchor, months):
     result = add_months(anchor, months)
@@ -117,7 +129,9 @@ def test_every_offer_respects_the_policy(
         return
     lump = offers[0]
     assert lump.kind == "lump_sum"
-    assert lump.discount_minor == percent_of(rest, pct_if) + percent_of(principal, pct_p)
+    # The policy's discount, lowered by less than one peso so the total is whole pesos.
+    policy_discount = percent_of(rest, pct_if) + percent_of(principal, pct_p)
+    assert policy_discount - 100 < lump.discount_minor <= policy_discount
     assert 0 <= lump.discount_minor <= parts.total_minor
     for offer in offers:
         assert sum(line.amount_minor for line in offer.schedule) == offer.total_minor
@@ -131,3 +145,42 @@ def test_every_offer_respects_the_policy(
             assert offer.down_payment_minor * 100 >= parts.total_minor * down
             regular = [line.amount_minor for line in offer.schedule if line.number > 0]
             assert min(regular) >= max(1, min_installment)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pesos=st.integers(1, 10**9),
+    centavos=st.integers(0, 99),
+    share=st.integers(0, 100),
+    today=dates,
+    pct_if=percents,
+    pct_p=percents,
+    max_n=st.integers(2, 36),
+    down=st.integers(0, 90),
+)
+def test_cop_offers_are_in_whole_pesos_with_any_centavos_on_the_last_line(
+    pesos, centavos, share, today, pct_if, pct_p, max_n, down
+):
+    """COP is paid without centavos: discounts, down payments and installments are whole
+    pesos; a balance with centavos leaves them on the last installment (or the lump sum
+    discount absorbs them)."""
+    policy = _policy(
+        discount_interest_fees_pct=pct_if,
+        discount_principal_pct=pct_p,
+        max_installments=max_n,
+        min_installment_minor=100,
+        min_down_payment_pct=Decimal(down),
+    )
+    total = pesos * 100 + centavos
+    principal = total * share // 100
+    offers = quote_offers(BalanceParts(principal, total - principal, "COP"), policy, today)
+    for offer in offers:
+        lines = [line.amount_minor for line in offer.schedule]
+        assert sum(lines) == offer.total_minor
+        assert all(amount % 100 == 0 for amount in lines[:-1])
+        if offer.kind == "plan":
+            assert offer.down_payment_minor % 100 == 0 or offer.down_payment_minor == total
+        if centavos == 0 or offer.discount_minor >= 100:
+            assert offer.total_minor % 100 == 0 or offer.kind == "plan"
+        if centavos == 0:
+            assert all(amount % 100 == 0 for amount in lines)

@@ -128,7 +128,7 @@ def test_pdf_shows_every_schedule_row_and_the_totals(agreement):
     installments = list(agreement.installments.order_by("number"))
     assert len(installments) == 37  # down payment + 36
     for installment in installments:
-        row = f"{installment.due_date:%Y-%m-%d} {money_text(installment.amount_minor)}"
+        row = f"{installment.due_date:%d/%m/%Y} {money_text(installment.amount_minor)}"  # es dates
         assert row in text, row
     for amount in (
         agreement.balance_minor,

@@ -119,7 +119,7 @@ def test_debtor_page_shows_debts_with_stage_and_the_ledger(admin_client, debt):
     ledger_post(debt=debt, kind="payment", amount_minor=-34_567, description="PSE 8812")
     response = admin_client.get(reverse("admin:debtors_debtor_change", args=[debt.debtor_id]))
     page = response.content.decode()
-    assert "Intermedia" in page and "$12.000,00" in page
+    assert "Intermedia" in page and "$12.000" in page
     assert page.index("PSE 8812") < page.index("$12.345,67")  # most recent first
 
 

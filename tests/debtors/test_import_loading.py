@@ -51,8 +51,21 @@ def run(portfolio, path: Path, loader: str, actor=None):
 
 def assert_ledger_invariant() -> None:
     for debt in Debt.objects.all():
-        total = debt.ledger_entries.aggregate(total=Sum("amount_minor"))["total"] or 0
-        assert debt.balance_minor == total, debt.account_ref
+        sums = debt.ledger_entries.aggregate(
+            total=Sum("amount_minor"),
+            p=Sum("principal_minor"),
+            i=Sum("interest_minor"),
+            f=Sum("fees_minor"),
+        )
+        assert debt.balance_minor == (sums["total"] or 0), debt.account_ref
+        outstanding = (debt.principal_minor, debt.interest_minor, debt.fees_minor)
+        assert outstanding == (sums["p"] or 0, sums["i"] or 0, sums["f"] or 0)
+        assert sum(outstanding) == debt.balance_minor
+
+
+def outstanding(debt: Debt) -> tuple[int, int, int]:
+    debt.refresh_from_db()
+    return debt.principal_minor, debt.interest_minor, debt.fees_minor
 
 
 def test_new_rows_create_debtors_debts_and_one_charge_each(tmp_path, portfolio, loader):
@@ -126,6 +139,52 @@ def test_changed_amounts_post_one_adjustment_and_keep_the_balance_invariant(
     assert adjustment.description == "Ajuste de saldo por importación"
     assert debt.balance_minor == 110000 - 30000 + 25000
     assert debt.ledger_entries.count() == 3
+    # The payment took the 10.000 interest first; the increases land on their component.
+    assert outstanding(debt) == (100000, 0, 5000)
+    assert (adjustment.principal_minor, adjustment.interest_minor, adjustment.fees_minor) == (
+        20000,
+        0,
+        5000,
+    )
+    assert_ledger_invariant()
+
+
+def test_a_new_debt_starts_with_the_statements_components(tmp_path, portfolio, loader):
+    run(portfolio, write(tmp_path, ALICIA + "1000,100,50,2026-09-01"), loader)
+
+    debt = Debt.objects.get(account_ref="CR-001")
+    assert outstanding(debt) == (100000, 10000, 5000)
+    charge = debt.ledger_entries.get()
+    assert (charge.principal_minor, charge.interest_minor, charge.fees_minor) == (
+        100000,
+        10000,
+        5000,
+    )
+
+
+def test_statement_decreases_are_imputed_interest_first(tmp_path, portfolio, loader):
+    run(portfolio, write(tmp_path, ALICIA + "1000,100,50,2026-09-01"), loader)
+    debt = Debt.objects.get(account_ref="CR-001")
+    services.ledger_post(debt=debt, kind="payment", amount_minor=-12000)  # interest, 20 fees
+    assert outstanding(debt) == (100000, 0, 3000)
+
+    # Interest down 80, fees up 30: the fees land, then the 80 cut finds no interest left
+    # and is taken from fees, then principal.
+    run(portfolio, write(tmp_path, ALICIA + "1000,20,80,2026-09-01"), loader)
+
+    assert outstanding(debt) == (98000, 0, 0)
+    assert debt.balance_minor == 98000
+    assert_ledger_invariant()
+
+
+def test_a_shift_between_components_posts_a_zero_adjustment(tmp_path, portfolio, loader):
+    run(portfolio, write(tmp_path, ALICIA + "1000,100,0,2026-09-01"), loader)
+
+    run(portfolio, write(tmp_path, ALICIA + "1100,0,0,2026-09-01"), loader)
+
+    debt = Debt.objects.get(account_ref="CR-001")
+    assert outstanding(debt) == (110000, 0, 0)
+    assert debt.ledger_entries.get(kind="adjustment").amount_minor == 0
     assert_ledger_invariant()
 
 
@@ -362,13 +421,22 @@ def outcome(portfolio, path: Path, loader: str):
                         "interest_due_minor",
                         "fees_due_minor",
                         "balance_minor",
+                        "principal_minor",
+                        "interest_minor",
+                        "fees_minor",
                         "days_past_due",
                         "status",
                     )
                 ),
                 sorted(
                     LedgerEntry.objects.values_list(
-                        "debt__account_ref", "kind", "amount_minor", "description"
+                        "debt__account_ref",
+                        "kind",
+                        "amount_minor",
+                        "principal_minor",
+                        "interest_minor",
+                        "fees_minor",
+                        "description",
                     )
                 ),
             )

@@ -4,20 +4,23 @@ import random
 
 import pytest
 
-from portal.debtors.money import format_minor
+from portal.debtors.money import cash_digits, cash_unit, format_minor
 
 
 @pytest.mark.parametrize(
     ("amount", "currency", "locale", "expected"),
     [
-        (150_000, "COP", "es_CO", "$1.500,00"),
+        (150_000, "COP", "es_CO", "$1.500"),
         (123_456_789, "COP", "es_CO", "$1.234.567,89"),
+        (106_000_000, "COP", "en_US", "COP1,060,000"),
         (-12_345, "USD", "en_US", "-$123.45"),
+        (12_300, "USD", "en_US", "$123.00"),
         (500, "JPY", "en_US", "¥500"),
-        (0, "COP", "es_CO", "$0,00"),
+        (0, "COP", "es_CO", "$0"),
     ],
 )
 def test_minor_units_are_scaled_by_the_currency_precision(amount, currency, locale, expected):
+    """COP shows without centavos (CLDR cash digits 0) unless the amount has some."""
     assert format_minor(amount, currency, locale=locale).replace("\xa0", " ") == expected
 
 
@@ -25,13 +28,33 @@ def test_minor_units_are_scaled_by_the_currency_precision(amount, currency, loca
 @pytest.mark.parametrize("locale", ["es_CO", "en_US", "es_ES", "de_CH", "fr_FR", "hi_IN"])
 @pytest.mark.parametrize("currency", ["COP", "USD", "EUR", "JPY", "BHD", "CLF"])
 def test_formats_exactly_as_babel_does(currency, locale):
+    from copy import copy
     from decimal import Decimal
 
+    from babel import Locale
     from babel.numbers import format_currency, get_currency_precision
 
+    unit = cash_unit(currency)
     amounts = [0, 1, -1, 99, 150_000, -123_456, 10**15 + 7]
     amounts += [random.Random(i).randint(-(10**12), 10**12) for i in range(50)]
+    amounts += [unit * a for a in amounts]  # whole cash units too
     for amount in amounts:
-        scaled = Decimal(amount) / 10 ** get_currency_precision(currency)
-        expected = format_currency(scaled, currency, locale=locale)
+        if unit > 1 and amount % unit == 0:  # babel's pattern with the cash digits
+            pattern = copy(Locale.parse(locale).currency_formats["standard"])
+            pattern.frac_prec = (cash_digits(currency),) * 2
+            expected = pattern.apply(
+                Decimal(amount // unit) / 10 ** cash_digits(currency),
+                locale,
+                currency=currency,
+                currency_digits=False,
+            )
+        else:
+            scaled = Decimal(amount) / 10 ** get_currency_precision(currency)
+            expected = format_currency(scaled, currency, locale=locale)
         assert format_minor(amount, currency, locale=locale) == expected, amount
+
+
+def test_cash_digits_come_from_cldr():
+    assert (cash_digits("COP"), cash_unit("COP")) == (0, 100)
+    assert (cash_digits("USD"), cash_unit("USD")) == (2, 1)
+    assert (cash_digits("JPY"), cash_unit("JPY")) == (0, 1)

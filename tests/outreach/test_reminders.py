@@ -56,7 +56,7 @@ def test_installments_due_in_three_days_and_today_are_reminded_once(
     assert "Ana" in today.body and "Banco Andino" in today.body
     (email,) = mail.outbox
     assert email.to == ["carlos@example.com"] and soon.status == "sent"
-    assert "is due on 2026-11-27" in email.subject
+    assert "is due on Nov 27, 2026" in email.subject  # the English date format
     assert Message.objects.count() == 2
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from portal.staff.demo import DEMO_PORTFOLIO_CODE, seed_demo
 from portal.debtors.models import PaymentMethod
+from portal.staff.demo import DEMO_PORTFOLIO_CODE, seed_demo
 
 pytestmark = pytest.mark.django_db
 

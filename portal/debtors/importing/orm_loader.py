@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import F
 
+from ..imputation import Parts, statement_change
 from ..models import Debt, Debtor, LedgerEntry, LedgerKind, Portfolio
 from .parsing import RowReader
 from .values import ImportRow, RowError
@@ -91,7 +92,8 @@ def load(
         if row.consent and consents is not None:
             consents.append((debtor.pk, row.consent, row.line))
 
-        total = row.principal_minor + row.interest_minor + row.fees_minor
+        statement = Parts(row.principal_minor, row.interest_minor, row.fees_minor)
+        total = statement.total
         values = {
             "principal_due_minor": row.principal_minor,
             "interest_due_minor": row.interest_minor,
@@ -105,28 +107,40 @@ def load(
                 debtor=debtor,
                 account_ref=row.account_ref,
                 balance_minor=total,
+                principal_minor=statement.principal,
+                interest_minor=statement.interest,
+                fees_minor=statement.fees,
                 days_past_due=(today - row.due_date).days,
                 **values,
             )
             if total:
-                _post(debt, LedgerKind.CHARGE, total, CHARGE_DESCRIPTION, today, created_by)
+                _post(debt, LedgerKind.CHARGE, statement, CHARGE_DESCRIPTION, today, created_by)
             imported += 1
             continue
         changed = any(getattr(debt, name) != value for name, value in values.items())
         if changed:
-            difference = total - debt.total_due_minor
+            split = statement_change(
+                Parts(debt.principal_due_minor, debt.interest_due_minor, debt.fees_due_minor),
+                statement,
+                Parts(debt.principal_minor, debt.interest_minor, debt.fees_minor),
+            )
             debt.currency = portfolio.currency
             Debt.objects.filter(pk=debt.pk).update(
                 **values,
                 days_past_due=(today - row.due_date).days,
-                balance_minor=F("balance_minor") + difference,
+                balance_minor=F("balance_minor") + split.total,
+                principal_minor=F("principal_minor") + split.principal,
+                interest_minor=F("interest_minor") + split.interest,
+                fees_minor=F("fees_minor") + split.fees,
                 updated_at=now,
             )
-            if difference:
+            # A shift between components with the same total is still an entry (of zero):
+            # the ledger explains every component's movement.
+            if any(split):
                 _post(
                     debt,
                     LedgerKind.ADJUSTMENT,
-                    difference,
+                    split,
                     ADJUSTMENT_DESCRIPTION,
                     today,
                     created_by,
@@ -154,7 +168,7 @@ def load(
 
 
 def _post(
-    debt: Debt, kind: str, amount: int, description: str, today: dt.date, created_by: Any
+    debt: Debt, kind: str, split: Parts, description: str, today: dt.date, created_by: Any
 ) -> None:
     """Write a ledger entry whose amount the caller has already added to the balance."""
     # Not services.ledger_post: that writes one audit event per entry, and an import
@@ -162,7 +176,10 @@ def _post(
     LedgerEntry.objects.create(
         debt=debt,
         kind=kind,
-        amount_minor=amount,
+        amount_minor=split.total,
+        principal_minor=split.principal,
+        interest_minor=split.interest,
+        fees_minor=split.fees,
         currency=debt.currency,
         effective_date=today,
         description=description,

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 
 from django import template
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy
@@ -31,6 +33,23 @@ def money(amount_minor: int, currency: str) -> str:
     """The one place amounts are formatted: minor units + ISO code, in the page's language."""
     language = _language().split("-")[0]
     return format_minor(amount_minor, currency, locale=_LOCALES.get(language, "es_CO"))
+
+
+@register.filter
+def day(value: dt.date | str | None) -> str:
+    """The one date format of the page's language (portal/formats), on pages, PDFs and
+    messages alike; takes the ISO strings notice contexts carry, too."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return date_format(value, "DATE_FORMAT")
+
+
+@register.filter
+def negate(amount_minor: int) -> int:
+    """A reduction shown as what it took: a payment's -40.000 of interest paid 40.000."""
+    return -amount_minor
 
 
 @register.simple_tag(takes_context=True)

@@ -13,6 +13,7 @@ import random
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from portal.debtors.imputation import Parts
 from portal.debtors.models import Creditor, Debt, Debtor, DocumentType, LedgerKind, Portfolio
 from portal.debtors.services import days_past_due, ledger_post, portfolio_today
 from portal.debtors.stages import default_stages_ensure
@@ -76,13 +77,15 @@ def _ensure_admin(password: str) -> None:
 
 def _history(debt: Debt, rng: random.Random, today: dt.date) -> None:
     """Opening charge, then a plausible mix of payments, discounts and adjustments."""
-    total = debt.principal_due_minor + debt.interest_due_minor + debt.fees_due_minor
+    statement = Parts(debt.principal_due_minor, debt.interest_due_minor, debt.fees_due_minor)
+    total = statement.total
     ledger_post(
         debt=debt,
         kind=LedgerKind.CHARGE,
         amount_minor=total,
         effective_date=debt.original_due_date,
         description="Saldo asignado",
+        parts=statement,
     )
     for month in range(rng.randint(0, 5)):
         when = min(today, debt.original_due_date + dt.timedelta(days=20 + 30 * month))
@@ -102,6 +105,7 @@ def _history(debt: Debt, rng: random.Random, today: dt.date) -> None:
             amount_minor=rng.randint(10, 50) * 1000_00,
             effective_date=today,
             description="Intereses de mora del periodo",
+            component="interest",
         )
     if rng.random() < 0.1 and debt.balance_minor > 100_000_00:
         ledger_post(
