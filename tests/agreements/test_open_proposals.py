@@ -179,9 +179,9 @@ def test_breaks_in_words_give_the_plan_and_the_policy_figures(ana, today, policy
 
     assert "Pago semanal: la política permite mensual." in words
     assert "14 cuotas: la política permite hasta 12." in words
-    assert "Cuota inicial de $0,00 (0%): la política pide al menos 20% ($212.000,00)." in words
+    assert "Cuota inicial de $0 (0%): la política pide al menos 20% ($212.000)." in words
     assert "Primer pago a 20 días: la política permite hasta 15 días." in words
-    assert "Cuotas de $75.714,28: la política pide al menos $100.000,00." in words
+    assert "Cuotas de $75.714,28: la política pide al menos $100.000." in words
 
 
 def test_the_review_page_shows_the_breaks_in_words(ana, today, supervisor):
