@@ -5,9 +5,13 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from portal.debtors.money import format_minor
 
 from . import campaigns, rendering
-from .models import Campaign, CampaignTemplate, Consent, InboundMessage, Message
+from .forms import CampaignForm
+from .models import Campaign, CampaignTemplate, Channel, Consent, InboundMessage, Message
 from .selectors import campaign_funnel
 
 _SAMPLE = {
@@ -35,8 +39,19 @@ class CampaignTemplateInline(admin.StackedInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "portfolio", "status", "targeted", "start_at", "progress_link"]
+    form = CampaignForm
+    list_display = [
+        "name",
+        "portfolio",
+        "status",
+        "channel_list",
+        "balance_range",
+        "targeted",
+        "start_at",
+        "progress_link",
+    ]
     list_filter = ["status", "portfolio"]
+    list_select_related = ["portfolio"]
     filter_horizontal = ["stages"]
     inlines = [CampaignTemplateInline]
     readonly_fields = ["status", "targeted", "launched_at", "fanned_out_at", "created_by"]
@@ -46,6 +61,23 @@ class CampaignAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("Channels"))
+    def channel_list(self, obj: Campaign) -> str:
+        labels = dict(Channel.choices)
+        return " → ".join(str(labels.get(c, c)) for c in obj.channels) or "—"
+
+    @admin.display(description=_("Balance range"))
+    def balance_range(self, obj: Campaign) -> str:
+        currency = obj.portfolio.currency
+        low, high = obj.balance_min_minor, obj.balance_max_minor
+        if low is None and high is None:
+            return _("Any")
+        if high is None:
+            return _("from %(low)s") % {"low": format_minor(low, currency)}
+        if low is None:
+            return _("up to %(high)s") % {"high": format_minor(high, currency)}
+        return f"{format_minor(low, currency)} – {format_minor(high, currency)}"
 
     def get_urls(self):
         return [
