@@ -65,8 +65,9 @@ class MoneyField(forms.CharField):
     `__init__`.
     """
 
-    def __init__(self, *, currency: str = "COP", **kwargs):
+    def __init__(self, *, currency: str = "COP", empty_minor: int | None = None, **kwargs):
         self.currency = currency
+        self.empty_minor = empty_minor  # what an empty box means (a column's default)
         for model_only in ("max_length", "min_value", "max_value", "step_size"):
             kwargs.pop(model_only, None)  # a BigIntegerField's form arguments
         # No max_length: its validator would run on the cleaned int; length is checked here.
@@ -86,7 +87,7 @@ class MoneyField(forms.CharField):
             return value  # an initial value that was never shown (has_changed)
         value = super().to_python(value)
         if value in self.empty_values:
-            return None
+            return self.empty_minor
         try:
             if len(value) > MAX_TYPED:
                 raise ValueError("too long")
@@ -106,7 +107,7 @@ def money_formfield(db_field, **kwargs) -> forms.Field:
             "help_text": db_field.help_text,
         }
         if db_field.has_default() and not callable(db_field.default):
-            defaults["initial"] = db_field.default
+            defaults["initial"] = defaults["empty_minor"] = db_field.default
         return MoneyField(**{**defaults, **kwargs})
     return db_field.formfield(**kwargs)
 
