@@ -232,6 +232,16 @@ class StripeEventAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in StripeEvent._meta.concrete_fields]
 
+    # Webhook plumbing: only a superuser reads it (staff see payments, not Stripe events).
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

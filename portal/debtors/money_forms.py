@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from operator import attrgetter
 
 from babel.numbers import get_currency_precision
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .money import major_text
+from .money import format_minor, major_text
 
 # Far above any real debt, far below BigInteger's limit: a typo cannot overflow anything.
 MAX_AMOUNT_MAJOR = Decimal("1000000000000")
@@ -131,3 +132,21 @@ class MajorUnitsAdminMixin:
             if isinstance(field, MoneyField):
                 field.currency = currency
         return form
+
+
+def money_column(field: str, description, *, currency_field: str = "currency"):
+    """An admin list/readonly column showing a `*_minor` column formatted with its
+    currency ("$100.000,00"), sortable by the column."""
+
+    currency_of = attrgetter(currency_field)  # "agreement.currency" for an inline's row
+
+    def column(self, obj) -> str:
+        value = getattr(obj, field)
+        if value is None:
+            return "—"
+        return format_minor(value, currency_of(obj))
+
+    column.short_description = description
+    column.admin_order_field = field
+    column.__name__ = field.removesuffix("_minor")
+    return column

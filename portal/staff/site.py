@@ -1,0 +1,19 @@
+"""The admin site staff work in: its home page is the collections workspace."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .workspace import workspace_for
+
+
+class StaffAdminSite(admin.AdminSite):
+    site_header = _("Collections portal · Staff")
+    site_title = _("Collections portal")
+    index_title = _("Collections workspace")
+    index_template = "admin/staff/index.html"
+
+    def index(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "workspace": workspace_for(request.user)}
+        return super().index(request, extra_context)
