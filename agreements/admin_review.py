@@ -15,10 +15,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from portal.audit.readable import readable_html
 from portal.debtors.models import Debt, LedgerEntry
 from portal.debtors.money import format_minor
+from portal.debtors.money_forms import money_column
 
 from . import services
 from .forms import CounterOfferForm, RejectForm
@@ -71,6 +74,36 @@ class ProposalReviewAdmin(admin.ModelAdmin):
     search_fields = ("debtor__full_name", "debtor__document_number")
     ordering = ("created_at", "id")
     change_form_template = "admin/agreements/proposal/change_form.html"
+    # The raw columns (minor units, JSON) give way to the same values in words.
+    exclude = (
+        "debt_ids",
+        "balance_minor",
+        "down_payment_minor",
+        "monthly_income_minor",
+        "essential_expenses_minor",
+        "counter_down_payment_minor",
+        "breaks",
+        "evidence",
+    )
+    readonly_fields = (
+        "balance_amount",
+        "down_payment",
+        "monthly_income",
+        "essential_expenses",
+        "counter_down_payment",
+        "consent_evidence",
+    )
+    balance_amount = money_column("balance_minor", _("Balance"))
+    down_payment = money_column("down_payment_minor", _("Down payment"))
+    monthly_income = money_column("monthly_income_minor", _("Monthly income"))
+    essential_expenses = money_column("essential_expenses_minor", _("Essential expenses"))
+    counter_down_payment = money_column(
+        "counter_down_payment_minor", _("Counter-offer down payment")
+    )
+
+    @admin.display(description=_("Consent evidence"))
+    def consent_evidence(self, obj: Proposal) -> str:
+        return readable_html(obj.evidence, obj.currency)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Proposal]:
         return super().get_queryset(request).select_related("debtor", "portfolio", "policy")
