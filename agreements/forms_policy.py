@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from portal.debtors.money_forms import MoneyField
 
@@ -125,14 +125,14 @@ class OfferPolicyForm(forms.ModelForm):
         help_text="Needed when more than one installment is allowed.",
     )
     min_installment_minor = MoneyField(
-        label=_lazy("Minimum installment"),
+        label=gettext_lazy("Minimum installment"),
         required=False,
-        help_text=_lazy("In the policy's currency, e.g. 50.000. Empty: no minimum."),
+        help_text=gettext_lazy("In the policy's currency, e.g. 50.000. Empty: no minimum."),
     )
     auto_min_installment_minor = MoneyField(
-        label=_lazy("Minimum installment approved automatically"),
+        label=gettext_lazy("Minimum installment approved automatically"),
         required=False,
-        help_text=_lazy("In the policy's currency, e.g. 100.000. Empty: no minimum."),
+        help_text=gettext_lazy("In the policy's currency, e.g. 100.000. Empty: no minimum."),
     )
 
     class Meta:

@@ -102,9 +102,10 @@ class MoneyField(forms.CharField):
 def money_formfield(db_field, **kwargs) -> forms.Field:
     """`formfield_callback` for model forms: every `*_minor` column becomes a MoneyField."""
     if db_field.name.endswith("_minor"):
+        label = str(db_field.verbose_name).removesuffix(" minor")  # a name nobody gave it
         defaults = {
             "required": not db_field.blank and not db_field.has_default(),
-            "label": db_field.verbose_name[:1].upper() + db_field.verbose_name[1:],
+            "label": label[:1].upper() + label[1:],
             "help_text": db_field.help_text,
         }
         if db_field.has_default() and not callable(db_field.default):

@@ -88,7 +88,7 @@ def test_schedules_changes_and_evidence_read_as_words_never_json(client, debtor)
     page = client.get(timeline_url(debtor)).content.decode()
 
     assert "<b>Total:</b> $900.000,00" in page
-    assert "<li>Número: 1 · Fecha de vencimiento: 15/12/2026 · Valor: $450.000,00</li>" in page
+    assert "<li>Número: 1 · Fecha de pago: 15/12/2026 · Valor: $450.000,00</li>" in page
     assert "Dirección IP: 190.1.2.3" in page
     assert "Cuotas: 6 → 2" in page
     assert "Firma electrónica aceptada:</b> Sí" in page
@@ -134,7 +134,7 @@ def test_older_events_load_a_page_at_a_time_with_a_fixed_number_of_queries(clien
     newest_shown = reverse("admin:audit_auditevent_change", args=[first.entries[0].event.pk])
     oldest_shown = reverse("admin:audit_auditevent_change", args=[first.entries[-1].event.pk])
     assert newest_shown not in older and oldest_shown not in older
-    assert "Load older" in older  # 123 events: a third page remains
+    assert "Cargar anteriores" in older  # 123 events: a third page remains
 
 
 def test_agents_add_notes_that_are_audited_and_escaped(client, debtor):
