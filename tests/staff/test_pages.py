@@ -114,7 +114,7 @@ def test_the_kpi_page_is_for_supervisors_administrators_and_compliance(
         client.force_login(person)
         response = client.get(url)
         assert response.status_code == 200
-        assert b"<svg" in response.content and b"Recovery rate" in response.content
+        assert b"<svg" in response.content and "Tasa de recuperación".encode() in response.content
         # SVG coordinates keep a decimal point in Spanish too (no "12,5").
         assert not re.search(rb'(x|y|width|height)="-?\d+,\d', response.content)
 
