@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.debtors.models import currency_code
+from portal.debtors.money import format_minor
 
 PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
@@ -458,4 +459,5 @@ class PromiseToPay(models.Model):
         indexes = [models.Index(fields=["status", "promised_date"])]
 
     def __str__(self) -> str:
-        return f"promise #{self.pk} {self.amount_minor} {self.currency} by {self.promised_date}"
+        amount = format_minor(self.amount_minor, self.currency)
+        return f"promise #{self.pk} {amount} by {self.promised_date}"

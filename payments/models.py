@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.debtors.models import currency_code
+from portal.debtors.money import format_minor
 
 
 class Purpose(models.TextChoices):
@@ -85,7 +86,7 @@ class PaymentAttempt(models.Model):
         indexes = [models.Index(fields=["debtor", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"attempt #{self.pk} {self.purpose} {self.amount_minor} {self.currency}"
+        return f"#{self.pk} {self.purpose} {format_minor(self.amount_minor, self.currency)}"
 
 
 class PaymentStatus(models.TextChoices):
@@ -162,7 +163,7 @@ class PaymentAllocation(models.Model):
         ordering = ["payment", "id"]
 
     def __str__(self) -> str:
-        return f"{self.payment} → debt {self.debt_id} {self.amount_minor}"
+        return f"{self.payment} → debt {self.debt_id}"
 
 
 class EventStatus(models.TextChoices):
@@ -243,7 +244,7 @@ class Refund(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"refund #{self.pk} of {self.payment} {self.amount_minor} {self.currency}"
+        return f"#{self.pk} {self.payment} {format_minor(self.amount_minor, self.currency)}"
 
 
 class DebtDispute(models.Model):
