@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
 
 from ..models import Debt, Debtor, LedgerEntry, Portfolio
 from .orm_loader import ADJUSTMENT_DESCRIPTION, CHARGE_DESCRIPTION, OTHER_DEBTOR
@@ -412,7 +413,7 @@ def apply(
         cursor.execute(_CREATE_MERGE)
         cursor.execute(_REJECT_OTHER_DEBTOR, params)
         for (line,) in sorted(cursor.fetchall()):
-            reader.reject([RowError(line, "account_ref", OTHER_DEBTOR)])
+            reader.reject([RowError(line, "account_ref", _(OTHER_DEBTOR))])
         cursor.execute(_DEBT_CHANGES, params)
         cursor.execute(_REPEATED)
         if cursor.rowcount:
