@@ -35,8 +35,12 @@ def parse_major(text: str, currency: str) -> int:
         raise ValueError("empty")
     if "." in text and "," in text:
         decimal_mark = "." if text.rfind(".") > text.rfind(",") else ","
+        group = "," if decimal_mark == "." else "."
         whole, _sep, fraction = text.rpartition(decimal_mark)
-        whole = whole.replace(".", "").replace(",", "")
+        # Both marks: the whole part must be grouped by threes with the other one.
+        if not re.fullmatch(rf"(0|[1-9]\d{{0,2}}(\{group}\d{{3}})*)", whole):
+            raise ValueError("not a number")
+        whole = whole.replace(group, "")
     elif _GROUPED.match(text):
         whole, fraction = re.sub(r"[.,]", "", text), ""
     elif text.count(".") + text.count(",") == 1:
