@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -213,9 +214,13 @@ class ProposalReviewAdmin(admin.ModelAdmin):
         try:
             agreement = services.proposal_approve(proposal=proposal, actor=request.user)
         except services.AgreementError as error:
-            messages.error(request, f"Not approved: {error}")
+            messages.error(request, gettext("Not approved: %(error)s") % {"error": error})
             return self._back(proposal)
-        messages.success(request, f"Approved: agreement {agreement} created for {proposal.debtor}.")
+        messages.success(
+            request,
+            gettext("Approved: agreement %(agreement)s created for %(debtor)s.")
+            % {"agreement": agreement, "debtor": proposal.debtor},
+        )
         return HttpResponseRedirect(reverse("admin:agreements_proposal_changelist"))
 
     def counter_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -237,23 +242,27 @@ class ProposalReviewAdmin(admin.ModelAdmin):
                 reason=data["reason"],
             )
         except services.AgreementError as error:
-            messages.error(request, f"Counter-offer not sent: {error}")
+            messages.error(request, gettext("Counter-offer not sent: %(error)s") % {"error": error})
             return self._back(proposal)
-        messages.success(request, f"Counter-offer sent to {proposal.debtor}.")
+        messages.success(
+            request, gettext("Counter-offer sent to %(debtor)s.") % {"debtor": proposal.debtor}
+        )
         return HttpResponseRedirect(reverse("admin:agreements_proposal_changelist"))
 
     def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         proposal = self._decidable(request, pk)
         form = RejectForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Not rejected: a reason is required.")
+            messages.error(request, gettext("Not rejected: a reason is required."))
             return self._back(proposal)
         try:
             services.proposal_reject(
                 proposal=proposal, actor=request.user, reason=form.cleaned_data["reason"]
             )
         except services.AgreementError as error:
-            messages.error(request, f"Not rejected: {error}")
+            messages.error(request, gettext("Not rejected: %(error)s") % {"error": error})
             return self._back(proposal)
-        messages.success(request, f"Proposal from {proposal.debtor} rejected.")
+        messages.success(
+            request, gettext("Proposal from %(debtor)s rejected.") % {"debtor": proposal.debtor}
+        )
         return HttpResponseRedirect(reverse("admin:agreements_proposal_changelist"))

@@ -89,10 +89,10 @@ class CampaignAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    @admin.display(description="Progress")
+    @admin.display(description=_("Progress"))
     def progress_link(self, obj: Campaign) -> str:
         url = reverse("admin:outreach_campaign_progress", args=[obj.pk])
-        return format_html('<a href="{}">funnel</a>', url)
+        return format_html('<a href="{}">{}</a>', url, _("funnel"))
 
     def progress_view(self, request, pk: int):
         campaign = get_object_or_404(Campaign.objects.select_related("portfolio"), pk=pk)
@@ -117,21 +117,21 @@ class CampaignAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{campaign}: {verb}.")
 
-    @admin.action(description="Launch selected campaigns")
+    @admin.action(description=_("Launch selected campaigns"))
     def launch(self, request, queryset):
-        self._transition(request, queryset, campaigns.campaign_launch, "launched")
+        self._transition(request, queryset, campaigns.campaign_launch, _("launched"))
 
-    @admin.action(description="Pause selected campaigns")
+    @admin.action(description=_("Pause selected campaigns"))
     def pause(self, request, queryset):
-        self._transition(request, queryset, campaigns.campaign_pause, "paused")
+        self._transition(request, queryset, campaigns.campaign_pause, _("paused"))
 
-    @admin.action(description="Resume selected campaigns")
+    @admin.action(description=_("Resume selected campaigns"))
     def resume(self, request, queryset):
-        self._transition(request, queryset, campaigns.campaign_resume, "resumed")
+        self._transition(request, queryset, campaigns.campaign_resume, _("resumed"))
 
-    @admin.action(description="Cancel selected campaigns")
+    @admin.action(description=_("Cancel selected campaigns"))
     def cancel(self, request, queryset):
-        self._transition(request, queryset, campaigns.campaign_cancel, "cancelled")
+        self._transition(request, queryset, campaigns.campaign_cancel, _("cancelled"))
 
 
 @admin.register(Message)

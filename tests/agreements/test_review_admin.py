@@ -150,7 +150,7 @@ def test_a_bad_counter_offer_is_an_admin_message_and_changes_nothing(admin_clien
 def test_rejecting_needs_a_reason(admin_client, pending):
     response = admin_client.post(decide_url(pending, "reject"), {"reason": "  "}, follow=True)
 
-    assert any("reason is required" in str(m) for m in response.context["messages"])
+    assert any("falta el motivo" in str(m) for m in response.context["messages"])
     pending.refresh_from_db()
     assert pending.status == ProposalStatus.PENDING
 
@@ -165,7 +165,7 @@ def test_deciding_twice_shows_the_services_error(admin_client, pending):
 
     response = admin_client.post(decide_url(pending, "reject"), {"reason": "tarde"}, follow=True)
 
-    assert any("Not rejected" in str(m) for m in response.context["messages"])
+    assert any("No se rechazó" in str(m) for m in response.context["messages"])
     pending.refresh_from_db()
     assert pending.status == ProposalStatus.APPROVED
 
