@@ -6,11 +6,13 @@ from django.contrib import admin
 from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from portal.audit.services import record
+from portal.debtors.money_forms import money_column
 
 from .forms_policy import OfferPolicyForm
-from .models import Agreement, AgreementDebt, Installment, OfferPolicy, Quote
+from .models import Agreement, AgreementDebt, Installment, OfferPolicy, PromiseToPay, Quote
 
 
 def _snapshot(policy: OfferPolicy) -> dict[str, Any]:
@@ -127,16 +129,22 @@ class ReadOnlyMixin:
 
 class AgreementDebtInline(ReadOnlyMixin, admin.TabularInline):
     model = AgreementDebt
-    fields = ["debt", "balance_minor", "discount_minor", "is_active"]
+    fields = ["debt", "balance", "discount", "is_active"]
     readonly_fields = fields
     extra = 0
+
+    balance = money_column("balance_minor", _("Balance"), currency_field="agreement.currency")
+    discount = money_column("discount_minor", _("Discount"), currency_field="agreement.currency")
 
 
 class InstallmentInline(ReadOnlyMixin, admin.TabularInline):
     model = Installment
-    fields = ["number", "due_date", "amount_minor", "paid_minor", "status", "paid_at"]
+    fields = ["number", "due_date", "amount", "paid", "status", "paid_at"]
     readonly_fields = fields
     extra = 0
+
+    amount = money_column("amount_minor", _("Amount"), currency_field="agreement.currency")
+    paid = money_column("paid_minor", _("Paid"), currency_field="agreement.currency")
 
 
 @admin.register(Agreement)
@@ -149,8 +157,7 @@ class AgreementAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "portfolio",
         "kind",
         "status",
-        "currency",
-        "total_minor",
+        "total",
         "created_at",
     ]
     list_filter = ["status", "kind", "portfolio"]
@@ -159,6 +166,23 @@ class AgreementAdmin(ReadOnlyMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [AgreementDebtInline, InstallmentInline]
     readonly_fields = ["signed_document"]
+    exclude = ["balance_minor", "discount_minor", "total_minor", "down_payment_minor"]
+
+    total = money_column("total_minor", _("Total agreed"))
+
+    def get_fields(self, request, obj=None):
+        # The formatted amounts right after the currency, where the raw columns were.
+        fields = [f for f in super().get_fields(request, obj) if f not in self.amounts]
+        at = fields.index("currency") + 1 if "currency" in fields else len(fields)
+        return [*fields[:at], *self.amounts, *fields[at:]]
+
+    amounts = ["balance", "discount", "total", "down_payment"]
+    balance = money_column("balance_minor", _("Balance before discount"))
+    discount = money_column("discount_minor", _("Discount"))
+    down_payment = money_column("down_payment_minor", _("Down payment"))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *self.amounts]
 
     @admin.display(description="signed PDF")
     def signed_document(self, obj: Agreement) -> str:
@@ -170,7 +194,24 @@ class AgreementAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Quote)
 class QuoteAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["pk", "debtor", "portfolio", "policy", "balance_minor", "as_of", "valid_until"]
+    list_display = ["pk", "debtor", "portfolio", "policy", "balance", "as_of", "valid_until"]
     list_select_related = ["debtor", "portfolio", "policy"]
     search_fields = ["debtor__full_name", "debtor__document_number"]
     date_hierarchy = "created_at"
+
+    balance = money_column("balance_minor", _("Balance"))
+
+
+@admin.register(PromiseToPay)
+class PromiseToPayAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Promises are made by debtors or logged from a call; here staff find today's."""
+
+    list_display = ["promised_date", "debtor", "debt", "amount", "status", "source"]
+    list_filter = ["status", "source", ("promised_date", admin.DateFieldListFilter)]
+    list_select_related = ["debtor", "debt"]
+    search_fields = ["debtor__full_name", "debtor__document_number", "debt__account_ref"]
+    ordering = ["promised_date", "id"]
+    exclude = ["amount_minor"]
+    readonly_fields = ["amount"]
+
+    amount = money_column("amount_minor", _("Amount"))

@@ -15,11 +15,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from portal.audit.readable import readable_html
 from portal.debtors.models import Debt, LedgerEntry
 from portal.debtors.money import format_minor
+from portal.debtors.money_forms import money_column
 
 from . import services
 from .forms import CounterOfferForm, RejectForm
@@ -63,6 +66,36 @@ class ProposalReviewAdmin(admin.ModelAdmin):
     search_fields = ("debtor__full_name", "debtor__document_number")
     ordering = ("created_at", "id")
     change_form_template = "admin/agreements/proposal/change_form.html"
+    # The raw columns (minor units, JSON) give way to the same values in words.
+    exclude = (
+        "debt_ids",
+        "balance_minor",
+        "down_payment_minor",
+        "monthly_income_minor",
+        "essential_expenses_minor",
+        "counter_down_payment_minor",
+        "breaks",
+        "evidence",
+    )
+    readonly_fields = (
+        "balance_amount",
+        "down_payment",
+        "monthly_income",
+        "essential_expenses",
+        "counter_down_payment",
+        "consent_evidence",
+    )
+    balance_amount = money_column("balance_minor", _("Balance"))
+    down_payment = money_column("down_payment_minor", _("Down payment"))
+    monthly_income = money_column("monthly_income_minor", _("Monthly income"))
+    essential_expenses = money_column("essential_expenses_minor", _("Essential expenses"))
+    counter_down_payment = money_column(
+        "counter_down_payment_minor", _("Counter-offer down payment")
+    )
+
+    @admin.display(description=_("Consent evidence"))
+    def consent_evidence(self, obj: Proposal) -> str:
+        return readable_html(obj.evidence, obj.currency)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Proposal]:
         return super().get_queryset(request).select_related("debtor", "portfolio", "policy")
@@ -172,9 +205,13 @@ class ProposalReviewAdmin(admin.ModelAdmin):
         try:
             agreement = services.proposal_approve(proposal=proposal, actor=request.user)
         except services.AgreementError as error:
-            messages.error(request, f"Not approved: {error}")
+            messages.error(request, gettext("Not approved: %(error)s") % {"error": error})
             return self._back(proposal)
-        messages.success(request, f"Approved: agreement {agreement} created for {proposal.debtor}.")
+        messages.success(
+            request,
+            gettext("Approved: agreement %(agreement)s created for %(debtor)s.")
+            % {"agreement": agreement, "debtor": proposal.debtor},
+        )
         return HttpResponseRedirect(reverse("admin:agreements_proposal_changelist"))
 
     def counter_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -196,23 +233,27 @@ class ProposalReviewAdmin(admin.ModelAdmin):
                 reason=data["reason"],
             )
         except services.AgreementError as error:
-            messages.error(request, f"Counter-offer not sent: {error}")
+            messages.error(request, gettext("Counter-offer not sent: %(error)s") % {"error": error})
             return self._back(proposal)
-        messages.success(request, f"Counter-offer sent to {proposal.debtor}.")
+        messages.success(
+            request, gettext("Counter-offer sent to %(debtor)s.") % {"debtor": proposal.debtor}
+        )
         return HttpResponseRedirect(reverse("admin:agreements_proposal_changelist"))
 
     def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         proposal = self._decidable(request, pk)
         form = RejectForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Not rejected: a reason is required.")
+            messages.error(request, gettext("Not rejected: a reason is required."))
             return self._back(proposal)
         try:
             services.proposal_reject(
                 proposal=proposal, actor=request.user, reason=form.cleaned_data["reason"]
             )
         except services.AgreementError as error:
-            messages.error(request, f"Not rejected: {error}")
+            messages.error(request, gettext("Not rejected: %(error)s") % {"error": error})
             return self._back(proposal)
-        messages.success(request, f"Proposal from {proposal.debtor} rejected.")
+        messages.success(
+            request, gettext("Proposal from %(debtor)s rejected.") % {"debtor": proposal.debtor}
+        )
         return HttpResponseRedirect(reverse("admin:agreements_proposal_changelist"))

@@ -1,85 +1,19 @@
 """Debtor forms for offers, own plans and promises, and the staff review forms.
 
-Amounts are typed in major units ("150.000", "1.250,50") and parsed here with Decimal into
-integer minor units, using the currency's precision from Babel; floats never touch money.
+Amounts are typed in major units ("150.000", "1.250,50") and parsed by the one MoneyField in
+portal/debtors/money_forms.py into integer minor units; floats never touch money.
 """
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
-
-from babel.numbers import get_currency_precision
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from portal.debtors.models import Debt, Debtor
+from portal.debtors.money_forms import MoneyField, parse_major
 
 from .models import Frequency
 from .quotes import HARD_MAX_INSTALLMENTS
-
-# Far above any real debt, far below BigInteger's limit: a typo cannot overflow anything.
-MAX_AMOUNT_MAJOR = Decimal("1000000000000")
-_GROUPED = re.compile(r"^[1-9]\d{0,2}([.,]\d{3})+$")
-
-
-def parse_major(text: str, currency: str) -> int:
-    """'1.500.000' / '1,500,000' / '1500000,50' / '1500000.5' → minor units (int).
-
-    A separator followed by exactly three digits groups thousands, as Colombians write
-    them; one followed by one or two digits is the decimal mark. Raises ValueError.
-    """
-    text = re.sub(r"[\s$]", "", text or "")
-    if not text:
-        raise ValueError("empty")
-    if "." in text and "," in text:
-        decimal_mark = "." if text.rfind(".") > text.rfind(",") else ","
-        whole, _sep, fraction = text.rpartition(decimal_mark)
-        whole = whole.replace(".", "").replace(",", "")
-    elif _GROUPED.match(text):
-        whole, fraction = re.sub(r"[.,]", "", text), ""
-    elif text.count(".") + text.count(",") == 1:
-        whole, _sep, fraction = text.replace(",", ".").partition(".")
-    else:
-        whole, fraction = text, ""
-    if not whole.isdigit() or (fraction and not fraction.isdigit()):
-        raise ValueError("not a number")
-    precision = get_currency_precision(currency)
-    if len(fraction) > precision:
-        raise ValueError("too many decimals")
-    try:
-        amount = Decimal(f"{whole}.{fraction or '0'}")
-    except InvalidOperation as error:
-        raise ValueError("not a number") from error
-    if amount > MAX_AMOUNT_MAJOR:
-        raise ValueError("too large")
-    return int(amount * (10**precision))
-
-
-class MoneyField(forms.CharField):
-    """A typed amount in major units; cleans to integer minor units of `currency`."""
-
-    def __init__(self, *, currency: str = "COP", **kwargs):
-        self.currency = currency
-        # No max_length: its validator would run on the cleaned int; length is checked here.
-        super().__init__(**kwargs)
-
-    def widget_attrs(self, widget):
-        attrs = {"inputmode": "decimal", "autocomplete": "off", "maxlength": "24"}
-        return {**super().widget_attrs(widget), **attrs}
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return None
-        try:
-            if len(value) > 24:
-                raise ValueError("too long")
-            return parse_major(value, self.currency)
-        except ValueError as error:
-            raise forms.ValidationError(
-                _("Write the amount with digits only, for example 150000."), code="invalid"
-            ) from error
 
 
 class DateInput(forms.DateInput):

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.debtors.money_forms import MoneyField
 
 from .models import Frequency, OfferPolicy
 
@@ -121,6 +124,16 @@ class OfferPolicyForm(forms.ModelForm):
         required=False,
         help_text="Needed when more than one installment is allowed.",
     )
+    min_installment_minor = MoneyField(
+        label=gettext_lazy("Minimum installment"),
+        required=False,
+        help_text=gettext_lazy("In the policy's currency, e.g. 50.000. Empty: no minimum."),
+    )
+    auto_min_installment_minor = MoneyField(
+        label=gettext_lazy("Minimum installment approved automatically"),
+        required=False,
+        help_text=gettext_lazy("In the policy's currency, e.g. 100.000. Empty: no minimum."),
+    )
 
     class Meta:
         model = OfferPolicy
@@ -146,3 +159,17 @@ class OfferPolicyForm(forms.ModelForm):
             "auto_min_installment_minor",
             "auto_max_days_to_first_payment",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        currency = (self.data.get(self.add_prefix("currency")) if self.is_bound else None) or (
+            self.instance.currency or "COP"
+        )
+        for name in ("min_installment_minor", "auto_min_installment_minor"):
+            self.fields[name].currency = str(currency)[:3].upper()
+
+    def clean_min_installment_minor(self) -> int:
+        return self.cleaned_data.get("min_installment_minor") or 0
+
+    def clean_auto_min_installment_minor(self) -> int:
+        return self.cleaned_data.get("auto_min_installment_minor") or 0

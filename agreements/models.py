@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.debtors.models import currency_code
+from portal.debtors.money import format_minor
 
 PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
@@ -27,9 +28,12 @@ class OfferPolicy(models.Model):
     Percentages are Decimal; amounts are minor units of `currency`.
     """
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, verbose_name=_("name"))
     stage = models.ForeignKey(
-        "debtors.MoraStage", on_delete=models.PROTECT, related_name="offer_policies"
+        "debtors.MoraStage",
+        on_delete=models.PROTECT,
+        related_name="offer_policies",
+        verbose_name=_("mora stage"),
     )
     creditor = models.ForeignKey(
         "debtors.Creditor",
@@ -37,6 +41,7 @@ class OfferPolicy(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="offer_policies",
+        verbose_name=_("creditor"),
     )
     portfolio = models.ForeignKey(
         "debtors.Portfolio",
@@ -44,19 +49,22 @@ class OfferPolicy(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="offer_policies",
+        verbose_name=_("portfolio"),
     )
-    currency = models.CharField(max_length=3, validators=[currency_code], default="COP")
-    is_active = models.BooleanField(default=True)
+    currency = models.CharField(
+        max_length=3, validators=[currency_code], default="COP", verbose_name=_("currency")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
 
     discount_interest_fees_pct = models.DecimalField(
-        "lump-sum discount on interest and fees (%)",
+        _("lump-sum discount on interest and fees (%)"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("0"),
         validators=PERCENT,
     )
     discount_principal_pct = models.DecimalField(
-        "lump-sum discount on principal (%)",
+        _("lump-sum discount on principal (%)"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("0"),
@@ -67,46 +75,67 @@ class OfferPolicy(models.Model):
         default=12,
         validators=[MinValueValidator(1), MaxValueValidator(72)],
         help_text="1 means pay-in-full only.",
+        verbose_name=_("maximum installments"),
     )
     min_down_payment_pct = models.DecimalField(
-        max_digits=5, decimal_places=2, default=Decimal("0"), validators=PERCENT
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=PERCENT,
+        verbose_name=_("minimum down payment (%)"),
     )
     min_installment_minor = models.BigIntegerField(default=0, validators=[MinValueValidator(0)])
     allowed_frequencies = models.JSONField(default=list)
     max_days_to_first_payment = models.PositiveSmallIntegerField(
-        default=30, validators=[MaxValueValidator(120)]
+        default=30,
+        validators=[MaxValueValidator(120)],
+        verbose_name=_("maximum days to the first payment"),
     )
     quote_validity_days = models.PositiveSmallIntegerField(
-        default=7, validators=[MinValueValidator(1), MaxValueValidator(60)]
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        verbose_name=_("days a quote is valid"),
     )
     grace_days = models.PositiveSmallIntegerField(
         default=10,
         validators=[MaxValueValidator(90)],
         help_text="Days an installment may be late before the agreement is broken.",
+        verbose_name=_("grace days"),
     )
     max_days_to_promise = models.PositiveSmallIntegerField(
-        default=15, validators=[MinValueValidator(1), MaxValueValidator(60)]
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        verbose_name=_("maximum days to a promise"),
     )
 
     # A debtor's own plan inside all of these is approved at once; outside, staff review it.
     auto_max_installments = models.PositiveSmallIntegerField(
-        default=6, validators=[MinValueValidator(1), MaxValueValidator(72)]
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(72)],
+        verbose_name=_("maximum installments approved automatically"),
     )
     auto_min_down_payment_pct = models.DecimalField(
-        max_digits=5, decimal_places=2, default=Decimal("10"), validators=PERCENT
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10"),
+        validators=PERCENT,
+        verbose_name=_("minimum down payment approved automatically (%)"),
     )
     auto_min_installment_minor = models.BigIntegerField(
         default=0, validators=[MinValueValidator(0)]
     )
     auto_max_days_to_first_payment = models.PositiveSmallIntegerField(
-        default=15, validators=[MaxValueValidator(120)]
+        default=15,
+        validators=[MaxValueValidator(120)],
+        verbose_name=_("maximum days to the first payment approved automatically"),
     )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "offer policies"
+        verbose_name = _("offer policy")
+        verbose_name_plural = _("offer policies")
         ordering = ["stage__min_days", "name"]
         constraints = [
             models.UniqueConstraint(
@@ -173,6 +202,8 @@ class Quote(DebtSelection):
     valid_until = models.DateField()
 
     class Meta:
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["debtor", "-created_at"])]
 
@@ -199,11 +230,23 @@ OPEN_PROPOSAL_STATUSES = (ProposalStatus.PENDING, ProposalStatus.COUNTERED)
 class Proposal(DebtSelection):
     """A plan the debtor designed; outside the auto-approve bounds it waits for staff."""
 
-    debtor = models.ForeignKey("debtors.Debtor", on_delete=models.CASCADE, related_name="proposals")
-    policy = models.ForeignKey(OfferPolicy, on_delete=models.PROTECT, related_name="proposals")
-    installments = models.PositiveSmallIntegerField()
-    frequency = models.CharField(max_length=10, choices=Frequency.choices)
-    first_due_date = models.DateField()
+    debtor = models.ForeignKey(
+        "debtors.Debtor",
+        on_delete=models.CASCADE,
+        related_name="proposals",
+        verbose_name=_("debtor"),
+    )
+    policy = models.ForeignKey(
+        OfferPolicy,
+        on_delete=models.PROTECT,
+        related_name="proposals",
+        verbose_name=_("offer policy"),
+    )
+    installments = models.PositiveSmallIntegerField(verbose_name=_("installments"))
+    frequency = models.CharField(
+        max_length=10, choices=Frequency.choices, verbose_name=_("frequency")
+    )
+    first_due_date = models.DateField(verbose_name=_("first due date"))
     down_payment_minor = models.BigIntegerField(default=0)
     monthly_income_minor = models.BigIntegerField(null=True, blank=True)
     essential_expenses_minor = models.BigIntegerField(null=True, blank=True)
@@ -214,19 +257,38 @@ class Proposal(DebtSelection):
     # approve, the agreement carries this evidence (time, IP, user agent, terms).
     evidence = models.JSONField(default=dict, blank=True)
     status = models.CharField(
-        max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING
+        max_length=10,
+        choices=ProposalStatus.choices,
+        default=ProposalStatus.PENDING,
+        verbose_name=_("status"),
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
-    counter_installments = models.PositiveSmallIntegerField(null=True, blank=True)
-    counter_frequency = models.CharField(max_length=10, choices=Frequency.choices, blank=True)
-    counter_first_due_date = models.DateField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    decision_reason = models.TextField(blank=True, verbose_name=_("reason for the decision"))
+    counter_installments = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("counter-offer installments")
+    )
+    counter_frequency = models.CharField(
+        max_length=10,
+        choices=Frequency.choices,
+        blank=True,
+        verbose_name=_("counter-offer frequency"),
+    )
+    counter_first_due_date = models.DateField(
+        null=True, blank=True, verbose_name=_("counter-offer first due date")
+    )
     counter_down_payment_minor = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "created_at"])]
         constraints = [
@@ -296,6 +358,8 @@ class Agreement(models.Model):
     broken_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["debtor", "status"])]
 
@@ -316,6 +380,8 @@ class AgreementDebt(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("agreement debt")
+        verbose_name_plural = _("agreement debts")
         constraints = [
             models.UniqueConstraint(
                 fields=["debt"], condition=Q(is_active=True), name="one_active_agreement_per_debt"
@@ -346,6 +412,8 @@ class Installment(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("installment")
+        verbose_name_plural = _("installments")
         ordering = ["agreement", "number"]
         constraints = [
             models.UniqueConstraint(fields=["agreement", "number"], name="installment_number"),
@@ -366,24 +434,44 @@ class PromiseStatus(models.TextChoices):
 class PromiseToPay(models.Model):
     """An amount the debtor promises to pay on a date, without a plan."""
 
-    debtor = models.ForeignKey("debtors.Debtor", on_delete=models.PROTECT, related_name="promises")
-    debt = models.ForeignKey("debtors.Debt", on_delete=models.PROTECT, related_name="promises")
-    currency = models.CharField(max_length=3, validators=[currency_code])
+    debtor = models.ForeignKey(
+        "debtors.Debtor",
+        on_delete=models.PROTECT,
+        related_name="promises",
+        verbose_name=_("debtor"),
+    )
+    debt = models.ForeignKey(
+        "debtors.Debt", on_delete=models.PROTECT, related_name="promises", verbose_name=_("debt")
+    )
+    currency = models.CharField(
+        max_length=3, validators=[currency_code], verbose_name=_("currency")
+    )
     amount_minor = models.BigIntegerField(validators=[MinValueValidator(1)])
-    promised_date = models.DateField()
+    promised_date = models.DateField(verbose_name=_("promised date"))
     status = models.CharField(
-        max_length=10, choices=PromiseStatus.choices, default=PromiseStatus.PENDING
+        max_length=10,
+        choices=PromiseStatus.choices,
+        default=PromiseStatus.PENDING,
+        verbose_name=_("status"),
     )
-    source = models.CharField(max_length=10, default="portal")
+    source = models.CharField(max_length=10, default="portal", verbose_name=_("source"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
 
     class Meta:
+        verbose_name = _("promise to pay")
+        verbose_name_plural = _("promises to pay")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "promised_date"])]
 
     def __str__(self) -> str:
-        return f"promise #{self.pk} {self.amount_minor} {self.currency} by {self.promised_date}"
+        amount = format_minor(self.amount_minor, self.currency)
+        return f"promise #{self.pk} {amount} by {self.promised_date}"

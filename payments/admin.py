@@ -20,9 +20,10 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from agreements.forms import parse_major
 from portal.debtors.money import format_minor
+from portal.debtors.money_forms import money_column, parse_major
 
 from .models import (
     Autopay,
@@ -68,8 +69,10 @@ class ReadOnlyInline(admin.TabularInline):
 
 class AllocationInline(ReadOnlyInline):
     model = PaymentAllocation
-    fields = ["debt", "installment", "amount_minor", "ledger_entry"]
+    fields = ["debt", "installment", "amount", "ledger_entry"]
     readonly_fields = fields
+
+    amount = money_column("amount_minor", _("Amount"), currency_field="payment.currency")
 
 
 class RefundInline(ReadOnlyInline):
@@ -77,7 +80,7 @@ class RefundInline(ReadOnlyInline):
     verbose_name_plural = "refunds (status of each request)"
     fields = [
         "created_at",
-        "amount_minor",
+        "amount",
         "status",
         "attempts",
         "error",
@@ -86,6 +89,8 @@ class RefundInline(ReadOnlyInline):
         "stripe_refund_id",
     ]
     readonly_fields = fields
+
+    amount = money_column("amount_minor", _("Amount"))
 
     def has_view_permission(self, request, obj=None) -> bool:
         # Part of the payment: whoever may see the payment (and refund it) sees its
@@ -135,9 +140,14 @@ class PaymentAdmin(admin.ModelAdmin):
     date_hierarchy = "received_at"
     inlines = [AllocationInline, RefundInline, DisputeInline]
     change_form_template = "admin/payments/payment/change_form.html"
+    exclude = ["amount_minor", "refunded_minor"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in Payment._meta.concrete_fields]
+        # The amounts formatted with the currency take the place of the raw minor columns.
+        names = [field.name for field in Payment._meta.concrete_fields]
+        at = names.index("amount_minor")
+        names[at : at + 1] = ["amount"]
+        return [{"refunded_minor": "refunded"}.get(name, name) for name in names]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # payments only come from Stripe
@@ -231,6 +241,16 @@ class StripeEventAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in StripeEvent._meta.concrete_fields]
+
+    # Webhook plumbing: only a superuser reads it (staff see payments, not Stripe events).
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.debtors.models import currency_code
+from portal.debtors.money import format_minor
 
 
 class Purpose(models.TextChoices):
@@ -79,11 +80,13 @@ class PaymentAttempt(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("payment attempt")
+        verbose_name_plural = _("payment attempts")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["debtor", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"attempt #{self.pk} {self.purpose} {self.amount_minor} {self.currency}"
+        return f"#{self.pk} {self.purpose} {format_minor(self.amount_minor, self.currency)}"
 
 
 class PaymentStatus(models.TextChoices):
@@ -123,6 +126,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["-received_at", "-id"]
         indexes = [models.Index(fields=["debtor", "-received_at"])]
         permissions = [("refund_payment", "Can refund payments through Stripe")]
@@ -153,10 +158,12 @@ class PaymentAllocation(models.Model):
     amount_minor = models.BigIntegerField(validators=[MinValueValidator(1)])
 
     class Meta:
+        verbose_name = _("payment allocation")
+        verbose_name_plural = _("payment allocations")
         ordering = ["payment", "id"]
 
     def __str__(self) -> str:
-        return f"{self.payment} → debt {self.debt_id} {self.amount_minor}"
+        return f"{self.payment} → debt {self.debt_id}"
 
 
 class EventStatus(models.TextChoices):
@@ -184,6 +191,8 @@ class StripeEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
         ordering = ["-received_at"]
         indexes = [
             models.Index(
@@ -230,10 +239,12 @@ class Refund(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"refund #{self.pk} of {self.payment} {self.amount_minor} {self.currency}"
+        return f"#{self.pk} {self.payment} {format_minor(self.amount_minor, self.currency)}"
 
 
 class DebtDispute(models.Model):
@@ -252,6 +263,8 @@ class DebtDispute(models.Model):
     outcome = models.CharField(max_length=30, blank=True)
 
     class Meta:
+        verbose_name = _("debt dispute")
+        verbose_name_plural = _("debt disputes")
         ordering = ["-opened_at"]
         constraints = [
             models.UniqueConstraint(fields=["debt", "stripe_dispute_id"], name="dispute_once"),
@@ -296,6 +309,8 @@ class Autopay(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("automatic payment")
+        verbose_name_plural = _("automatic payments")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(

@@ -5,9 +5,6 @@ from django.urls import include, path
 
 from . import views
 
-admin.site.site_header = "Portal de cobranza · Staff"
-admin.site.site_title = "Portal de cobranza"
-
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),

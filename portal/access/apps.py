@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccessConfig(AppConfig):
     name = "portal.access"
     label = "access"
-    verbose_name = "Acceso de deudores"
+    verbose_name = _("Debtor access")

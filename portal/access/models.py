@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class PaymentLink(models.Model):
@@ -36,6 +37,8 @@ class PaymentLink(models.Model):
     campaign_id = models.BigIntegerField(null=True, blank=True, db_index=True)
 
     class Meta:
+        verbose_name = _("payment link")
+        verbose_name_plural = _("payment links")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["debtor", "-created_at"])]
 
@@ -57,6 +60,8 @@ class LinkOpen(models.Model):
     user_agent = models.CharField(max_length=512, blank=True)
 
     class Meta:
+        verbose_name = _("link open")
+        verbose_name_plural = _("link opens")
         ordering = ["-opened_at"]
 
     def __str__(self) -> str:
@@ -80,6 +85,10 @@ class PortalPresence(models.Model):
     signed_in_at = models.DateTimeField()
     seen_at = models.DateTimeField()
     signed_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("portal presence")
+        verbose_name_plural = _("portal presences")
 
     def __str__(self) -> str:
         return f"{self.debtor_id} seen {self.seen_at:%Y-%m-%d %H:%M}"

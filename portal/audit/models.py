@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ActorType(models.TextChoices):
-    STAFF = "staff", "Staff user"
-    DEBTOR = "debtor", "Debtor"
-    SYSTEM = "system", "System"
+    STAFF = "staff", _("Staff user")
+    DEBTOR = "debtor", _("Debtor")
+    SYSTEM = "system", _("System")
 
 
 class AuditEvent(models.Model):
@@ -31,6 +32,8 @@ class AuditEvent(models.Model):
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["id"]
         indexes = [models.Index(fields=["subject_type", "subject_id"])]
         permissions = [

@@ -11,21 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q
-
-from portal.debtors.money import format_minor
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent
+from .readable import readable_details
 
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "message": ("Messages", ("message.", "inbound.")),
-    "link": ("Links", ("payment_link.",)),
-    "identity": ("Identity checks and logins", ("identity_check.", "debtor.logout")),
-    "offer": ("Offers", ("quote.",)),
-    "proposal": ("Proposals", ("proposal.",)),
-    "agreement": ("Agreements and promises", ("agreement.", "installment.", "promise.")),
-    "payment": ("Payments, refunds, disputes", ("payment.", "debt.paid", "debt.dispute")),
-    "consent": ("Consent and preferences", ("consent.", "debtor.preferences")),
-    "note": ("Staff notes and calls", ("staff.note", "call.")),
+    "message": (_("Messages"), ("message.", "inbound.")),
+    "link": (_("Links"), ("payment_link.",)),
+    "identity": (_("Identity checks and logins"), ("identity_check.", "debtor.logout")),
+    "offer": (_("Offers"), ("quote.",)),
+    "proposal": (_("Proposals"), ("proposal.",)),
+    "agreement": (_("Agreements and promises"), ("agreement.", "installment.", "promise.")),
+    "payment": (_("Payments, refunds, disputes"), ("payment.", "debt.paid", "debt.dispute")),
+    "consent": (_("Consent and preferences"), ("consent.", "debtor.preferences")),
+    "note": (_("Staff notes and calls"), ("staff.note", "call.")),
 }
 PAGE_SIZE = 50
 
@@ -36,39 +36,22 @@ class TimelineEntry:
     kind: str
 
     @property
-    def summary(self) -> str:
-        return summarize(self.event.details)
+    def lines(self) -> list[tuple[str, str, list[str]]]:
+        """The event's details in words: (label, text, or the items of a list)."""
+        return [
+            (label, "", value) if isinstance(value, list) else (label, value, [])
+            for label, value in readable_details(self.event.details)
+        ]
+
+    @property
+    def kind_label(self) -> str:
+        return str(KINDS[self.kind][0]) if self.kind in KINDS else str(_("Other"))
 
 
 @dataclass(frozen=True)
 class TimelinePage:
     entries: list[TimelineEntry]
     next_before: int | None  # pass as `before` for the next (older) page
-
-
-# The details worth a glance in a list, in this order; the event page has them all.
-_SUMMARY_KEYS = (
-    "text",
-    "channel",
-    "status",
-    "decision",
-    "reason",
-    "outcome",
-    "installments",
-    "number",
-    "source",
-)
-
-
-def summarize(details: dict) -> str:
-    parts = []
-    currency = details.get("currency")
-    for key, value in details.items():
-        if key.endswith("amount_minor") and isinstance(value, int) and currency:
-            parts.append(f"{key.removesuffix('_minor')}: {format_minor(value, currency)}")
-    parts.extend(f"{key}: {details[key]}" for key in _SUMMARY_KEYS if details.get(key))
-    text = " · ".join(parts)
-    return text if len(text) <= 240 else text[:239] + "…"
 
 
 def kind_of(action: str) -> str:

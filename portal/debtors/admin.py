@@ -16,6 +16,7 @@ from .admin_payment_methods import PaymentMethodInline, PaymentMethodsAudited
 from .forms import BandSetFormSet, MoraStageForm, MoraStageSetFormSet
 from .models import Creditor, Debt, Debtor, LedgerEntry, MoraStage, Portfolio
 from .money import format_minor
+from .money_forms import MajorUnitsAdminMixin
 from .selectors import debts_in_stage, debts_with_stage
 from .services import days_past_due, portfolio_today
 from .stages import band_errors_after, mora_stages_save
@@ -202,7 +203,7 @@ class StageFilter(admin.SimpleListFilter):
 
 
 @admin.register(Debt)
-class DebtAdmin(admin.ModelAdmin):
+class DebtAdmin(MajorUnitsAdminMixin, admin.ModelAdmin):
     list_display = (
         "account_ref",
         "debtor",
@@ -235,6 +236,12 @@ class DebtAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Debt]:
         return debts_with_stage(super().get_queryset(request))
+
+    def money_currency(self, request: HttpRequest, obj: Debt | None) -> str:
+        typed = request.POST.get("currency", "").strip().upper()
+        if len(typed) == 3 and typed.isalpha():
+            return typed
+        return obj.currency if obj is not None else "COP"
 
     @admin.display(description="stage", ordering="stage_name")
     def stage(self, obj: Debt) -> str:

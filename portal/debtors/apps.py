@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DebtorsConfig(AppConfig):
     name = "portal.debtors"
     label = "debtors"
-    verbose_name = "Cartera"
+    verbose_name = _("Portfolio")
 
     def ready(self) -> None:
         from . import signals  # noqa: F401

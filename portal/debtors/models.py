@@ -8,6 +8,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from .money import format_minor
 
 currency_code = RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code such as COP or USD.")
 country_code = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166 alpha-2 code such as CO or US.")
@@ -19,6 +22,8 @@ class Creditor(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("creditor")
+        verbose_name_plural = _("creditors")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -54,6 +59,8 @@ class Portfolio(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("portfolio")
+        verbose_name_plural = _("portfolios")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -181,6 +188,8 @@ class Debtor(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("debtor")
+        verbose_name_plural = _("debtors")
         ordering = ["full_name"]
         constraints = [
             # Number first, so this one index also serves lookups by number alone.
@@ -194,13 +203,13 @@ class Debtor(models.Model):
 
 
 class DebtStatus(models.TextChoices):
-    ACTIVE = "active", "Activa"
-    IN_AGREEMENT = "in_agreement", "En acuerdo"
-    PAID = "paid", "Pagada"
-    SETTLED = "settled", "Saldada con descuento"
-    DISPUTED = "disputed", "En disputa"
-    LEGAL = "legal", "Cobro jurídico"
-    CLOSED = "closed", "Cerrada"
+    ACTIVE = "active", pgettext_lazy("debt status", "Active")
+    IN_AGREEMENT = "in_agreement", pgettext_lazy("debt status", "In an agreement")
+    PAID = "paid", pgettext_lazy("debt status", "Paid")
+    SETTLED = "settled", pgettext_lazy("debt status", "Settled with a discount")
+    DISPUTED = "disputed", pgettext_lazy("debt status", "Disputed")
+    LEGAL = "legal", pgettext_lazy("debt status", "Legal collection")
+    CLOSED = "closed", pgettext_lazy("debt status", "Closed")
 
 
 class Debt(models.Model):
@@ -233,6 +242,8 @@ class Debt(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("debt")
+        verbose_name_plural = _("debts")
         ordering = ["portfolio", "account_ref"]
         constraints = [
             models.UniqueConstraint(
@@ -319,8 +330,9 @@ class LedgerEntry(models.Model):
     )
 
     class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
         ordering = ["-effective_date", "-id"]
-        verbose_name_plural = "ledger entries"
         indexes = [
             models.Index(fields=["debt", "-effective_date", "-id"]),
             models.Index(
@@ -344,7 +356,7 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.amount_minor} {self.currency}"
+        return f"{self.get_kind_display()} {format_minor(self.amount_minor, self.currency)}"
 
 
 class StageTone(models.TextChoices):
@@ -367,6 +379,8 @@ class MoraStage(models.Model):
     tone = models.CharField(max_length=12, choices=StageTone.choices, default=StageTone.FRIENDLY)
 
     class Meta:
+        verbose_name = _("mora stage")
+        verbose_name_plural = _("mora stages")
         ordering = [F("min_days").asc(nulls_first=True)]
         constraints = [
             models.CheckConstraint(
@@ -387,10 +401,10 @@ class MoraStage(models.Model):
 
 
 class ImportStatus(models.TextChoices):
-    QUEUED = "queued", "En cola"
-    RUNNING = "running", "Procesando"
-    DONE = "done", "Terminada"
-    FAILED = "failed", "Rechazada"
+    QUEUED = "queued", pgettext_lazy("import status", "Queued")
+    RUNNING = "running", pgettext_lazy("import status", "Processing")
+    DONE = "done", pgettext_lazy("import status", "Finished")
+    FAILED = "failed", pgettext_lazy("import status", "Rejected")
 
 
 class PortfolioImport(models.Model):
@@ -416,6 +430,8 @@ class PortfolioImport(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("portfolio import")
+        verbose_name_plural = _("portfolio imports")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -96,3 +96,18 @@ def format_minor(amount_minor: int, currency: str, locale: str = "es_CO") -> str
     if layout is None:
         return _babel(amount_minor, currency, locale, precision)
     return _format(amount_minor, layout)
+
+
+def major_text(amount_minor: int, currency: str, locale: str = "es_CO") -> str:
+    """The amount as staff type it back, without the symbol: 10000000 COP gives "100.000"
+    (the cents only when there are some, "1.250,50")."""
+    layout = _layout(currency, locale)
+    precision = get_currency_precision(currency)
+    symbols = Locale.parse(locale).number_symbols["latn"]
+    plain = _Layout(precision, symbols["group"], symbols["decimal"], ("", ""), ("-", ""))
+    if layout is not None:
+        plain = plain._replace(group=layout.group, decimal=layout.decimal)
+    if precision and amount_minor % 10**precision == 0:
+        plain = plain._replace(precision=0)
+        amount_minor //= 10**precision
+    return _format(amount_minor, plain)

@@ -5,9 +5,13 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from portal.debtors.money import format_minor
 
 from . import campaigns, rendering
-from .models import Campaign, CampaignTemplate, Consent, InboundMessage, Message
+from .forms import CampaignForm
+from .models import Campaign, CampaignTemplate, Channel, Consent, InboundMessage, Message
 from .selectors import campaign_funnel
 
 _SAMPLE = {
@@ -35,8 +39,19 @@ class CampaignTemplateInline(admin.StackedInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "portfolio", "status", "targeted", "start_at", "progress_link"]
+    form = CampaignForm
+    list_display = [
+        "name",
+        "portfolio",
+        "status",
+        "channel_list",
+        "balance_range",
+        "targeted",
+        "start_at",
+        "progress_link",
+    ]
     list_filter = ["status", "portfolio"]
+    list_select_related = ["portfolio"]
     filter_horizontal = ["stages"]
     inlines = [CampaignTemplateInline]
     readonly_fields = ["status", "targeted", "launched_at", "fanned_out_at", "created_by"]
@@ -46,6 +61,23 @@ class CampaignAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("Channels"))
+    def channel_list(self, obj: Campaign) -> str:
+        labels = dict(Channel.choices)
+        return " → ".join(str(labels.get(c, c)) for c in obj.channels) or "—"
+
+    @admin.display(description=_("Balance range"))
+    def balance_range(self, obj: Campaign) -> str:
+        currency = obj.portfolio.currency
+        low, high = obj.balance_min_minor, obj.balance_max_minor
+        if low is None and high is None:
+            return _("Any")
+        if high is None:
+            return _("from %(low)s") % {"low": format_minor(low, currency)}
+        if low is None:
+            return _("up to %(high)s") % {"high": format_minor(high, currency)}
+        return f"{format_minor(low, currency)} – {format_minor(high, currency)}"
 
     def get_urls(self):
         return [
@@ -57,10 +89,10 @@ class CampaignAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    @admin.display(description="Progress")
+    @admin.display(description=_("Progress"))
     def progress_link(self, obj: Campaign) -> str:
         url = reverse("admin:outreach_campaign_progress", args=[obj.pk])
-        return format_html('<a href="{}">funnel</a>', url)
+        return format_html('<a href="{}">{}</a>', url, _("funnel"))
 
     def progress_view(self, request, pk: int):
         campaign = get_object_or_404(Campaign.objects.select_related("portfolio"), pk=pk)
@@ -85,21 +117,21 @@ class CampaignAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{campaign}: {verb}.")
 
-    @admin.action(description="Launch selected campaigns")
+    @admin.action(description=_("Launch selected campaigns"))
     def launch(self, request, queryset):
-        self._transition(request, queryset, campaigns.campaign_launch, "launched")
+        self._transition(request, queryset, campaigns.campaign_launch, _("launched"))
 
-    @admin.action(description="Pause selected campaigns")
+    @admin.action(description=_("Pause selected campaigns"))
     def pause(self, request, queryset):
-        self._transition(request, queryset, campaigns.campaign_pause, "paused")
+        self._transition(request, queryset, campaigns.campaign_pause, _("paused"))
 
-    @admin.action(description="Resume selected campaigns")
+    @admin.action(description=_("Resume selected campaigns"))
     def resume(self, request, queryset):
-        self._transition(request, queryset, campaigns.campaign_resume, "resumed")
+        self._transition(request, queryset, campaigns.campaign_resume, _("resumed"))
 
-    @admin.action(description="Cancel selected campaigns")
+    @admin.action(description=_("Cancel selected campaigns"))
     def cancel(self, request, queryset):
-        self._transition(request, queryset, campaigns.campaign_cancel, "cancelled")
+        self._transition(request, queryset, campaigns.campaign_cancel, _("cancelled"))
 
 
 @admin.register(Message)

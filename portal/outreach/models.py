@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.debtors.models import ContactChannel
 
@@ -35,6 +36,8 @@ class Consent(models.Model):
     changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         constraints = [
             models.UniqueConstraint(fields=["debtor", "channel"], name="consent_debtor_channel")
         ]
@@ -44,55 +47,80 @@ class Consent(models.Model):
 
 
 class CampaignStatus(models.TextChoices):
-    DRAFT = "draft", "Borrador"
-    RUNNING = "running", "En curso"
-    PAUSED = "paused", "Pausada"
-    CANCELLED = "cancelled", "Cancelada"
-    DONE = "done", "Terminada"
+    DRAFT = "draft", pgettext_lazy("campaign status", "Draft")
+    RUNNING = "running", pgettext_lazy("campaign status", "Running")
+    PAUSED = "paused", pgettext_lazy("campaign status", "Paused")
+    CANCELLED = "cancelled", pgettext_lazy("campaign status", "Cancelled")
+    DONE = "done", pgettext_lazy("campaign status", "Finished")
 
 
 class AgreementFilter(models.TextChoices):
-    ANY = "any", "Con o sin acuerdo"
-    WITH = "with", "Solo con acuerdo activo"
-    WITHOUT = "without", "Solo sin acuerdo activo"
+    ANY = "any", _("With or without an agreement")
+    WITH = "with", _("Only with an active agreement")
+    WITHOUT = "without", _("Only without an active agreement")
 
 
 class Campaign(models.Model):
     """A payment-link campaign: a segment, channels in order, templates, a schedule."""
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, verbose_name=_("name"))
     portfolio = models.ForeignKey(
-        "debtors.Portfolio", on_delete=models.PROTECT, related_name="campaigns"
+        "debtors.Portfolio",
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        verbose_name=_("portfolio"),
     )
-    stages = models.ManyToManyField("debtors.MoraStage", blank=True, related_name="+")
+    stages = models.ManyToManyField(
+        "debtors.MoraStage", blank=True, related_name="+", verbose_name=_("mora stages")
+    )
     balance_min_minor = models.BigIntegerField(null=True, blank=True)
     balance_max_minor = models.BigIntegerField(null=True, blank=True)
     min_days_since_contact = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Only debtors not messaged for at least this many days."
+        null=True,
+        blank=True,
+        help_text=_("Only debtors not messaged for at least this many days."),
+        verbose_name=_("minimum days since the last contact"),
     )
     agreement_filter = models.CharField(
-        max_length=8, choices=AgreementFilter.choices, default=AgreementFilter.WITHOUT
+        max_length=8,
+        choices=AgreementFilter.choices,
+        default=AgreementFilter.WITHOUT,
+        verbose_name=_("agreements"),
     )
     channels = models.JSONField(
         default=list,
         help_text='Channels in order, e.g. ["sms", "email"]; the debtor\'s preferred goes first.',
     )
-    start_at = models.DateTimeField(default=timezone.now)
+    start_at = models.DateTimeField(default=timezone.now, verbose_name=_("starts at"))
     per_minute = models.PositiveIntegerField(
-        default=0, help_text="Throughput limit: messages per minute (0 = no limit)."
+        default=0,
+        help_text=_("Throughput limit: messages per minute (0 = no limit)."),
+        verbose_name=_("messages per minute"),
     )
     status = models.CharField(
-        max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+        max_length=10,
+        choices=CampaignStatus.choices,
+        default=CampaignStatus.DRAFT,
+        verbose_name=_("status"),
     )
-    targeted = models.PositiveIntegerField(default=0, editable=False)
+    targeted = models.PositiveIntegerField(
+        default=0, editable=False, verbose_name=_("debtors targeted")
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    launched_at = models.DateTimeField(null=True, blank=True)
-    fanned_out_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    launched_at = models.DateTimeField(null=True, blank=True, verbose_name=_("launched at"))
+    fanned_out_at = models.DateTimeField(null=True, blank=True, verbose_name=_("fanned out at"))
 
     class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -104,18 +132,25 @@ class CampaignTemplate(models.Model):
     {creditor}, {link}."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="templates")
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    language = models.CharField(max_length=5, choices=[("es", "Español"), ("en", "English")])
-    subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
-    body = models.TextField()
+    channel = models.CharField(max_length=10, choices=Channel.choices, verbose_name=_("channel"))
+    language = models.CharField(
+        max_length=5, choices=[("es", "Español"), ("en", "English")], verbose_name=_("language")
+    )
+    subject = models.CharField(
+        max_length=200, blank=True, help_text=_("Email only."), verbose_name=_("subject")
+    )
+    body = models.TextField(verbose_name=_("text"))
     whatsapp_content_sid = models.CharField(
         max_length=40,
         blank=True,
         help_text="Approved WhatsApp template (HX…); variables 1–4 = first name, amount, "
         "creditor, link.",
+        verbose_name=_("WhatsApp template"),
     )
 
     class Meta:
+        verbose_name = _("campaign template")
+        verbose_name_plural = _("campaign templates")
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "channel", "language"], name="campaign_template_once"
@@ -141,11 +176,11 @@ class MessageStatus(models.TextChoices):
 
 
 class MessageKind(models.TextChoices):
-    CAMPAIGN = "campaign", "Campaña"
-    REMINDER = "reminder", "Recordatorio"
-    NOTICE = "notice", "Aviso transaccional"
+    CAMPAIGN = "campaign", _("Campaign")
+    REMINDER = "reminder", _("Reminder")
+    NOTICE = "notice", _("Transactional notice")
     # A phone/IVR call an agent logged (portal/staff): counted like any other attempt.
-    CALL = "call", "Llamada registrada"
+    CALL = "call", _("Logged call")
 
 
 class Message(models.Model):
@@ -198,6 +233,8 @@ class Message(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["key"], name="message_key_once"),
@@ -253,6 +290,8 @@ class InboundMessage(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
         ordering = ["-received_at"]
         indexes = [models.Index(fields=["debtor", "-received_at"])]
 

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SelfserviceConfig(AppConfig):
     name = "portal.selfservice"
     label = "selfservice"
-    verbose_name = "Portal del deudor"
+    verbose_name = _("Debtor portal")

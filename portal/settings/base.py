@@ -21,7 +21,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.staff.admin_config.StaffAdminConfig",  # django.contrib.admin, home = staff workspace
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

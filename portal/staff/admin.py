@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth.models import Group
 from django.urls import path
 
 from .admin_views import kpi_view, log_contact_view, resolve_dispute_view
@@ -59,3 +63,33 @@ class ContactOutcomeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class SuperuserOnly:
+    """Machinery tables (lockouts, roles) that a collections team never works in: only a
+    superuser sees them, whatever view permissions a role (compliance reads every model)
+    carries."""
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return (
+            request.user.is_active
+            and request.user.is_superuser
+            and super().has_change_permission(request, obj)
+        )
+
+
+for model, model_admin in [
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+    (Group, GroupAdmin),
+]:
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, type(model_admin.__name__, (SuperuserOnly, model_admin), {}))

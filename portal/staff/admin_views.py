@@ -4,9 +4,11 @@ on a call, and the KPI dashboard."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 from django_htmx.http import trigger_client_event
 
 from portal.debtors.models import Debtor
@@ -49,6 +51,12 @@ def log_contact_view(model_admin, request, debtor_id: int):
         if logged is None:
             status = 400
         elif not request.htmx:
+            # The htmx panel says so itself; a plain form post lands on the debtor page.
+            messages.success(
+                request,
+                _("Call outcome saved: %(method)s · %(outcome)s.")
+                % {"method": logged.get_method_display(), "outcome": logged.get_outcome_display()},
+            )
             return redirect("admin:debtors_debtor_change", debtor.pk)
         else:
             debts = selectors.debtor_debts(debtor)  # a dispute changed a debt's status
@@ -95,7 +103,7 @@ def _panel(model_admin, request, debtor, debts, *, form=None, status=200, **resu
     """The calls-and-visits panel: the policy checks, open disputes, the log form."""
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": f"Log a call or visit · {debtor.full_name}",
+        "title": _("Log a call or visit · %(name)s") % {"name": debtor.full_name},
         "opts": ContactOutcome._meta,
         "debtor": debtor,
         "form": form or ContactOutcomeForm(debts=debts),
@@ -126,7 +134,7 @@ def kpi_view(model_admin, request):
     rollup.kpi_rollups_refresh_if_stale()
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": "KPI dashboard",
+        "title": _("KPI dashboard"),
         "opts": ContactOutcome._meta,
         "form": form,
         "filters": filters,

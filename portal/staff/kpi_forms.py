@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal.debtors.models import MoraStage, Portfolio
 from portal.outreach.models import Campaign, Channel
@@ -16,17 +17,29 @@ DEFAULT_DAYS = 90
 
 
 class KpiFilterForm(forms.Form):
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     portfolio = forms.ModelChoiceField(
-        Portfolio.objects.order_by("code"), required=False, empty_label="All portfolios"
+        Portfolio.objects.order_by("code"),
+        label=_("Portfolio"),
+        required=False,
+        empty_label=_("All portfolios"),
     )
     stage = forms.ModelChoiceField(
-        MoraStage.objects.all(), required=False, empty_label="All stages"
+        MoraStage.objects.all(), label=_("Mora stage"), required=False, empty_label=_("All stages")
     )
-    channel = forms.ChoiceField(choices=[("", "All channels"), *Channel.choices], required=False)
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=[("", _("All channels")), *Channel.choices], required=False
+    )
     campaign = forms.ModelChoiceField(
-        Campaign.objects.order_by("-created_at"), required=False, empty_label="All campaigns"
+        Campaign.objects.order_by("-created_at"),
+        label=_("Campaign"),
+        required=False,
+        empty_label=_("All campaigns"),
     )
 
     def filters(self) -> KpiFilters:

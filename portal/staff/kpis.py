@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q, Sum
+from django.utils.translation import gettext as _
 
 from portal.db import set_local
 
@@ -194,12 +195,12 @@ def dashboard(f: KpiFilters) -> dict:
         }
         for i, (name, value) in enumerate(
             [
-                (f"Recovery ({currency})", main.get("recovery_rate")),
-                ("Contact (debtors)", result["contact_rate"]),
-                ("Right party (debtors)", result["right_party_rate"]),
-                ("Promise kept", result["promise_kept_rate"]),
-                ("Agreement cure", result["cure_rate"]),
-                ("Agreement break", result["break_rate"]),
+                (_("Recovery (%(currency)s)") % {"currency": currency}, main.get("recovery_rate")),
+                (_("Contact (debtors)"), result["contact_rate"]),
+                (_("Right party (debtors)"), result["right_party_rate"]),
+                (_("Promise kept"), result["promise_kept_rate"]),
+                (_("Agreement cure"), result["cure_rate"]),
+                (_("Agreement break"), result["break_rate"]),
             ]
         )
     ]

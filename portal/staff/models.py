@@ -5,26 +5,27 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ContactMethod(models.TextChoices):
-    PHONE = "phone", "Phone call"
-    IVR = "ivr", "IVR (automated call)"
-    VISIT = "visit", "In-person visit"
+    PHONE = "phone", _("Phone call")
+    IVR = "ivr", _("IVR (automated call)")
+    VISIT = "visit", _("In-person visit")
 
 
 class Direction(models.TextChoices):
-    OUTBOUND = "outbound", "We contacted the debtor"
-    INBOUND = "inbound", "The debtor contacted us"
+    OUTBOUND = "outbound", _("We contacted the debtor")
+    INBOUND = "inbound", _("The debtor contacted us")
 
 
 class Outcome(models.TextChoices):
-    RIGHT_PARTY = "right_party", "Right party contacted"
-    WRONG_NUMBER = "wrong_number", "Wrong number / wrong person"
-    NO_ANSWER = "no_answer", "No answer"
-    PROMISE = "promise", "Promise to pay"
-    REFUSED = "refused", "Refused to pay"
-    DISPUTE = "dispute", "Disputes the debt"
+    RIGHT_PARTY = "right_party", _("Right party contacted")
+    WRONG_NUMBER = "wrong_number", _("Wrong number / wrong person")
+    NO_ANSWER = "no_answer", _("No answer")
+    PROMISE = "promise", _("Promise to pay")
+    REFUSED = "refused", _("Refused to pay")
+    DISPUTE = "dispute", _("Disputes the debt")
 
 
 # Outcomes where the agent spoke with the debtor themself (right-party contact).
@@ -37,30 +38,52 @@ class ContactOutcome(models.Model):
     """One call, IVR contact or visit with its outcome. Written once by
     `services.contact_outcome_log`; the audit log holds the same facts for the timeline."""
 
-    debtor = models.ForeignKey("debtors.Debtor", on_delete=models.PROTECT, related_name="+")
+    debtor = models.ForeignKey(
+        "debtors.Debtor", on_delete=models.PROTECT, related_name="+", verbose_name=_("debtor")
+    )
     debt = models.ForeignKey(
-        "debtors.Debt", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "debtors.Debt",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("debt"),
     )
-    method = models.CharField(max_length=8, choices=ContactMethod.choices)
+    method = models.CharField(max_length=8, choices=ContactMethod.choices, verbose_name=_("method"))
     direction = models.CharField(
-        max_length=8, choices=Direction.choices, default=Direction.OUTBOUND
+        max_length=8,
+        choices=Direction.choices,
+        default=Direction.OUTBOUND,
+        verbose_name=_("direction"),
     )
-    outcome = models.CharField(max_length=14, choices=Outcome.choices)
-    notes = models.TextField(blank=True, max_length=2000)
-    occurred_at = models.DateTimeField(default=timezone.now)
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=14, choices=Outcome.choices, verbose_name=_("outcome"))
+    notes = models.TextField(blank=True, max_length=2000, verbose_name=_("notes"))
+    occurred_at = models.DateTimeField(default=timezone.now, verbose_name=_("when"))
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("agent"),
+    )
     # What the contact policy said when an outbound call or visit was logged (else empty).
     policy_decision = models.JSONField(default=dict, blank=True)
     # The outreach Message that makes an outbound call count toward the contact caps.
     message_id = models.BigIntegerField(null=True, blank=True)
     promise = models.ForeignKey(
-        "agreements.PromiseToPay", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "agreements.PromiseToPay",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("promise to pay"),
     )
     # A dispute raised on the call: the debt's status before it, to restore once resolved.
     previous_debt_status = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("contact outcome")
+        verbose_name_plural = _("contact outcomes")
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(fields=["debtor", "-occurred_at"]),
@@ -89,8 +112,8 @@ class ContactOutcome(models.Model):
 
 
 class Resolution(models.TextChoices):
-    UPHELD = "upheld", "Upheld: the debtor is right, the debt is closed"
-    REJECTED = "rejected", "Rejected: the debt is verified, back to its status before"
+    UPHELD = "upheld", _("Upheld: the debtor is right, the debt is closed")
+    REJECTED = "rejected", _("Rejected: the debt is verified, back to its status before")
 
 
 class DisputeResolution(models.Model):
@@ -109,6 +132,10 @@ class DisputeResolution(models.Model):
     # The debt's status right after: "closed", the one restored, or still "disputed" while
     # another dispute (card or call) is open on it.
     debt_status = models.CharField(max_length=16)
+
+    class Meta:
+        verbose_name = _("dispute resolution")
+        verbose_name_plural = _("dispute resolutions")
 
     def __str__(self) -> str:
         return f"{self.get_resolution_display()} ({self.contact_outcome_id})"
@@ -152,6 +179,8 @@ class KpiDay(models.Model):
     agreements_broken = models.BigIntegerField(default=0, db_default=0)
 
     class Meta:
+        verbose_name = _("KPI day")
+        verbose_name_plural = _("KPI days")
         indexes = [models.Index(fields=["day", "portfolio_id"])]
 
     def __str__(self) -> str:
@@ -183,6 +212,8 @@ class KpiReach(models.Model):
     right_party = models.SmallIntegerField(default=0, db_default=0)
 
     class Meta:
+        verbose_name = _("KPI reach")
+        verbose_name_plural = _("KPI reach rows")
         indexes = [
             models.Index(fields=["day", "portfolio_id"]),
             # The reach count reads only these: an index-only scan over the period.
@@ -207,6 +238,10 @@ class KpiBalance(models.Model):
     assigned_minor = models.BigIntegerField()
     balance_minor = models.BigIntegerField()
     refreshed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("KPI balance")
+        verbose_name_plural = _("KPI balances")
 
     def __str__(self) -> str:
         return f"{self.portfolio_id}/{self.stage}/{self.currency}: {self.debts} debts"

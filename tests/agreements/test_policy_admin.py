@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from agreements.models import Agreement, OfferPolicy, Quote
 from portal.audit.models import AuditEvent
+from portal.debtors.money import major_text
 
 ADD_URL = reverse("admin:agreements_offerpolicy_add")
 
@@ -27,7 +28,7 @@ def form_data(stage, **changes) -> dict:
         "discount_principal_pct": "5",
         "max_installments": "12",
         "min_down_payment_pct": "10",
-        "min_installment_minor": "5000000",
+        "min_installment_minor": "50.000",
         "allowed_frequencies": ["monthly", "biweekly"],
         "max_days_to_first_payment": "30",
         "quote_validity_days": "7",
@@ -35,7 +36,7 @@ def form_data(stage, **changes) -> dict:
         "max_days_to_promise": "15",
         "auto_max_installments": "6",
         "auto_min_down_payment_pct": "20",
-        "auto_min_installment_minor": "10000000",
+        "auto_min_installment_minor": "100.000",
         "auto_max_days_to_first_payment": "15",
     }
     data.update(changes)
@@ -58,6 +59,19 @@ def test_adding_a_policy_is_audited_with_every_value(staff_client, supervisor, s
     assert event.actor_label == supervisor.username
     assert event.subject_id == str(policy.pk)
     assert event.details["changed"]["max_installments"] == [None, 12]
+    # Typed in pesos, stored in centavos.
+    assert (policy.min_installment_minor, policy.auto_min_installment_minor) == (
+        50_000_00,
+        100_000_00,
+    )
+
+
+def test_the_policy_page_shows_minimum_installments_in_pesos(staff_client, policy):
+    page = staff_client.get(change_url(policy)).content.decode()
+
+    assert 'name="min_installment_minor" value="50.000"' in page
+    assert "Cuota mínima" in page
+    assert "5000000" not in page
 
 
 def test_changing_a_policy_audits_who_and_the_old_and_new_values(
@@ -66,7 +80,7 @@ def test_changing_a_policy_audits_who_and_the_old_and_new_values(
     data = form_data(stages["intermedia"], name=policy.name, max_installments="10")
     data["discount_interest_fees_pct"] = "50"
     data["discount_principal_pct"] = "10"
-    data["min_installment_minor"] = str(policy.min_installment_minor)
+    data["min_installment_minor"] = major_text(policy.min_installment_minor, "COP")
     data["allowed_frequencies"] = ["weekly", "biweekly", "monthly"]
 
     response = staff_client.post(change_url(policy), data)
@@ -83,7 +97,7 @@ def test_saving_without_changes_writes_no_audit_row(staff_client, stages, policy
         name=policy.name,
         discount_interest_fees_pct="50",
         discount_principal_pct="10",
-        min_installment_minor=str(policy.min_installment_minor),
+        min_installment_minor=major_text(policy.min_installment_minor, "COP"),
         allowed_frequencies=["weekly", "biweekly", "monthly"],
     )
 

@@ -101,6 +101,10 @@ def test_change_page_shows_debts_history_and_the_three_decisions(admin_client, p
     for form_id in ("approve-form", "counter-form", "reject-form"):
         assert f'id="{form_id}"' in html
     assert 'name="_save"' not in html  # read-only: decisions only through the buttons
+    # Amounts with their currency and the consent evidence in words, never raw JSON.
+    assert "$1.060.000,00" in html
+    assert '<dl class="readable">' in html
+    assert "{&quot;" not in html and "{&#x27;" not in html
 
 
 def test_approving_creates_the_agreement_and_audits_it(admin_client, pending, supervisor):
@@ -147,7 +151,7 @@ def test_a_bad_counter_offer_is_an_admin_message_and_changes_nothing(admin_clien
 def test_rejecting_needs_a_reason(admin_client, pending):
     response = admin_client.post(decide_url(pending, "reject"), {"reason": "  "}, follow=True)
 
-    assert any("reason is required" in str(m) for m in response.context["messages"])
+    assert any("falta el motivo" in str(m) for m in response.context["messages"])
     pending.refresh_from_db()
     assert pending.status == ProposalStatus.PENDING
 
@@ -162,7 +166,7 @@ def test_deciding_twice_shows_the_services_error(admin_client, pending):
 
     response = admin_client.post(decide_url(pending, "reject"), {"reason": "tarde"}, follow=True)
 
-    assert any("Not rejected" in str(m) for m in response.context["messages"])
+    assert any("No se rechazó" in str(m) for m in response.context["messages"])
     pending.refresh_from_db()
     assert pending.status == ProposalStatus.APPROVED
 

@@ -64,7 +64,36 @@ def test_every_kind_of_fact_about_the_debtor_is_on_it_newest_first(client, debto
     ]
     page = response.content.decode()
     assert "$ 1.500,00" in page or "1.500" in page  # the amount, formatted
-    assert "channel: whatsapp" in page
+    assert "<b>Canal:</b> whatsapp" in page  # labels in the staff's Spanish
+
+
+def test_schedules_changes_and_evidence_read_as_words_never_json(client, debtor):
+    agent_with(client, "view_debtor")
+    record(
+        "agreement.created",
+        debtor=debtor,
+        details={
+            "currency": "COP",
+            "total_minor": 900_000_00,
+            "schedule": [
+                {"number": 1, "due_date": "2026-12-15", "amount_minor": 450_000_00},
+                {"number": 2, "due_date": "2027-01-15", "amount_minor": 450_000_00},
+            ],
+            "evidence": {"ip": "190.1.2.3", "accepted_at": "2026-11-24T10:00:00-05:00"},
+            "changed": {"installments": [6, 2]},
+            "accepted_esign": True,
+        },
+    )
+
+    page = client.get(timeline_url(debtor)).content.decode()
+
+    assert "<b>Total:</b> $900.000,00" in page
+    assert "<li>Número: 1 · Fecha de pago: 15/12/2026 · Valor: $450.000,00</li>" in page
+    assert "Dirección IP: 190.1.2.3" in page
+    assert "Cuotas: 6 → 2" in page
+    assert "Firma electrónica aceptada:</b> Sí" in page
+    for raw in ("{&#x27;", "[{", "_minor", "2026-12-15", "True"):
+        assert raw not in page.split('id="timeline-body"')[1]
 
 
 def test_kinds_filter_the_list(client, debtor):
@@ -105,7 +134,7 @@ def test_older_events_load_a_page_at_a_time_with_a_fixed_number_of_queries(clien
     newest_shown = reverse("admin:audit_auditevent_change", args=[first.entries[0].event.pk])
     oldest_shown = reverse("admin:audit_auditevent_change", args=[first.entries[-1].event.pk])
     assert newest_shown not in older and oldest_shown not in older
-    assert "Load older" in older  # 123 events: a third page remains
+    assert "Cargar anteriores" in older  # 123 events: a third page remains
 
 
 def test_agents_add_notes_that_are_audited_and_escaped(client, debtor):

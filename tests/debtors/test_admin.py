@@ -167,15 +167,23 @@ def test_debt_saved_in_admin_gets_its_days_past_due_derived(admin_client, portfo
             "debtor": debtor.pk,
             "account_ref": "TC-NEW",
             "currency": "COP",
-            "principal_due_minor": 100_000,
-            "interest_due_minor": 0,
-            "fees_due_minor": 0,
+            "principal_due_minor": "1.000",  # typed in pesos
+            "interest_due_minor": "",
+            "fees_due_minor": "250,50",
             "original_due_date": "2000-01-01",
             "status": "active",
         },
     )
     assert response.status_code == 302
-    assert Debt.objects.get(account_ref="TC-NEW").days_past_due > 9000
+    debt = Debt.objects.get(account_ref="TC-NEW")
+    assert debt.days_past_due > 9000
+    assert (debt.principal_due_minor, debt.interest_due_minor, debt.fees_due_minor) == (
+        1_000_00,
+        0,
+        250_50,
+    )
+    page = admin_client.get(reverse("admin:debtors_debt_change", args=[debt.pk]))
+    assert 'name="principal_due_minor" value="1.000"' in page.content.decode()
 
 
 def test_ledger_entries_cannot_be_added_changed_or_deleted(admin_client, debt):

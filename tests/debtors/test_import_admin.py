@@ -109,7 +109,7 @@ def test_change_page_shows_progress_counts_and_first_errors(
     assert "<progress" in page
     assert reverse("admin:debtors_portfolioimport_status", args=[job.pk]) in page
     assert "js/import_progress.js" in page
-    assert "not a valid phone number for CO" in page
+    assert "no es un teléfono válido para CO" in page
     assert reverse("admin:debtors_portfolioimport_errors", args=[job.pk]) in page
     assert "<script>" not in page.split("<body")[1]  # no inline script under the CSP
 
@@ -149,7 +149,10 @@ def test_staff_with_view_permission_download_the_errors_csv(
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
     body = b"".join(response.streaming_content).decode()
-    assert body.splitlines() == ["line,column,reason", "3,phone,not a valid phone number for CO"]
+    assert body.splitlines() == [
+        "line,column,reason",
+        "3,phone,no es un teléfono válido para CO",  # in the staff's Spanish
+    ]
 
 
 def test_staff_without_permission_cannot_see_status_or_errors(

@@ -44,8 +44,8 @@ def test_command_prints_counts_and_errors(capsys, portfolio, path):
 
     out, err = capsys.readouterr()
     assert out.strip() == "imported=1 updated=0 rejected=2"
-    assert "line 3, phone: not a valid phone number for CO" in err
-    assert "line 4, principal: must be zero or more" in err
+    assert "line 3, phone: no es un teléfono válido para CO" in err
+    assert "line 4, principal: debe ser cero o más" in err
     assert Debt.objects.count() == 1
 
 
@@ -69,8 +69,8 @@ def test_command_writes_the_errors_csv(capsys, portfolio, path, tmp_path):
         rows = list(csv.reader(handle))
     assert rows == [
         ["line", "column", "reason"],
-        ["3", "phone", "not a valid phone number for CO"],
-        ["4", "principal", "must be zero or more"],
+        ["3", "phone", "no es un teléfono válido para CO"],
+        ["4", "principal", "debe ser cero o más"],
     ]
 
 

@@ -329,7 +329,7 @@ def test_account_ref_of_another_debtor_is_rejected(tmp_path, portfolio, loader):
     assert (result.imported, result.updated, result.rejected) == (1, 0, 1)
     (error,) = result.errors
     assert (error.line, error.column) == (2, "account_ref")
-    assert "another debtor" in error.reason
+    assert "otro deudor" in error.reason
     bruno_debt.refresh_from_db()
     assert bruno_debt.principal_due_minor == 1_000_000_00
     assert not Debtor.objects.filter(document_number="1020304050").exists()
@@ -359,7 +359,7 @@ def test_an_amount_too_large_for_the_database_rejects_only_its_row(tmp_path, por
 
     assert (result.imported, result.rejected) == (1, 1)
     assert [(e.line, e.column) for e in result.errors] == [(3, "interest")]
-    assert "too large" in result.errors[0].reason
+    assert "demasiado grande" in result.errors[0].reason
 
 
 def test_one_audit_event_per_import(tmp_path, portfolio, loader):

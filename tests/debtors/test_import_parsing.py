@@ -10,6 +10,7 @@ import random
 import phonenumbers
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from portal.audit.models import AuditEvent
 from portal.debtors.importing import (
@@ -44,6 +45,14 @@ GOOD = {
 }
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _reasons_in_english():
+    """The parser's reasons are pinned here by their English source text; staff read them
+    translated (Spanish by default: test_import_admin, test_import_command)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -3,8 +3,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from django.core.exceptions import ValidationError
 
-from portal.debtors.money import cash_digits, cash_unit, format_minor
+from portal.debtors.money import cash_digits, cash_unit, format_minor, major_text
+from portal.debtors.money_forms import MoneyField
 
 
 @pytest.mark.parametrize(
@@ -58,3 +60,26 @@ def test_cash_digits_come_from_cldr():
     assert (cash_digits("COP"), cash_unit("COP")) == (0, 100)
     assert (cash_digits("USD"), cash_unit("USD")) == (2, 1)
     assert (cash_digits("JPY"), cash_unit("JPY")) == (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "shown"),
+    [(100_000_00, "COP", "100.000"), (1_250_50, "COP", "1.250,50"), (0, "COP", "0"),
+     (1_500, "JPY", "1.500"), (-5_00, "USD", "-5")],
+)  # fmt: skip
+def test_staff_see_stored_amounts_as_they_type_them(minor, currency, shown):
+    assert major_text(minor, currency) == shown
+    assert MoneyField(currency=currency).clean(shown if minor >= 0 else shown[1:]) == abs(minor)
+
+
+@pytest.mark.parametrize("typed", ["100.000", "100000", "$100.000", "$ 100.000,00", "100000,00"])
+def test_one_hundred_thousand_pesos_typed_any_usual_way(typed):
+    field = MoneyField(currency="COP")
+    assert field.clean(typed) == 100_000_00
+    assert field.prepare_value(100_000_00) == "100.000"
+
+
+@pytest.mark.parametrize("typed", ["cien mil", "1.2.3,4,5", "100.000,123", "9" * 25, "-5"])
+def test_a_typed_amount_that_is_no_amount_is_refused_with_a_reason(typed):
+    with pytest.raises(ValidationError):
+        MoneyField(currency="COP").clean(typed)

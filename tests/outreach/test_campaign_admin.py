@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from portal.outreach.models import Message
+from portal.outreach.models import Campaign, Message
 from portal.outreach.rendering import sms_segments
 
 TUESDAY_10 = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
@@ -67,3 +67,72 @@ def test_progress_page_and_its_polled_fragment(staff_client, campaign):
 def test_outsiders_do_not_see_the_progress_page(client, campaign):
     url = reverse("admin:outreach_campaign_progress", args=[campaign.pk])
     assert client.get(url).status_code == 302  # to the admin login
+
+
+def _campaign_post(portfolio, **fields) -> dict:
+    data = {
+        "name": "Diciembre",
+        "portfolio": portfolio.pk,
+        "agreement_filter": "any",
+        "start_at_0": "2026-12-01",
+        "start_at_1": "09:00:00",
+        "per_minute": "0",
+        "templates-TOTAL_FORMS": "0",
+        "templates-INITIAL_FORMS": "0",
+        "templates-MIN_NUM_FORMS": "0",
+        "templates-MAX_NUM_FORMS": "1000",
+    }
+    return {**data, **fields}
+
+
+def test_a_campaign_is_created_with_channel_checkboxes_and_a_balance_range_in_pesos(
+    staff_client, portfolio
+):
+    add = reverse("admin:outreach_campaign_add")
+    page = staff_client.get(add).content.decode()
+    assert 'type="checkbox" name="channels" value="whatsapp"' in page
+    assert "balance_min_minor" in page  # the column name, as the input's name only
+    assert "Balance min minor" not in page
+    assert "Saldo desde" in page  # staff read Spanish by default
+
+    answer = staff_client.post(
+        add,
+        _campaign_post(
+            portfolio,
+            channels=["email", "sms"],
+            balance_min_minor="100.000",
+            balance_max_minor="$5.000.000,50",
+        ),
+    )
+
+    assert answer.status_code == 302
+    campaign = Campaign.objects.get(name="Diciembre")
+    assert campaign.channels == ["sms", "email"]  # the checkboxes' order, not the click order
+    assert (campaign.balance_min_minor, campaign.balance_max_minor) == (100_000_00, 5_000_000_50)
+    listing = staff_client.get(reverse("admin:outreach_campaign_changelist")).content.decode()
+    assert "$100.000,00 – $5.000.000,50" in listing
+    edit = staff_client.get(reverse("admin:outreach_campaign_change", args=[campaign.pk]))
+    assert 'value="100.000"' in edit.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"channels": [], "balance_min_minor": ""}, "Elige al menos un canal."),
+        ({"channels": ["fax"]}, "fax"),
+        ({"channels": ["sms"], "balance_min_minor": "cien mil"}, "solo con números"),
+        (
+            {"channels": ["sms"], "balance_min_minor": "500.000", "balance_max_minor": "100.000"},
+            "no puede ser menor que el límite inferior",
+        ),
+    ],
+)
+def test_a_campaign_with_bad_channels_or_amounts_is_refused_with_a_reason(
+    staff_client, portfolio, fields, message
+):
+    answer = staff_client.post(
+        reverse("admin:outreach_campaign_add"), _campaign_post(portfolio, **fields)
+    )
+    assert answer.status_code == 200
+    assert message in answer.content.decode()
+    assert not Campaign.objects.filter(name="Diciembre").exists()

@@ -11,6 +11,7 @@ import requests
 import stripe
 from celery.exceptions import Retry
 from django.contrib.auth.models import Permission
+from django.urls import reverse
 
 from agreements.models import AgreementStatus, InstallmentStatus
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
@@ -105,6 +106,23 @@ def test_a_partial_refund_goes_through_stripe_and_reopens_the_installment(
     assert AuditEvent.objects.filter(action="payment.refund_requested").count() == 1
     assert AuditEvent.objects.get(action="payment.refunded").details["source"] == "admin"
     assert AuditEvent.objects.get(action="payment.refund_succeeded").actor_id is not None
+
+
+def test_the_payment_page_shows_amounts_with_their_currency_never_minor_units(
+    ask_refund, stripe_settings, agreement, treasurer
+):
+    down = agreement.installments.order_by("number").first()
+    payment = paid(agreement.debtor, f"installment-{down.pk}")
+    assert ask_refund(payment, "10.000", "duplicate").status_code == 302
+    payment.refresh_from_db()
+
+    page = treasurer.get(reverse("admin:payments_payment_change", args=[payment.pk]))
+
+    html = page.content.decode()
+    assert format_minor(payment.amount_minor, payment.currency) in html
+    assert "$10.000,00" in html  # the refund, in its row and as the payment's refunded total
+    assert "field-amount_minor" not in html and "field-refunded_minor" not in html
+    assert str(payment.amount_minor) not in html
 
 
 def test_stripes_charge_refunded_after_an_admin_refund_reverses_nothing_more(

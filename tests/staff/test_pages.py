@@ -62,7 +62,8 @@ def test_an_agent_logs_a_promise_and_it_shows_on_the_timeline(client, tuesday, a
 
     assert response.status_code == 200
     assert "call-logged" in response.headers["HX-Trigger"]
-    assert "promise #" in response.content.decode()
+    assert "Resultado de la llamada guardado" in response.content.decode()
+    assert "promesa n.º" in response.content.decode()
     promise = PromiseToPay.objects.get(debt=debt)
     assert promise.amount_minor == 250_000_00
     timeline = client.get(reverse("admin:audit_auditevent_timeline", args=[debtor.pk]))
@@ -73,9 +74,12 @@ def test_an_agent_logs_a_promise_and_it_shows_on_the_timeline(client, tuesday, a
 
 def test_without_htmx_a_logged_call_goes_back_to_the_debtor(client, tuesday, agent, debtor, debt):
     client.force_login(agent)
-    response = client.post(log_url(debtor), promise_form(debt))
-    assert response.status_code == 302
-    assert response.url == reverse("admin:debtors_debtor_change", args=[debtor.pk])
+    response = client.post(log_url(debtor), promise_form(debt), follow=True)
+    assert response.redirect_chain == [
+        (reverse("admin:debtors_debtor_change", args=[debtor.pk]), 302)
+    ]
+    said = [str(m) for m in response.context["messages"]]
+    assert said == ["Resultado de la llamada guardado: Llamada telefónica · Promesa de pago."]
 
 
 def test_a_bad_form_is_answered_400_and_logs_nothing(client, tuesday, agent, debtor, debt):
@@ -111,7 +115,7 @@ def test_the_kpi_page_is_for_supervisors_administrators_and_compliance(
         client.force_login(person)
         response = client.get(url)
         assert response.status_code == 200
-        assert b"<svg" in response.content and b"Recovery rate" in response.content
+        assert b"<svg" in response.content and "Tasa de recuperación".encode() in response.content
         # SVG coordinates keep a decimal point in Spanish too (no "12,5").
         assert not re.search(rb'(x|y|width|height)="-?\d+,\d', response.content)
 

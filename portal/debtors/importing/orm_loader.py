@@ -11,6 +11,8 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from ..imputation import Parts, statement_change
 from ..models import Debt, Debtor, LedgerEntry, LedgerKind, Portfolio
@@ -19,7 +21,7 @@ from .values import ImportRow, RowError
 
 CHARGE_DESCRIPTION = "Saldo asignado por importación"
 ADJUSTMENT_DESCRIPTION = "Ajuste de saldo por importación"
-OTHER_DEBTOR = "account_ref already belongs to another debtor in this portfolio"
+OTHER_DEBTOR = gettext_noop("account_ref already belongs to another debtor in this portfolio")
 
 
 def _snapshot(debtor: Debtor) -> tuple:
@@ -74,7 +76,7 @@ def load(
             .first()
         )
         if debt is not None and (debt.debtor.document_type, debt.debtor.document_number) != key:
-            reader.reject([RowError(row.line, "account_ref", OTHER_DEBTOR)])
+            reader.reject([RowError(row.line, "account_ref", _(OTHER_DEBTOR))])
             continue
 
         debtor = debtors.get(key)

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from django.utils.translation import gettext as _
+
 from .values import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ImportRow, RowError, RowValidator
 
 ROW = "(row)"  # the `column` of an error about the row as a whole
@@ -263,7 +265,10 @@ class RowReader:
             if not any(fields):
                 continue  # blank lines and lines of bare delimiters are not rows
             if len(fields) != width:
-                reason = f"expected {width} fields, found {len(fields)}"
+                reason = _("expected %(width)s fields, found %(found)s") % {
+                    "width": width,
+                    "found": len(fields),
+                }
                 self.reject([RowError(line, ROW, reason)])
                 self.rejected_early += 1
                 continue
@@ -343,5 +348,5 @@ def _validate_chunk(
 def _with_duplicate(errors: list[RowError] | None, line: int, first: int) -> list[RowError] | None:
     if not first:
         return errors
-    reason = f"duplicate account_ref, first on line {first}"
+    reason = _("duplicate account_ref, first on line %(first)s") % {"first": first}
     return [*(errors or ()), RowError(line, "account_ref", reason)]

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
 
 from ..models import Debt, Debtor, LedgerEntry, Portfolio
 from . import pg_sql as sql
@@ -195,7 +196,7 @@ def apply(
         cursor.execute(sql.CREATE_MERGE)
         cursor.execute(sql.REJECT_OTHER_DEBTOR, params)
         for (line,) in sorted(cursor.fetchall()):
-            reader.reject([RowError(line, "account_ref", OTHER_DEBTOR)])
+            reader.reject([RowError(line, "account_ref", _(OTHER_DEBTOR))])
         cursor.execute(sql.DEBT_CHANGES, params)
         cursor.execute(sql.REPEATED)
         if cursor.rowcount:

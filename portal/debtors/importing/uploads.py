@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from portal.audit.services import record
 
@@ -78,7 +78,9 @@ def portfolio_import_run(*, import_id: int) -> None:
         jobs.update(processed_rows=rows)
 
     try:
-        with job.file.open("rb") as handle:
+        # Reasons for rejected rows are written in the staff's default language, the same
+        # whether the task runs in a worker or inline after the upload.
+        with job.file.open("rb") as handle, translation.override(settings.LANGUAGE_CODE):
             result = portfolio_import_file(
                 portfolio=job.portfolio,
                 path_or_file=handle,

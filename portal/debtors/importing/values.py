@@ -9,25 +9,24 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
-from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
 from babel.numbers import get_currency_precision
 from django.core.validators import EmailValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from stdnum.co import nit
 from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.us import ssn
 
 from ..models import DocumentType, Language
+from .amounts import MAX_AMOUNT_MINOR, amount_parser  # noqa: F401  (imported from here)
 from .phones import PhoneNormalizer
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z")
 _DMY_DATE = re.compile(r"(\d{2})/(\d{2})/(\d{4})\Z")
-_PLAIN_AMOUNT = re.compile(r"(\d+)(?:\.(\d+))?\Z")
-_COMMA_AMOUNT = re.compile(r"(\d{1,3}(?:\.\d{3})+|\d+),(\d+)\Z")
-_GROUPED_AMOUNT = re.compile(r"\d{1,3}(?:\.\d{3})+\Z")
 _DIGITS_3_10 = re.compile(r"\d{3,10}\Z")
 _ALNUM_3_20 = re.compile(r"[A-Z0-9]{3,20}\Z")
 _SEPARATORS = str.maketrans("", "", ". -\t")
@@ -137,77 +136,28 @@ def _date(value: str) -> dt.date | None:
         return None
 
 
-# A debt's three amounts and its ledger entries are bigint columns (at most ~9.2e18). A
-# larger value would fail the whole file at COPY; rejected here, it costs only its row.
-# 10^15 minor units is far beyond any consumer debt in any currency we collect in.
-MAX_AMOUNT_MINOR = 10**15
-
-
-def amount_parser(*, semicolon: bool, exponent: int) -> Callable[[str], int | str]:
-    """Return a function giving integer minor units, or the reason the value is wrong."""
-    scale = 10**exponent
-    example = "1.234.567,89 or 1234567.89" if semicolon else "1234567.89"
-    too_large = f"too large (at most {MAX_AMOUNT_MINOR // scale:,} in whole units)"
-
-    def to_minor(units: str, fraction: str | None) -> int | str:
-        fraction = fraction or ""
-        if len(fraction) > exponent:
-            return f"more than {exponent} decimals"
-        amount = int(units) * scale + (int(fraction.ljust(exponent, "0")) if exponent else 0)
-        return amount if amount <= MAX_AMOUNT_MINOR else too_large
-
-    def parse(value: str) -> int | str:
-        # Nearly every value is digits with at most `exponent` decimals, and nearly all
-        # are distinct (a cache only churned): those are read without a pattern. In ;
-        # files a dot may group thousands, so only dot-less values take this way there.
-        units, dot, fraction = value.partition(".")
-        if units.isdecimal() and (
-            not dot or (not semicolon and len(fraction) <= exponent and fraction.isdecimal())
-        ):
-            amount = int(units + fraction.ljust(exponent, "0"))
-            return amount if amount <= MAX_AMOUNT_MINOR else too_large
-        return checked(value)
-
-    @lru_cache(maxsize=10_000)
-    def checked(value: str) -> int | str:
-        if value.startswith("-"):
-            return "must be zero or more"
-        if semicolon:
-            match = _COMMA_AMOUNT.match(value)
-            if match:
-                return to_minor(match[1].replace(".", ""), match[2])
-            if _GROUPED_AMOUNT.match(value):
-                return to_minor(value.replace(".", ""), None)
-        match = _PLAIN_AMOUNT.match(value)
-        if match:
-            return to_minor(match[1], match[2])
-        return f"not an amount (write it like {example})"
-
-    return parse
-
-
 def document_number(kind: str, value: str) -> str:
     """The stored form of a document number, or raise ValueError with the reason."""
     if kind in ("CC", "TI"):
         number = value.translate(_SEPARATORS)
         if not _DIGITS_3_10.match(number):
-            raise ValueError(f"a {kind} number has 3 to 10 digits")
+            raise ValueError(_("a %(kind)s number has 3 to 10 digits") % {"kind": kind})
         return number
     if kind == "NIT":
         try:
             return nit.validate(value)
         except InvalidChecksum:
-            raise ValueError("the NIT check digit is wrong") from None
+            raise ValueError(_("the NIT check digit is wrong")) from None
         except StdnumError:
-            raise ValueError("not a NIT (8 to 15 digits with check digit)") from None
+            raise ValueError(_("not a NIT (8 to 15 digits with check digit)")) from None
     if kind == "SSN":
         try:
             return ssn.validate(value)
         except StdnumError:
-            raise ValueError("not a valid US social security number") from None
+            raise ValueError(_("not a valid US social security number")) from None
     number = value.translate(_SEPARATORS).upper()
     if not _ALNUM_3_20.match(number):
-        raise ValueError(f"a {kind} number has 3 to 20 letters or digits")
+        raise ValueError(_("a %(kind)s number has 3 to 20 letters or digits") % {"kind": kind})
     return number
 
 
@@ -245,7 +195,7 @@ OPTIONAL_COLUMNS = (
 _YES = frozenset({"1", "y", "yes", "s", "si", "sí", "true", "x"})
 _NO = frozenset({"0", "n", "no", "false"})
 _ORDER = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-_NOT_A_DATE = "not a date (use YYYY-MM-DD or DD/MM/YYYY)"
+_NOT_A_DATE = gettext_noop("not a date (use YYYY-MM-DD or DD/MM/YYYY)")
 
 
 class RowValidator:
@@ -298,21 +248,22 @@ class RowValidator:
             or not due_text
         ):
             errors.extend(
-                RowError(line, name, "required")
+                RowError(line, name, _("required"))
                 for name, text in zip(_ORDER, values, strict=False)
                 if name in _REQUIRED and not text
             )
 
         if len(account_ref) > 64:
-            errors.append(RowError(line, "account_ref", "longer than 64 characters"))
+            errors.append(RowError(line, "account_ref", _("longer than 64 characters")))
         full_name = " ".join(full_name.split())
         if len(full_name) > 200:
-            errors.append(RowError(line, "full_name", "longer than 200 characters"))
+            errors.append(RowError(line, "full_name", _("longer than 200 characters")))
 
         kind = kind.upper()
         if kind and kind not in _DOCUMENT_TYPES:
             known = ", ".join(sorted(_DOCUMENT_TYPES))
-            errors.append(RowError(line, "document_type", f"unknown type, use one of {known}"))
+            reason = _("unknown type, use one of %(known)s") % {"known": known}
+            errors.append(RowError(line, "document_type", reason))
         elif kind and number:
             try:
                 number = document_number(kind, number)
@@ -332,38 +283,38 @@ class RowValidator:
 
         due_date = _date(due_text) if due_text else None
         if due_text and due_date is None:
-            errors.append(RowError(line, "due_date", _NOT_A_DATE))
+            errors.append(RowError(line, "due_date", _(_NOT_A_DATE)))
 
         birth_date = None
         if birth_text:
             birth_date = _date(birth_text)
             if birth_date is None:
-                errors.append(RowError(line, "birth_date", _NOT_A_DATE))
+                errors.append(RowError(line, "birth_date", _(_NOT_A_DATE)))
             elif not _EARLIEST_BIRTH <= birth_date < self.today:
                 errors.append(
-                    RowError(line, "birth_date", "must be in the past and not before 1900-01-01")
+                    RowError(line, "birth_date", _("must be in the past and not before 1900-01-01"))
                 )
 
         if phone:
             phone = self.phone(phone)
             if phone is None:
-                reason = f"not a valid phone number for {self.country}"
+                reason = _("not a valid phone number for %(country)s") % {"country": self.country}
                 errors.append(RowError(line, "phone", reason))
 
         if email:
             if not email_valid(email):
-                errors.append(RowError(line, "email", "not a valid email address"))
+                errors.append(RowError(line, "email", _("not a valid email address")))
             email = email.lower()
 
         if currency and currency.upper() != self.currency:
-            reason = f"must be {self.currency}, the portfolio currency"
+            reason = _("must be %(currency)s, the portfolio currency") % {"currency": self.currency}
             errors.append(RowError(line, "currency", reason))
         language = language.lower()
         if language and language not in _LANGUAGES:
-            errors.append(RowError(line, "language", "must be es or en"))
+            errors.append(RowError(line, "language", _("must be es or en")))
         state = state.upper()
         if state and state not in US_STATES:
-            reason = "not a US state or territory (use its two-letter USPS code, such as MA)"
+            reason = _("not a US state or territory (use its two-letter USPS code, such as MA)")
             errors.append(RowError(line, "state", reason))
 
         consent = None
@@ -376,7 +327,8 @@ class RowValidator:
                 elif text in _YES or text in _NO:
                     codes += "y" if text in _YES else "n"
                 else:
-                    errors.append(RowError(line, f"consent_{channel}", "must be yes or no (1/0)"))
+                    reason = _("must be yes or no (1/0)")
+                    errors.append(RowError(line, f"consent_{channel}", reason))
             consent = codes if codes.strip("-") else None
 
         if errors:
