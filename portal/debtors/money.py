@@ -101,8 +101,8 @@ def format_minor(amount_minor: int, currency: str, locale: str = "es_CO") -> str
 def major_text(amount_minor: int, currency: str, locale: str = "es_CO") -> str:
     """The amount as staff type it back, without the symbol: 10000000 COP gives "100.000"
     (the cents only when there are some, "1.250,50")."""
-    layout = _layout(currency, locale)
     precision = get_currency_precision(currency)
+    layout = _layout(currency, locale, precision)
     symbols = Locale.parse(locale).number_symbols["latn"]
     plain = _Layout(precision, symbols["group"], symbols["decimal"], ("", ""), ("-", ""))
     if layout is not None:

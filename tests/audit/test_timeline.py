@@ -87,8 +87,8 @@ def test_schedules_changes_and_evidence_read_as_words_never_json(client, debtor)
 
     page = client.get(timeline_url(debtor)).content.decode()
 
-    assert "<b>Total:</b> $900.000,00" in page
-    assert "<li>Número: 1 · Fecha de pago: 15/12/2026 · Valor: $450.000,00</li>" in page
+    assert "<b>Total:</b> $900.000" in page
+    assert "<li>Número: 1 · Fecha de pago: 15/12/2026 · Valor: $450.000</li>" in page
     assert "Dirección IP: 190.1.2.3" in page
     assert "Cuotas: 6 → 2" in page
     assert "Firma electrónica aceptada:</b> Sí" in page

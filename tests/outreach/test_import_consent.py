@@ -77,7 +77,7 @@ def test_a_recorded_choice_is_never_overwritten_by_a_later_file(tmp_path, portfo
 def test_a_bad_consent_value_rejects_the_row(tmp_path, portfolio, loader):
     result = run(tmp_path, portfolio, loader, f"{ALICIA},maybe,,")
     assert result.rejected == 1
-    assert [tuple(e) for e in result.errors] == [(2, "consent_sms", "must be yes or no (1/0)")]
+    assert [tuple(e) for e in result.errors] == [(2, "consent_sms", "debe ser sí o no (1/0)")]
     assert not Consent.objects.exists()
 
 

@@ -167,7 +167,7 @@ def test_without_a_beat_the_kpi_page_computes_figures_older_than_ten_minutes(
         debts, collected, at, page = _money(client)
         assert (debts, collected, at) == (1, 0, opened)
         # Spanish by default: "figures as of ..., computed when this page is opened".
-        assert "Cifras al 2026-11-24 10:00: se calculan al abrir esta página" in page
+        assert "Cifras al 24/11/2026 10:00: se calculan al abrir esta página" in page
 
         ledger_post(debt=debt, kind="payment", amount_minor=-200_000_00)
         clock.shift(dt.timedelta(minutes=9))

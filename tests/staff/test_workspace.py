@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from agreements.models import OfferPolicy, PromiseToPay, Proposal
 from portal.outreach.models import Campaign, Message
-from tests.factories import StaffFactory
+from tests.factories import DebtFactory, StaffFactory
 
 from .conftest import TUESDAY_10
 
@@ -22,14 +22,16 @@ HOME = reverse("admin:index")
 def waiting(debtor, debt, portfolio, stages):
     """Two proposals waiting, one decided; two promises due today, one tomorrow."""
     policy = OfferPolicy.objects.create(name="Intermedia", stage=stages["intermedia"])
-    for status in ("pending", "pending", "rejected"):
+    # A debtor has one open proposal per portfolio at a time, so the second is another's.
+    other_debt = DebtFactory(portfolio=portfolio)
+    for status, owed in (("pending", debt), ("pending", other_debt), ("rejected", debt)):
         Proposal.objects.create(
-            debtor=debtor,
+            debtor=owed.debtor,
             portfolio=portfolio,
             policy=policy,
-            debt_ids=[debt.pk],
+            debt_ids=[owed.pk],
             currency="COP",
-            balance_minor=debt.balance_minor,
+            balance_minor=owed.balance_minor,
             installments=12,
             frequency="monthly",
             first_due_date=TUESDAY_10.date() + dt.timedelta(days=10),
@@ -66,7 +68,7 @@ def test_the_supervisor_home_shows_the_workspace_in_spanish(
     assert reverse("admin:agreements_proposal_changelist") in page
     assert "Noviembre" in page and "2 enviados de 4 deudores" in page
     assert 'value="50"' in page  # half the messages have gone
-    assert "Promesas para hoy" in page and "$250.000,00" in page
+    assert "Promesas para hoy" in page and "$250.000" in page
     assert reverse("admin:staff_kpis") in page
     assert reverse("admin:audit_auditevent_changelist") not in page  # not a supervisor's
 
@@ -108,9 +110,9 @@ def test_staff_read_spanish_even_when_the_browser_asks_for_english_until_they_pi
 ):
     english_browser = {"Accept-Language": "en-US,en;q=0.9"}
     login = client.get(reverse("admin:login"), headers=english_browser).content.decode()
-    assert '<html lang="es"' in login
+    assert '<html lang="es-co"' in login
     client.force_login(supervisor)
-    assert '<html lang="es"' in client.get(HOME, headers=english_browser).content.decode()
+    assert '<html lang="es-co"' in client.get(HOME, headers=english_browser).content.decode()
 
     switched = client.post(reverse("set_language"), {"language": "en", "next": HOME})
 
