@@ -8,7 +8,15 @@ from functools import cache
 from django.db import connection
 from django.shortcuts import get_object_or_404
 
-from portal.debtors.models import Creditor, Debt, Debtor, LedgerEntry, MoraStage, Portfolio
+from portal.debtors.models import (
+    Creditor,
+    Debt,
+    Debtor,
+    DebtStatus,
+    LedgerEntry,
+    MoraStage,
+    Portfolio,
+)
 from portal.debtors.selectors import mora_stages, stage_for_days
 
 HISTORY_PAGE_SIZE = 20
@@ -27,6 +35,7 @@ class DebtCard:
     fees_minor: int
     balance_minor: int
     days_past_due: int
+    status: str
     stage: MoraStage | None
 
 
@@ -38,6 +47,7 @@ class Dashboard:
 
 
 _TONE_ORDER = ["friendly", "supportive", "urgent", "formal"]
+_CHASED_STATUSES = (DebtStatus.ACTIVE, DebtStatus.LEGAL)
 
 
 def debtor_debt_or_404(debtor: Debtor, debt_id: int) -> Debt:
@@ -51,7 +61,7 @@ def _dashboard_sql() -> str:
     debt, portfolio, creditor = (m._meta.db_table for m in (Debt, Portfolio, Creditor))
     return (
         "SELECT d.id, d.account_ref, c.name, d.currency, d.principal_minor, "
-        "d.interest_minor, d.fees_minor, d.balance_minor, d.days_past_due "
+        "d.interest_minor, d.fees_minor, d.balance_minor, d.days_past_due, d.status "
         f"FROM {debt} d JOIN {portfolio} p ON p.id = d.portfolio_id "
         f"JOIN {creditor} c ON c.id = p.creditor_id "
         "WHERE d.debtor_id = %s ORDER BY d.balance_minor DESC, d.id"
@@ -63,11 +73,17 @@ def dashboard_for(debtor: Debtor) -> Dashboard:
     with connection.cursor() as cursor:
         cursor.execute(_dashboard_sql(), [debtor.pk])
         rows = cursor.fetchall()
-    cards = [DebtCard(*row, stage=stage_for_days(row[-1], stages)) for row in rows]
+    cards = [DebtCard(*row, stage=stage_for_days(row[-2], stages)) for row in rows]
     totals: dict[str, int] = {}
     for card in cards:
         totals[card.currency] = totals.get(card.currency, 0) + card.balance_minor
-    tones = [c.stage.tone for c in cards if c.stage and c.balance_minor > 0]
+    # A debt in an agreement, in dispute or closed is not being chased: only debts still
+    # open to collection set the message's tone ("about to go to legal collection").
+    tones = [
+        c.stage.tone
+        for c in cards
+        if c.stage and c.balance_minor > 0 and c.status in _CHASED_STATUSES
+    ]
     tone = max(tones, key=_TONE_ORDER.index) if tones else None
     return Dashboard(cards, totals, tone)
 

@@ -8,15 +8,34 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
+
+from portal.debtors.models import ContactChannel
 from portal.debtors.money import format_minor
 from portal.debtors.selectors import mora_stages
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 220, 8, 24, 8
 FUNNEL_STEPS = ("sent", "delivered", "opened", "verified", "agreement", "paid")
 CHANNEL_ORDER = ("sms", "whatsapp", "email", "call", "visit", "none")
+# What staff read for each step, channel and stage; the codes stay in ids and test hooks.
+FUNNEL_LABELS = {
+    "sent": _("sent"),
+    "delivered": _("delivered"),
+    "opened": _("opened"),
+    "verified": _("verified"),
+    "agreement": _("agreement"),
+    "paid": _("paid"),
+}
+CHANNEL_LABELS = {
+    **dict(ContactChannel.choices),
+    "visit": _("Field visit"),
+    "none": _("No channel"),
+}
 
 
-def _stacked(f, rows: dict[int, dict[str, int]], series: list[str], currency: str) -> dict:
+def _stacked(
+    f, rows: dict[int, dict[str, int]], series: list[str], currency: str, labels: dict
+) -> dict:
     """Stacked bars: one per time bucket (all buckets of the period, empty ones too)."""
     buckets = (f.end - f.start).days // f.bucket_days + 1
     top = max((sum(parts.values()) for parts in rows.values()), default=0) or 1
@@ -37,7 +56,8 @@ def _stacked(f, rows: dict[int, dict[str, int]], series: list[str], currency: st
                     "y": round(y, 1),
                     "h": round(h, 1),
                     "css": f"series-{position}",
-                    "title": f"{day:%Y-%m-%d} {name}: {format_minor(value, currency)}",
+                    "title": f"{day:%d/%m/%Y} {labels.get(name, name)}: "
+                    f"{format_minor(value, currency)}",
                 }
             )
         bars.append(
@@ -53,7 +73,12 @@ def _stacked(f, rows: dict[int, dict[str, int]], series: list[str], currency: st
     return {
         "bars": bars,
         "legend": [
-            {"name": name, "css": f"series-{i}", "total": format_minor(totals[name], currency)}
+            {
+                "name": name,
+                "label": labels.get(name, name),
+                "css": f"series-{i}",
+                "total": format_minor(totals[name], currency),
+            }
             for i, name in enumerate(series)
         ],
         "max": format_minor(top, currency),
@@ -67,6 +92,7 @@ def _funnel(steps: dict[str, int]) -> list[dict]:
     return [
         {
             "name": name,
+            "label": FUNNEL_LABELS[name],
             "value": steps.get(name) or 0,
             "y": i * 30,
             "w": round(max(560 * (steps.get(name) or 0) / first, 1 if steps.get(name) else 0), 1),
@@ -90,15 +116,17 @@ def build(f, money: list[dict], series: list[tuple], steps: dict[str, int]) -> d
         channel_row[channel] = channel_row.get(channel, 0) + int(amount or 0)
         stage_row = by_stage.setdefault(bucket, {})
         stage_row[stage] = stage_row.get(stage, 0) + int(amount or 0)
-    stages = [s.code for s in mora_stages()]
+    stage_labels = {s.code: s.name for s in mora_stages()} | {"-": _("No stage")}
+    stages = [code for code in stage_labels if code != "-"]
     if any("-" in parts for parts in by_stage.values()):
         stages.append("-")
     return {
         "currency": currency,
         "width": WIDTH,
         "height": HEIGHT,
-        "by_channel": _stacked(f, by_channel, list(CHANNEL_ORDER), currency),
-        "by_stage": _stacked(f, by_stage, stages, currency),
+        "by_channel": _stacked(f, by_channel, list(CHANNEL_ORDER), currency, CHANNEL_LABELS),
+        "by_stage": _stacked(f, by_stage, stages, currency, stage_labels),
         "funnel": _funnel(steps),
         "bucket": "day" if f.bucket_days == 1 else "week",
+        "bucket_label": _("day") if f.bucket_days == 1 else _("week"),
     }

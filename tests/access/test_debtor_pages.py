@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portal.audit.models import AuditEvent
+from portal.debtors.models import DebtStatus
 from portal.debtors.services import ledger_post
 from tests.factories import DebtFactory
 
@@ -24,6 +25,15 @@ def test_dashboard_shows_balance_breakdown_and_stage_tone(debtor_client):
     assert "45" in body  # days past due
     assert "tone-supportive" in body  # intermedia stage
     assert "Saldo total" in body and "Días de mora" in body
+
+
+def test_a_debt_in_an_agreement_sets_no_collection_tone(debtor_client, debtor):
+    debtor.debts.update(status=DebtStatus.IN_AGREEMENT)
+
+    body = debtor_client.get("/mi-cuenta/").content.decode()
+
+    assert "1.060.000" in body
+    assert "tone-supportive" not in body
 
 
 def test_dashboard_in_english_formats_for_english(debtor_client):

@@ -184,3 +184,14 @@ def test_with_a_beat_the_kpi_page_only_reads_the_rollups(client, settings, super
     assert response.context["kpi"]["refreshed_at"] is None
     assert "Cifras aún no calculadas: el beat las calcula" in response.content.decode()
     assert not KpiBalance.objects.exists()
+
+
+def test_the_kpi_charts_name_steps_channels_and_stages_in_spanish(client, supervisor, debt):
+    client.force_login(supervisor)
+
+    page = client.get(reverse("admin:staff_kpis")).content.decode()
+
+    assert ">enviados</text>" in page and ">pagados</text>" in page
+    assert "Pagos por canal, por semana (COP)" in page
+    assert "Sin canal:" in page and "Visita en terreno:" in page
+    assert ">sent</text>" not in page and "none:" not in page
