@@ -292,7 +292,8 @@ def decide(
             break
     if candidate == local:
         if transactional and facts.on_portal:
-            # The record must say why a notice went out of hours (COMPLIANCE.md, last line).
+            # The record must say why a notice went out of hours (docs/compliance.md: every
+            # decision is recorded).
             in_window = _next_common_start(rules, facts, local, transactional) == local
             return Decision(SEND, "" if in_window else "on_portal")
         waiting = None if transactional else _preferred_first(rules, facts, channel, at)

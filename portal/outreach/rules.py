@@ -1,4 +1,4 @@
-"""Contact rules per portfolio country and US state (COMPLIANCE.md), overridable in settings.
+"""Contact rules per portfolio country and US state (docs/compliance.md), overridable in settings.
 
 `settings.OUTREACH_RULES = {"CO": {"weekly_cap": 2}, "US": {...}, "US-MA": {...}}` replaces
 single values, a state's entry (ISO 3166-2, country and state) over its country's;

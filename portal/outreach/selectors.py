@@ -21,7 +21,7 @@ from .models import (
 from .policy import PHONE_CHANNELS, Facts
 from .zones import plausible_zones
 
-# What counts toward the caps: every outbound attempt handed to a provider (COMPLIANCE.md).
+# What counts toward the caps: every outbound attempt handed to a provider (docs/compliance.md).
 # `uncertain` (a hand-off a killed worker left unanswered) may have reached the debtor.
 COUNTED = [
     MessageStatus.SENDING,
@@ -65,7 +65,7 @@ def _conversations(debtor_ids: set[int], since: dt.datetime) -> dict[int, list[t
 
 def _visits(debtor_ids: set[int], since: dt.datetime) -> dict[int, list]:
     """When field agents visited each debtor since `since`: every outbound visit is a
-    collection attempt (Ley 2300 counts every contact, COMPLIANCE.md "what counts toward the
+    collection attempt (Ley 2300 counts every contact, docs/compliance.md "what counts toward the
     caps"), kept as a staff ContactOutcome rather than a message."""
     from portal.staff.models import ContactMethod, ContactOutcome, Direction
 

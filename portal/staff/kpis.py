@@ -9,7 +9,7 @@ last touch, agreements by the message that carried their link). Promises and the
 (assigned, balance) have no channel: a channel or campaign filter leaves promises out and
 the book whole. Money is per currency.
 
-Definitions (README "Staff workspace"):
+Definitions (docs/staff.md, "KPI dashboard"):
 - assigned = principal + interest + fees of the debts; collected = payments net of
   refunds posted in the period; recovery rate = collected / assigned.
 - contact rate = debtors contacted / debtors attempted; right-party contact rate = debtors

@@ -98,7 +98,7 @@ def call_checks(
     A visit has the calls' window (Ley 2300's hours hold for every collection contact, and
     the debtor's own hours narrow them), the do-not-contact flags and debt statuses, and the
     daily/weekly caps, which count visits as attempts. Consent is not asked: consent is
-    recorded per message channel and a visit is none (see README, "Visits")."""
+    recorded per message channel and a visit is none (see docs/staff.md, "Visits")."""
     at = at or timezone.now()
     to = address_for(debtor, Channel.CALL) if channel == Channel.CALL else "field visit"
     # Unsaved stand-ins for "a call to this debtor (about this debt)"; the negative ids only

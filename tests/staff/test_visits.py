@@ -1,6 +1,6 @@
 """Field visits go through the contact policy like calls: the same window (Ley 2300's hours
 hold for every collection contact), and every outbound visit counts toward the daily and
-weekly caps (COMPLIANCE.md: every outbound attempt counts)."""
+weekly caps (docs/compliance.md: every outbound attempt counts)."""
 
 from __future__ import annotations
 
