@@ -72,7 +72,7 @@ class OfferPolicy(models.Model):
     max_installments = models.PositiveSmallIntegerField(
         default=12,
         validators=[MinValueValidator(1), MaxValueValidator(72)],
-        help_text="1 means pay-in-full only.",
+        help_text=_("1 means pay-in-full only."),
         verbose_name=_("maximum installments"),
     )
     min_down_payment_pct = models.DecimalField(
@@ -82,8 +82,10 @@ class OfferPolicy(models.Model):
         validators=PERCENT,
         verbose_name=_("minimum down payment (%)"),
     )
-    min_installment_minor = models.BigIntegerField(default=0, validators=[MinValueValidator(0)])
-    allowed_frequencies = models.JSONField(default=list)
+    min_installment_minor = models.BigIntegerField(
+        default=0, validators=[MinValueValidator(0)], verbose_name=_("minimum installment")
+    )
+    allowed_frequencies = models.JSONField(default=list, verbose_name=_("allowed frequencies"))
     max_days_to_first_payment = models.PositiveSmallIntegerField(
         default=30,
         validators=[MaxValueValidator(120)],
@@ -97,7 +99,7 @@ class OfferPolicy(models.Model):
     grace_days = models.PositiveSmallIntegerField(
         default=10,
         validators=[MaxValueValidator(90)],
-        help_text="Days an installment may be late before the agreement is broken.",
+        help_text=_("Days an installment may be late before the agreement is broken."),
         verbose_name=_("grace days"),
     )
     max_days_to_promise = models.PositiveSmallIntegerField(
@@ -120,7 +122,9 @@ class OfferPolicy(models.Model):
         verbose_name=_("minimum down payment approved automatically (%)"),
     )
     auto_min_installment_minor = models.BigIntegerField(
-        default=0, validators=[MinValueValidator(0)]
+        default=0,
+        validators=[MinValueValidator(0)],
+        verbose_name=_("minimum installment approved automatically"),
     )
     auto_max_days_to_first_payment = models.PositiveSmallIntegerField(
         default=15,
@@ -128,8 +132,8 @@ class OfferPolicy(models.Model):
         verbose_name=_("maximum days to the first payment approved automatically"),
     )
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("offer policy")
@@ -175,13 +179,17 @@ class DebtSelection(models.Model):
     their balance at that moment (each adds its debtor and policy: their reverse names
     differ). Abstract: each keeps its own table, with exactly the columns it had."""
 
-    portfolio = models.ForeignKey("debtors.Portfolio", on_delete=models.PROTECT, related_name="+")
+    portfolio = models.ForeignKey(
+        "debtors.Portfolio", on_delete=models.PROTECT, related_name="+", verbose_name=_("portfolio")
+    )
     # The link the debtor came through; a plain id, since agreements must not import access.
-    payment_link_id = models.BigIntegerField(null=True, blank=True)
-    debt_ids = models.JSONField(default=list)
-    currency = models.CharField(max_length=3, validators=[currency_code])
-    balance_minor = models.BigIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    payment_link_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("payment link"))
+    debt_ids = models.JSONField(default=list, verbose_name=_("debt ids"))
+    currency = models.CharField(
+        max_length=3, validators=[currency_code], verbose_name=_("currency")
+    )
+    balance_minor = models.BigIntegerField(verbose_name=_("balance"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         abstract = True
@@ -193,11 +201,15 @@ class Quote(DebtSelection):
     Accepting an offer uses these server-computed amounts, never values from the browser.
     """
 
-    debtor = models.ForeignKey("debtors.Debtor", on_delete=models.CASCADE, related_name="quotes")
-    policy = models.ForeignKey(OfferPolicy, on_delete=models.PROTECT, related_name="quotes")
-    offers = models.JSONField(default=list)
-    as_of = models.DateField()
-    valid_until = models.DateField()
+    debtor = models.ForeignKey(
+        "debtors.Debtor", on_delete=models.CASCADE, related_name="quotes", verbose_name=_("debtor")
+    )
+    policy = models.ForeignKey(
+        OfferPolicy, on_delete=models.PROTECT, related_name="quotes", verbose_name=_("policy")
+    )
+    offers = models.JSONField(default=list, verbose_name=_("offers"))
+    as_of = models.DateField(verbose_name=_("as of"))
+    valid_until = models.DateField(verbose_name=_("valid until"))
 
     class Meta:
         verbose_name = _("quote")

@@ -26,44 +26,77 @@ class AgreementKind(models.TextChoices):
 class Agreement(models.Model):
     """An accepted payment agreement with the evidence of its electronic acceptance."""
 
-    number = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    number = models.CharField(
+        max_length=20, unique=True, null=True, blank=True, verbose_name=_("number")
+    )
     debtor = models.ForeignKey(
-        "debtors.Debtor", on_delete=models.PROTECT, related_name="agreements"
+        "debtors.Debtor",
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        verbose_name=_("debtor"),
     )
     portfolio = models.ForeignKey(
-        "debtors.Portfolio", on_delete=models.PROTECT, related_name="agreements"
+        "debtors.Portfolio",
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        verbose_name=_("portfolio"),
     )
-    kind = models.CharField(max_length=10, choices=AgreementKind.choices)
+    kind = models.CharField(max_length=10, choices=AgreementKind.choices, verbose_name=_("kind"))
     status = models.CharField(
-        max_length=10, choices=AgreementStatus.choices, default=AgreementStatus.ACTIVE
+        max_length=10,
+        choices=AgreementStatus.choices,
+        default=AgreementStatus.ACTIVE,
+        verbose_name=_("status"),
     )
-    currency = models.CharField(max_length=3, validators=[currency_code])
-    balance_minor = models.BigIntegerField(help_text="Owed before the discount.")
-    discount_minor = models.BigIntegerField(default=0)
-    total_minor = models.BigIntegerField(help_text="What the debtor agreed to pay.")
-    down_payment_minor = models.BigIntegerField(default=0)
-    frequency = models.CharField(max_length=10, choices=Frequency.choices, blank=True)
+    currency = models.CharField(
+        max_length=3, validators=[currency_code], verbose_name=_("currency")
+    )
+    balance_minor = models.BigIntegerField(
+        help_text=_("Owed before the discount."), verbose_name=_("balance")
+    )
+    discount_minor = models.BigIntegerField(default=0, verbose_name=_("discount"))
+    total_minor = models.BigIntegerField(
+        help_text=_("What the debtor agreed to pay."), verbose_name=_("total")
+    )
+    down_payment_minor = models.BigIntegerField(default=0, verbose_name=_("down payment"))
+    frequency = models.CharField(
+        max_length=10, choices=Frequency.choices, blank=True, verbose_name=_("frequency")
+    )
     quote = models.ForeignKey(
-        Quote, null=True, blank=True, on_delete=models.PROTECT, related_name="agreements"
+        Quote,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        verbose_name=_("quote"),
     )
     proposal = models.OneToOneField(
-        Proposal, null=True, blank=True, on_delete=models.PROTECT, related_name="agreement"
+        Proposal,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="agreement",
+        verbose_name=_("proposal"),
     )
     # Evidence of acceptance (Ley 527 de 1999): who, when, from where, exactly what text.
-    terms_version = models.CharField(max_length=40)
-    terms_text = models.TextField()
-    terms_sha256 = models.CharField(max_length=64)
-    accepted_at = models.DateTimeField()
-    accepted_ip = models.GenericIPAddressField(null=True, blank=True)
-    accepted_user_agent = models.CharField(max_length=512, blank=True)
+    terms_version = models.CharField(max_length=40, verbose_name=_("terms version"))
+    terms_text = models.TextField(verbose_name=_("terms text"))
+    terms_sha256 = models.CharField(max_length=64, verbose_name=_("terms SHA-256"))
+    accepted_at = models.DateTimeField(verbose_name=_("accepted at"))
+    accepted_ip = models.GenericIPAddressField(
+        null=True, blank=True, verbose_name=_("accepted from IP")
+    )
+    accepted_user_agent = models.CharField(
+        max_length=512, blank=True, verbose_name=_("accepted user agent")
+    )
     # The link the debtor came through; a plain id, since agreements must not import access.
-    payment_link_id = models.BigIntegerField(null=True, blank=True)
-    pdf = models.FileField(upload_to="agreements/%Y/%m/", blank=True)
-    pdf_sha256 = models.CharField(max_length=64, blank=True)
-    pdf_rendered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    broken_at = models.DateTimeField(null=True, blank=True)
+    payment_link_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("payment link"))
+    pdf = models.FileField(upload_to="agreements/%Y/%m/", blank=True, verbose_name=_("PDF"))
+    pdf_sha256 = models.CharField(max_length=64, blank=True, verbose_name=_("PDF SHA-256"))
+    pdf_rendered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("PDF rendered at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
+    broken_at = models.DateTimeField(null=True, blank=True, verbose_name=_("broken at"))
 
     class Meta:
         verbose_name = _("agreement")
@@ -79,13 +112,18 @@ class AgreementDebt(models.Model):
     """A debt covered by an agreement. `is_active` mirrors the agreement being active, so
     the database itself refuses a second active agreement on one debt."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="lines")
-    debt = models.ForeignKey(
-        "debtors.Debt", on_delete=models.PROTECT, related_name="agreement_lines"
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="lines", verbose_name=_("agreement")
     )
-    balance_minor = models.BigIntegerField()
-    discount_minor = models.BigIntegerField(default=0)
-    is_active = models.BooleanField(default=True)
+    debt = models.ForeignKey(
+        "debtors.Debt",
+        on_delete=models.PROTECT,
+        related_name="agreement_lines",
+        verbose_name=_("debt"),
+    )
+    balance_minor = models.BigIntegerField(verbose_name=_("balance"))
+    discount_minor = models.BigIntegerField(default=0, verbose_name=_("discount"))
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
         verbose_name = _("agreement debt")
@@ -109,15 +147,27 @@ class InstallmentStatus(models.TextChoices):
 
 
 class Installment(models.Model):
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="installments")
-    number = models.PositiveSmallIntegerField(help_text="0 is the down payment.")
-    due_date = models.DateField()
-    amount_minor = models.BigIntegerField(validators=[MinValueValidator(1)])
-    paid_minor = models.BigIntegerField(default=0)
-    status = models.CharField(
-        max_length=10, choices=InstallmentStatus.choices, default=InstallmentStatus.PENDING
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="installments",
+        verbose_name=_("agreement"),
     )
-    paid_at = models.DateTimeField(null=True, blank=True)
+    number = models.PositiveSmallIntegerField(
+        help_text=_("0 is the down payment."), verbose_name=_("number")
+    )
+    due_date = models.DateField(verbose_name=_("due date"))
+    amount_minor = models.BigIntegerField(
+        validators=[MinValueValidator(1)], verbose_name=_("amount")
+    )
+    paid_minor = models.BigIntegerField(default=0, verbose_name=_("paid"))
+    status = models.CharField(
+        max_length=10,
+        choices=InstallmentStatus.choices,
+        default=InstallmentStatus.PENDING,
+        verbose_name=_("status"),
+    )
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paid at"))
 
     class Meta:
         verbose_name = _("installment")

@@ -31,7 +31,9 @@ class PromiseToPay(models.Model):
     currency = models.CharField(
         max_length=3, validators=[currency_code], verbose_name=_("currency")
     )
-    amount_minor = models.BigIntegerField(validators=[MinValueValidator(1)])
+    amount_minor = models.BigIntegerField(
+        validators=[MinValueValidator(1)], verbose_name=_("amount")
+    )
     promised_date = models.DateField(verbose_name=_("promised date"))
     status = models.CharField(
         max_length=10,

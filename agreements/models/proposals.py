@@ -43,15 +43,22 @@ class Proposal(DebtSelection):
         max_length=10, choices=Frequency.choices, verbose_name=_("frequency")
     )
     first_due_date = models.DateField(verbose_name=_("first due date"))
-    down_payment_minor = models.BigIntegerField(default=0)
-    monthly_income_minor = models.BigIntegerField(null=True, blank=True)
-    essential_expenses_minor = models.BigIntegerField(null=True, blank=True)
+    down_payment_minor = models.BigIntegerField(default=0, verbose_name=_("down payment"))
+    monthly_income_minor = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("monthly income")
+    )
+    essential_expenses_minor = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("essential expenses")
+    )
     breaks = models.JSONField(
-        default=list, blank=True, help_text="Auto-approve bounds the proposal is outside of."
+        default=list,
+        blank=True,
+        help_text=_("Auto-approve bounds the proposal is outside of."),
+        verbose_name=_("breaks"),
     )
     # The debtor ticked the terms and e-signature consent when proposing; if staff
     # approve, the agreement carries this evidence (time, IP, user agent, terms).
-    evidence = models.JSONField(default=dict, blank=True)
+    evidence = models.JSONField(default=dict, blank=True, verbose_name=_("evidence"))
     status = models.CharField(
         max_length=10,
         choices=ProposalStatus.choices,
@@ -80,7 +87,9 @@ class Proposal(DebtSelection):
     counter_first_due_date = models.DateField(
         null=True, blank=True, verbose_name=_("counter-offer first due date")
     )
-    counter_down_payment_minor = models.BigIntegerField(null=True, blank=True)
+    counter_down_payment_minor = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("counter-offer down payment")
+    )
 
     class Meta:
         verbose_name = _("proposal")

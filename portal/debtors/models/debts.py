@@ -25,30 +25,57 @@ class Debt(models.Model):
     # Neither has an index of its own: the unique (portfolio, account_ref) constraint
     # serves portfolio lookups and the (debtor, status) index serves debtor lookups.
     portfolio = models.ForeignKey(
-        Portfolio, on_delete=models.PROTECT, related_name="debts", db_index=False
+        Portfolio,
+        on_delete=models.PROTECT,
+        related_name="debts",
+        db_index=False,
+        verbose_name=_("portfolio"),
     )
     debtor = models.ForeignKey(
-        Debtor, on_delete=models.PROTECT, related_name="debts", db_index=False
+        Debtor,
+        on_delete=models.PROTECT,
+        related_name="debts",
+        db_index=False,
+        verbose_name=_("debtor"),
     )
-    account_ref = models.CharField(max_length=64)
-    currency = models.CharField(max_length=3, validators=[currency_code])
+    account_ref = models.CharField(max_length=64, verbose_name=_("account reference"))
+    currency = models.CharField(
+        max_length=3, validators=[currency_code], verbose_name=_("currency")
+    )
     # The creditor's statement as last imported: an import diffs against it.
-    principal_due_minor = models.BigIntegerField(validators=[MinValueValidator(0)])
-    interest_due_minor = models.BigIntegerField(default=0, validators=[MinValueValidator(0)])
-    fees_due_minor = models.BigIntegerField(default=0, validators=[MinValueValidator(0)])
+    principal_due_minor = models.BigIntegerField(
+        validators=[MinValueValidator(0)], verbose_name=_("principal due")
+    )
+    interest_due_minor = models.BigIntegerField(
+        default=0, validators=[MinValueValidator(0)], verbose_name=_("interest due")
+    )
+    fees_due_minor = models.BigIntegerField(
+        default=0, validators=[MinValueValidator(0)], verbose_name=_("fees due")
+    )
     # Sum of this debt's ledger entries; written only by the ledger service, same transaction.
-    balance_minor = models.BigIntegerField(default=0, editable=False)
+    balance_minor = models.BigIntegerField(default=0, editable=False, verbose_name=_("balance"))
     # What is outstanding of each component, moved with the balance by every ledger entry
     # (portal/debtors/imputation.py); the three always add up to the balance.
     # db_default: raw INSERTs of a debt with no balance yet (benches) need not name them.
-    principal_minor = models.BigIntegerField(default=0, db_default=0, editable=False)
-    interest_minor = models.BigIntegerField(default=0, db_default=0, editable=False)
-    fees_minor = models.BigIntegerField(default=0, db_default=0, editable=False)
-    original_due_date = models.DateField()
-    days_past_due = models.IntegerField(default=0, editable=False)
-    status = models.CharField(max_length=16, choices=DebtStatus.choices, default=DebtStatus.ACTIVE)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    principal_minor = models.BigIntegerField(
+        default=0, db_default=0, editable=False, verbose_name=_("principal")
+    )
+    interest_minor = models.BigIntegerField(
+        default=0, db_default=0, editable=False, verbose_name=_("interest")
+    )
+    fees_minor = models.BigIntegerField(
+        default=0, db_default=0, editable=False, verbose_name=_("fees")
+    )
+    original_due_date = models.DateField(verbose_name=_("original due date"))
+    days_past_due = models.IntegerField(default=0, editable=False, verbose_name=_("days past due"))
+    status = models.CharField(
+        max_length=16,
+        choices=DebtStatus.choices,
+        default=DebtStatus.ACTIVE,
+        verbose_name=_("status"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("debt")
@@ -105,19 +132,25 @@ class LedgerEntry(models.Model):
 
     # No index of its own: the (debt, -effective_date, -id) index below serves it.
     debt = models.ForeignKey(
-        Debt, on_delete=models.PROTECT, related_name="ledger_entries", db_index=False
+        Debt,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        db_index=False,
+        verbose_name=_("debt"),
     )
-    kind = models.CharField(max_length=12, choices=LedgerKind.choices)
-    amount_minor = models.BigIntegerField()
-    currency = models.CharField(max_length=3, validators=[currency_code])
-    effective_date = models.DateField()
-    description = models.CharField(max_length=255, blank=True)
+    kind = models.CharField(max_length=12, choices=LedgerKind.choices, verbose_name=_("kind"))
+    amount_minor = models.BigIntegerField(verbose_name=_("amount"))
+    currency = models.CharField(
+        max_length=3, validators=[currency_code], verbose_name=_("currency")
+    )
+    effective_date = models.DateField(verbose_name=_("effective date"))
+    description = models.CharField(max_length=255, blank=True, verbose_name=_("description"))
     # How the amount split over the debt's components (signed, summing to amount_minor),
     # so that a refund or reversal can give back exactly what this entry imputed.
     # db_default: a raw INSERT need name only the parts it moves (the CHECK still holds).
-    principal_minor = models.BigIntegerField(default=0, db_default=0)
-    interest_minor = models.BigIntegerField(default=0, db_default=0)
-    fees_minor = models.BigIntegerField(default=0, db_default=0)
+    principal_minor = models.BigIntegerField(default=0, db_default=0, verbose_name=_("principal"))
+    interest_minor = models.BigIntegerField(default=0, db_default=0, verbose_name=_("interest"))
+    fees_minor = models.BigIntegerField(default=0, db_default=0, verbose_name=_("fees"))
     # The entry a refund or reversal undoes. Few entries have one: indexed only where set.
     reverses = models.ForeignKey(
         "self",
@@ -126,8 +159,9 @@ class LedgerEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="reversed_by",
         db_index=False,
+        verbose_name=_("reverses"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     # Indexed only where set: most entries (imports, payments) have no staff author.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -136,6 +170,7 @@ class LedgerEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        verbose_name=_("created by"),
     )
 
     class Meta:

@@ -18,24 +18,35 @@ class ImportStatus(models.TextChoices):
 class PortfolioImport(models.Model):
     """One upload of a portfolio CSV and its outcome; the admin shows its progress."""
 
-    portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="imports")
-    file = models.FileField(upload_to="imports/%Y/%m/")
-    original_name = models.CharField(max_length=255)
-    sha256 = models.CharField(max_length=64, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.PROTECT, related_name="imports", verbose_name=_("portfolio")
     )
-    status = models.CharField(max_length=10, choices=ImportStatus.choices, default="queued")
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
-    imported = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    rejected = models.PositiveIntegerField(default=0)
-    error_message = models.TextField(blank=True)
-    errors_file = models.FileField(upload_to="imports/errors/%Y/%m/", blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    file = models.FileField(upload_to="imports/%Y/%m/", verbose_name=_("file"))
+    original_name = models.CharField(max_length=255, verbose_name=_("original name"))
+    sha256 = models.CharField(max_length=64, blank=True, verbose_name=_("SHA-256"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default="queued", verbose_name=_("status")
+    )
+    total_rows = models.PositiveIntegerField(default=0, verbose_name=_("total rows"))
+    processed_rows = models.PositiveIntegerField(default=0, verbose_name=_("processed rows"))
+    imported = models.PositiveIntegerField(default=0, verbose_name=_("imported"))
+    updated = models.PositiveIntegerField(default=0, verbose_name=_("updated"))
+    rejected = models.PositiveIntegerField(default=0, verbose_name=_("rejected"))
+    error_message = models.TextField(blank=True, verbose_name=_("error message"))
+    errors_file = models.FileField(
+        upload_to="imports/errors/%Y/%m/", blank=True, verbose_name=_("rejected rows file")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
         verbose_name = _("portfolio import")

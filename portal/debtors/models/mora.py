@@ -6,10 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class StageTone(models.TextChoices):
-    FRIENDLY = "friendly", "Recordatorio amable"
-    SUPPORTIVE = "supportive", "Acompañamiento"
-    URGENT = "urgent", "Urgente pero respetuoso"
-    FORMAL = "formal", "Formal (pre-jurídico)"
+    FRIENDLY = "friendly", _("Friendly reminder")
+    SUPPORTIVE = "supportive", _("Supportive")
+    URGENT = "urgent", _("Urgent but respectful")
+    FORMAL = "formal", _("Formal (pre-legal)")
 
 
 class MoraStage(models.Model):
@@ -18,11 +18,13 @@ class MoraStage(models.Model):
     An empty `min_days` means "from minus infinity", an empty `max_days` "to infinity".
     """
 
-    code = models.SlugField(max_length=30, unique=True)
-    name = models.CharField(max_length=80)
-    min_days = models.IntegerField(null=True, blank=True)
-    max_days = models.IntegerField(null=True, blank=True)
-    tone = models.CharField(max_length=12, choices=StageTone.choices, default=StageTone.FRIENDLY)
+    code = models.SlugField(max_length=30, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=80, verbose_name=_("name"))
+    min_days = models.IntegerField(null=True, blank=True, verbose_name=_("minimum days past due"))
+    max_days = models.IntegerField(null=True, blank=True, verbose_name=_("maximum days past due"))
+    tone = models.CharField(
+        max_length=12, choices=StageTone.choices, default=StageTone.FRIENDLY, verbose_name=_("tone")
+    )
 
     class Meta:
         verbose_name = _("mora stage")

@@ -8,14 +8,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-currency_code = RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code such as COP or USD.")
-country_code = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166 alpha-2 code such as CO or US.")
+currency_code = RegexValidator(r"^[A-Z]{3}$", _("Use an ISO 4217 code such as COP or USD."))
+country_code = RegexValidator(r"^[A-Z]{2}$", _("Use an ISO 3166 alpha-2 code such as CO or US."))
 
 
 class Creditor(models.Model):
-    name = models.CharField(max_length=200, unique=True)
-    tax_id = models.CharField("NIT / tax id", max_length=32, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
+    tax_id = models.CharField(_("NIT / tax id"), max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("creditor")
@@ -27,32 +27,40 @@ class Creditor(models.Model):
 
 
 class IdentityCheck(models.TextChoices):
-    DOCUMENT_LAST4 = "document_last4", "Últimos 4 dígitos del documento"
-    BIRTH_DATE = "birth_date", "Fecha de nacimiento"
+    DOCUMENT_LAST4 = "document_last4", _("Last 4 digits of the document")
+    BIRTH_DATE = "birth_date", _("Date of birth")
 
 
 class Portfolio(models.Model):
     """A batch of debts a creditor assigns to the agency."""
 
-    creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="portfolios")
-    code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=200)
-    currency = models.CharField(max_length=3, validators=[currency_code], default="COP")
-    timezone = models.CharField(max_length=64, default="America/Bogota")
-    country = models.CharField(max_length=2, validators=[country_code], default="CO")
-    terms_text = models.TextField(blank=True)
+    creditor = models.ForeignKey(
+        Creditor, on_delete=models.PROTECT, related_name="portfolios", verbose_name=_("creditor")
+    )
+    code = models.SlugField(max_length=40, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    currency = models.CharField(
+        max_length=3, validators=[currency_code], default="COP", verbose_name=_("currency")
+    )
+    timezone = models.CharField(max_length=64, default="America/Bogota", verbose_name=_("timezone"))
+    country = models.CharField(
+        max_length=2, validators=[country_code], default="CO", verbose_name=_("country")
+    )
+    terms_text = models.TextField(blank=True, verbose_name=_("terms text"))
     link_expiry_days = models.PositiveSmallIntegerField(
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text="How long a payment link for this portfolio stays valid.",
+        help_text=_("How long a payment link for this portfolio stays valid."),
+        verbose_name=_("link expiry days"),
     )
     identity_check = models.CharField(
         max_length=16,
         choices=IdentityCheck.choices,
         default=IdentityCheck.DOCUMENT_LAST4,
-        help_text="What a debtor answers before seeing any debt data.",
+        help_text=_("What a debtor answers before seeing any debt data."),
+        verbose_name=_("identity check"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("portfolio")
@@ -76,28 +84,48 @@ class PaymentMethod(models.Model):
     and the debtor's payment reference."""
 
     portfolio = models.ForeignKey(
-        Portfolio, on_delete=models.CASCADE, related_name="payment_methods"
+        Portfolio,
+        on_delete=models.CASCADE,
+        related_name="payment_methods",
+        verbose_name=_("portfolio"),
     )
-    kind = models.CharField(max_length=16, choices=PaymentMethodKind.choices)
-    name = models.CharField(max_length=120, help_text="Bank, network or line: Bancolombia, Efecty…")
+    kind = models.CharField(
+        max_length=16, choices=PaymentMethodKind.choices, verbose_name=_("kind")
+    )
+    name = models.CharField(
+        max_length=120,
+        help_text=_("Bank, network or line: Bancolombia, Efecty…"),
+        verbose_name=_("name"),
+    )
     account = models.CharField(
-        max_length=120, blank=True, help_text="Bank transfer: account type and number."
+        max_length=120,
+        blank=True,
+        help_text=_("Bank transfer: account type and number."),
+        verbose_name=_("account"),
     )
     holder = models.CharField(
-        max_length=200, blank=True, help_text="Bank transfer: account holder and NIT."
+        max_length=200,
+        blank=True,
+        help_text=_("Bank transfer: account holder and NIT."),
+        verbose_name=_("holder"),
     )
     agreement_code = models.CharField(
-        "agreement (convenio) number",
+        _("agreement (convenio) number"),
         max_length=40,
         blank=True,
-        help_text="Cash points: the collection agreement number the cashier asks for.",
+        help_text=_("Cash points: the collection agreement number the cashier asks for."),
     )
-    phone = models.CharField(max_length=40, blank=True, help_text="Phone line: the number.")
+    phone = models.CharField(
+        max_length=40, blank=True, help_text=_("Phone line: the number."), verbose_name=_("phone")
+    )
     instructions = models.CharField(
-        max_length=300, blank=True, help_text="Shown as written, e.g. opening hours."
+        max_length=300,
+        blank=True,
+        help_text=_("Shown as written, e.g. opening hours."),
+        verbose_name=_("instructions"),
     )
-    position = models.PositiveSmallIntegerField(default=0)
-    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
 
     REQUIRED = {
         PaymentMethodKind.BANK_TRANSFER: "account",
@@ -114,17 +142,17 @@ class PaymentMethod(models.Model):
     def clean(self) -> None:
         field = self.REQUIRED.get(self.kind)
         if field and not getattr(self, field).strip():
-            raise ValidationError({field: "Required for this kind of payment method."})
+            raise ValidationError({field: _("Required for this kind of payment method.")})
 
 
 class DocumentType(models.TextChoices):
-    CC = "CC", "Cédula de ciudadanía"
-    CE = "CE", "Cédula de extranjería"
-    TI = "TI", "Tarjeta de identidad"
-    NIT = "NIT", "NIT"
-    PA = "PA", "Pasaporte"
-    PPT = "PPT", "Permiso por protección temporal"
-    SSN = "SSN", "US Social Security number"
+    CC = "CC", _("Citizenship card (cédula de ciudadanía)")
+    CE = "CE", _("Foreigner ID card (cédula de extranjería)")
+    TI = "TI", _("Minor's ID card (tarjeta de identidad)")
+    NIT = "NIT", _("NIT (tax id)")
+    PA = "PA", _("Passport")
+    PPT = "PPT", _("Temporary protection permit (PPT)")
+    SSN = "SSN", _("US Social Security number")
 
 
 class ContactChannel(models.TextChoices):
@@ -141,20 +169,41 @@ class Language(models.TextChoices):
 
 
 class Debtor(models.Model):
-    document_type = models.CharField(max_length=4, choices=DocumentType.choices)
-    document_number = models.CharField(max_length=32)
-    full_name = models.CharField(max_length=200)
-    birth_date = models.DateField(null=True, blank=True)
-    phones = models.JSONField(default=list, blank=True, help_text="E.164 numbers, first is main")
-    emails = models.JSONField(default=list, blank=True, help_text="First is main")
-    language = models.CharField(max_length=5, choices=Language.choices, default=Language.ES)
-    preferred_channel = models.CharField(
-        max_length=10, choices=ContactChannel.choices, default=ContactChannel.SMS
+    document_type = models.CharField(
+        max_length=4, choices=DocumentType.choices, verbose_name=_("document type")
     )
-    contact_from = models.TimeField(default=dt.time(8), help_text="Debtor's local time")
-    contact_to = models.TimeField(default=dt.time(18), help_text="Debtor's local time")
+    document_number = models.CharField(max_length=32, verbose_name=_("document number"))
+    full_name = models.CharField(max_length=200, verbose_name=_("full name"))
+    birth_date = models.DateField(null=True, blank=True, verbose_name=_("birth date"))
+    phones = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("E.164 numbers, first is main"),
+        verbose_name=_("phones"),
+    )
+    emails = models.JSONField(
+        default=list, blank=True, help_text=_("First is main"), verbose_name=_("emails")
+    )
+    language = models.CharField(
+        max_length=5, choices=Language.choices, default=Language.ES, verbose_name=_("language")
+    )
+    preferred_channel = models.CharField(
+        max_length=10,
+        choices=ContactChannel.choices,
+        default=ContactChannel.SMS,
+        verbose_name=_("preferred channel"),
+    )
+    contact_from = models.TimeField(
+        default=dt.time(8), help_text=_("Debtor's local time"), verbose_name=_("contact from")
+    )
+    contact_to = models.TimeField(
+        default=dt.time(18), help_text=_("Debtor's local time"), verbose_name=_("contact to")
+    )
     timezone = models.CharField(
-        max_length=64, blank=True, help_text="IANA zone; empty means the portfolio's."
+        max_length=64,
+        blank=True,
+        help_text=_("IANA zone; empty means the portfolio's."),
+        verbose_name=_("timezone"),
     )
     # Where the address is, for state contact rules (Massachusetts) and the plausible time
     # zones of a US debtor (portal/outreach/zones.py).
@@ -163,13 +212,16 @@ class Debtor(models.Model):
         blank=True,
         default="",
         db_default="",  # raw INSERTs (bench, loaders) that predate it need not name it
-        validators=[RegexValidator(r"^[A-Z]{2}$", "Use a two-letter USPS code such as MA.")],
-        help_text="US state or territory of the address (USPS code, e.g. MA); empty if none.",
+        validators=[RegexValidator(r"^[A-Z]{2}$", _("Use a two-letter USPS code such as MA."))],
+        help_text=_("US state or territory of the address (USPS code, e.g. MA); empty if none."),
+        verbose_name=_("state"),
     )
     # Do-not-contact flags: outreach sends nothing collection-related while either is set.
-    deceased = models.BooleanField(default=False)
+    deceased = models.BooleanField(default=False, verbose_name=_("deceased"))
     legal_hold = models.BooleanField(
-        default=False, help_text="Contact suspended (lawyer, court order, bankruptcy)."
+        default=False,
+        help_text=_("Contact suspended (lawyer, court order, bankruptcy)."),
+        verbose_name=_("legal hold"),
     )
     # The passwordless login a debtor gets after passing the identity check on a link.
     user = models.OneToOneField(
@@ -179,9 +231,10 @@ class Debtor(models.Model):
         on_delete=models.SET_NULL,
         related_name="debtor",
         editable=False,
+        verbose_name=_("user"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("debtor")
