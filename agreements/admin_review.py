@@ -36,11 +36,11 @@ DECIDE_PERMISSION = "agreements.change_proposal"
 class StatusFilter(admin.SimpleListFilter):
     """Pending by default: the queue is what needs a decision; "All" shows the rest."""
 
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [*ProposalStatus.choices, ("all", "All")]
+        return [*ProposalStatus.choices, ("all", _("All"))]
 
     def choices(self, changelist):
         value = self.value() or ProposalStatus.PENDING
@@ -116,11 +116,11 @@ class ProposalReviewAdmin(admin.ModelAdmin):
             or request.user.has_perm(DECIDE_PERMISSION)
         )
 
-    @admin.display(description="balance", ordering="balance_minor")
+    @admin.display(description=_("balance"), ordering="balance_minor")
     def balance(self, obj: Proposal) -> str:
         return format_minor(obj.balance_minor, obj.currency)
 
-    @admin.display(description="plan")
+    @admin.display(description=_("plan"))
     def plan(self, obj: Proposal) -> str:
         text = (
             f"{obj.installments} × {obj.get_frequency_display().lower()} from {obj.first_due_date}"
@@ -133,7 +133,7 @@ class ProposalReviewAdmin(admin.ModelAdmin):
     def breaks_summary(self, obj: Proposal) -> str:
         return "; ".join(breaks_in_words(obj)) or "—"
 
-    @admin.display(description="age", ordering="created_at")
+    @admin.display(description=_("age"), ordering="created_at")
     def age(self, obj: Proposal) -> str:
         return timesince(obj.created_at, timezone.now())
 
