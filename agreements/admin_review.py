@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -122,11 +123,14 @@ class ProposalReviewAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("plan"))
     def plan(self, obj: Proposal) -> str:
-        text = (
-            f"{obj.installments} × {obj.get_frequency_display().lower()} from {obj.first_due_date}"
-        )
+        text = gettext("%(count)s × %(frequency)s from %(date)s") % {
+            "count": obj.installments,
+            "frequency": obj.get_frequency_display().lower(),
+            "date": date_format(obj.first_due_date, "SHORT_DATE_FORMAT"),
+        }
         if obj.down_payment_minor:
-            text += f", down {format_minor(obj.down_payment_minor, obj.currency)}"
+            down = format_minor(obj.down_payment_minor, obj.currency)
+            text += gettext(", down payment %(amount)s") % {"amount": down}
         return text
 
     @admin.display(description=_("outside auto-approve"))
