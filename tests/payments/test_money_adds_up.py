@@ -83,5 +83,5 @@ def test_the_staff_debt_page_shows_the_same_parts(admin_client, paid, debt):
     )
     assert shown["Capital pendiente"] == PRINCIPAL
     assert shown["Intereses pendientes"] == INTEREST
-    assert shown["Cargos pendientes"] == FEES
+    assert shown["Gastos de cobranza pendientes"] == FEES
     assert shown["Saldo"] == BALANCE
