@@ -195,3 +195,20 @@ def test_the_kpi_charts_name_steps_channels_and_stages_in_spanish(client, superv
     assert "Pagos por canal, por semana (COP)" in page
     assert "Sin canal:" in page and "Visita en terreno:" in page
     assert ">sent</text>" not in page and "none:" not in page
+
+
+def test_field_names_and_the_call_panel_read_spanish_then_english_after_the_switch(
+    client, agent, debtor, debt
+):
+    client.force_login(agent)
+    change = reverse("admin:debtors_debtor_change", args=[debtor.pk])
+    spanish = client.get(change).content.decode()
+    assert "Nombre completo" in spanish and "Canal preferido" in spanish
+    assert "¿Puedo llamar ahora?" in client.get(log_url(debtor)).content.decode()
+
+    client.post(reverse("set_language"), {"language": "en", "next": change})
+
+    english = client.get(change).content.decode()
+    assert "Full name" in english and "Preferred channel" in english
+    assert "Nombre completo" not in english
+    assert "May I call now?" in client.get(log_url(debtor)).content.decode()
