@@ -45,11 +45,11 @@ class OfferPolicyAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "stage", "creditor", "portfolio", "currency", "is_active"]}),
         (
-            "Pay in full",
+            _("Pay in full"),
             {"fields": ["discount_interest_fees_pct", "discount_principal_pct"]},
         ),
         (
-            "Payment plans",
+            _("Payment plans"),
             {
                 "fields": [
                     "max_installments",
@@ -64,7 +64,7 @@ class OfferPolicyAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "Approved automatically when a debtor's own plan stays inside",
+            _("Approved automatically when a debtor's own plan stays inside"),
             {
                 "fields": [
                     "auto_max_installments",
@@ -184,7 +184,7 @@ class AgreementAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), *self.amounts]
 
-    @admin.display(description="signed PDF")
+    @admin.display(description=_("signed PDF"))
     def signed_document(self, obj: Agreement) -> str:
         if not obj.pdf_sha256:
             return "being rendered"

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -36,11 +37,11 @@ DECIDE_PERMISSION = "agreements.change_proposal"
 class StatusFilter(admin.SimpleListFilter):
     """Pending by default: the queue is what needs a decision; "All" shows the rest."""
 
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [*ProposalStatus.choices, ("all", "All")]
+        return [*ProposalStatus.choices, ("all", _("All"))]
 
     def choices(self, changelist):
         value = self.value() or ProposalStatus.PENDING
@@ -116,24 +117,27 @@ class ProposalReviewAdmin(admin.ModelAdmin):
             or request.user.has_perm(DECIDE_PERMISSION)
         )
 
-    @admin.display(description="balance", ordering="balance_minor")
+    @admin.display(description=_("balance"), ordering="balance_minor")
     def balance(self, obj: Proposal) -> str:
         return format_minor(obj.balance_minor, obj.currency)
 
-    @admin.display(description="plan")
+    @admin.display(description=_("plan"))
     def plan(self, obj: Proposal) -> str:
-        text = (
-            f"{obj.installments} × {obj.get_frequency_display().lower()} from {obj.first_due_date}"
-        )
+        text = gettext("%(count)s × %(frequency)s from %(date)s") % {
+            "count": obj.installments,
+            "frequency": obj.get_frequency_display().lower(),
+            "date": date_format(obj.first_due_date, "SHORT_DATE_FORMAT"),
+        }
         if obj.down_payment_minor:
-            text += f", down {format_minor(obj.down_payment_minor, obj.currency)}"
+            down = format_minor(obj.down_payment_minor, obj.currency)
+            text += gettext(", down payment %(amount)s") % {"amount": down}
         return text
 
     @admin.display(description=_("outside auto-approve"))
     def breaks_summary(self, obj: Proposal) -> str:
         return "; ".join(breaks_in_words(obj)) or "—"
 
-    @admin.display(description="age", ordering="created_at")
+    @admin.display(description=_("age"), ordering="created_at")
     def age(self, obj: Proposal) -> str:
         return timesince(obj.created_at, timezone.now())
 

@@ -105,11 +105,11 @@ class DisputeInline(ReadOnlyInline):
 
 
 class DisputedFilter(admin.SimpleListFilter):
-    title = "disputed"
+    title = _("disputed")
     parameter_name = "disputed"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Yes"), ("no", "No")]
+        return [("yes", _("Yes")), ("no", _("No"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -155,11 +155,11 @@ class PaymentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    @admin.display(description="amount", ordering="amount_minor")
+    @admin.display(description=_("amount"), ordering="amount_minor")
     def amount(self, payment: Payment) -> str:
         return format_minor(payment.amount_minor, payment.currency)
 
-    @admin.display(description="refunded", ordering="refunded_minor")
+    @admin.display(description=_("refunded"), ordering="refunded_minor")
     def refunded(self, payment: Payment) -> str:
         return format_minor(payment.refunded_minor, payment.currency)
 
@@ -275,6 +275,6 @@ class AutopayAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    @admin.display(description="card")
+    @admin.display(description=_("card"))
     def card(self, autopay: Autopay) -> str:
         return format_html("{} ···· {}", autopay.card_brand, autopay.card_last4)

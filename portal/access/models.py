@@ -12,29 +12,49 @@ class PaymentLink(models.Model):
     The link proves access to the channel; the identity check behind it proves the person.
     """
 
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hash = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name=_("token hash")
+    )
     debtor = models.ForeignKey(
-        "debtors.Debtor", on_delete=models.PROTECT, related_name="payment_links"
+        "debtors.Debtor",
+        on_delete=models.PROTECT,
+        related_name="payment_links",
+        verbose_name=_("debtor"),
     )
     portfolio = models.ForeignKey(
-        "debtors.Portfolio", on_delete=models.PROTECT, related_name="payment_links"
+        "debtors.Portfolio",
+        on_delete=models.PROTECT,
+        related_name="payment_links",
+        verbose_name=_("portfolio"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("revoked by"),
     )
-    revoke_reason = models.CharField(max_length=200, blank=True)
-    open_count = models.PositiveIntegerField(default=0)
-    first_opened_at = models.DateTimeField(null=True, blank=True)
-    last_opened_at = models.DateTimeField(null=True, blank=True)
-    verified_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.CharField(max_length=200, blank=True, verbose_name=_("revoke reason"))
+    open_count = models.PositiveIntegerField(default=0, verbose_name=_("open count"))
+    first_opened_at = models.DateTimeField(null=True, blank=True, verbose_name=_("first opened at"))
+    last_opened_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last opened at"))
+    verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("verified at"))
     # The outreach campaign that sent it; a plain id, since access must not import outreach.
-    campaign_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    campaign_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, verbose_name=_("campaign")
+    )
 
     class Meta:
         verbose_name = _("payment link")
@@ -54,10 +74,12 @@ class PaymentLink(models.Model):
 
 
 class LinkOpen(models.Model):
-    link = models.ForeignKey(PaymentLink, on_delete=models.CASCADE, related_name="opens")
-    opened_at = models.DateTimeField(default=timezone.now)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=512, blank=True)
+    link = models.ForeignKey(
+        PaymentLink, on_delete=models.CASCADE, related_name="opens", verbose_name=_("link")
+    )
+    opened_at = models.DateTimeField(default=timezone.now, verbose_name=_("opened at"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
+    user_agent = models.CharField(max_length=512, blank=True, verbose_name=_("user agent"))
 
     class Meta:
         verbose_name = _("link open")
@@ -80,11 +102,15 @@ class PortalPresence(models.Model):
     """
 
     debtor = models.OneToOneField(
-        "debtors.Debtor", on_delete=models.CASCADE, primary_key=True, related_name="+"
+        "debtors.Debtor",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("debtor"),
     )
-    signed_in_at = models.DateTimeField()
-    seen_at = models.DateTimeField()
-    signed_out_at = models.DateTimeField(null=True, blank=True)
+    signed_in_at = models.DateTimeField(verbose_name=_("signed in at"))
+    seen_at = models.DateTimeField(verbose_name=_("seen at"))
+    signed_out_at = models.DateTimeField(null=True, blank=True, verbose_name=_("signed out at"))
 
     class Meta:
         verbose_name = _("portal presence")

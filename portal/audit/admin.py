@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from . import exports, selectors, services
 from .admin_filters import ChannelFilter, DebtorFilter, PeriodFilter
@@ -34,7 +35,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     )
     # Searches action, actor, subject id and the text of the details (see below).
     search_fields = ("action",)
-    search_help_text = "Words in the action, actor name, subject id or details."
+    search_help_text = _("Words in the action, actor name, subject id or details.")
     ordering = ("-id",)
     # The table only grows; an exact COUNT(*) on every filtered page is not worth its cost.
     show_full_result_count = False
@@ -114,7 +115,7 @@ class AuditEventAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:audit_auditevent_verify"))
         context = {
             **self.admin_site.each_context(request),
-            "title": "Audit chain verification",
+            "title": _("Audit chain verification"),
             "opts": self.model._meta,
             "outcome": cache.get(services.VERIFICATION_CACHE_KEY),
         }
@@ -137,15 +138,15 @@ class AuditEventAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="actor", ordering="actor_label")
+    @admin.display(description=_("actor"), ordering="actor_label")
     def actor(self, obj: AuditEvent) -> str:
         return f"{obj.get_actor_type_display()}: {obj.actor_label}"
 
-    @admin.display(description="subject")
+    @admin.display(description=_("subject"))
     def subject(self, obj: AuditEvent) -> str:
         return f"{obj.subject_type}:{obj.subject_id}" if obj.subject_type else "—"
 
-    @admin.display(description="details")
+    @admin.display(description=_("details"))
     def pretty_details(self, obj: AuditEvent) -> str:
         text = json.dumps(obj.details, indent=2, sort_keys=True, ensure_ascii=False)
         return format_html("<pre>{}</pre>", text)

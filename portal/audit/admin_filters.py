@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.contrib import admin
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext_lazy as _
 
 from portal.debtors.models import ContactChannel
 
@@ -47,8 +48,8 @@ class InputFilter(admin.ListFilter):
 
 
 class DebtorFilter(InputFilter):
-    title = "debtor"
-    fields = (("debtor_id", "debtor id", "number"),)
+    title = _("debtor")
+    fields = (("debtor_id", _("debtor id"), "number"),)
 
     def queryset(self, request, queryset):
         value = self.values.get("debtor_id", "")
@@ -56,8 +57,8 @@ class DebtorFilter(InputFilter):
 
 
 class PeriodFilter(InputFilter):
-    title = "occurred between (UTC)"
-    fields = (("from", "from", "date"), ("to", "to (inclusive)", "date"))
+    title = _("occurred between (UTC)")
+    fields = (("from", _("from"), "date"), ("to", _("to (inclusive)"), "date"))
 
     def queryset(self, request, queryset):
         start = _date(self.values.get("from"))
@@ -70,7 +71,7 @@ class PeriodFilter(InputFilter):
 
 
 class ChannelFilter(admin.SimpleListFilter):
-    title = "channel"
+    title = _("channel")
     parameter_name = "channel"
 
     def lookups(self, request, model_admin):

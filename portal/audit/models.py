@@ -17,19 +17,23 @@ class AuditEvent(models.Model):
     row breaks every hash after it; `verify_audit_log` walks the chain.
     """
 
-    occurred_at = models.DateTimeField(db_index=True)
-    actor_type = models.CharField(max_length=10, choices=ActorType.choices)
-    actor_id = models.CharField(max_length=64, blank=True)
-    actor_label = models.CharField(max_length=200, blank=True)
-    action = models.CharField(max_length=80, db_index=True)
-    subject_type = models.CharField(max_length=80, blank=True)
-    subject_id = models.CharField(max_length=64, blank=True)
-    details = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField(db_index=True, verbose_name=_("occurred at"))
+    actor_type = models.CharField(
+        max_length=10, choices=ActorType.choices, verbose_name=_("actor type")
+    )
+    actor_id = models.CharField(max_length=64, blank=True, verbose_name=_("actor"))
+    actor_label = models.CharField(max_length=200, blank=True, verbose_name=_("actor label"))
+    action = models.CharField(max_length=80, db_index=True, verbose_name=_("action"))
+    subject_type = models.CharField(max_length=80, blank=True, verbose_name=_("subject type"))
+    subject_id = models.CharField(max_length=64, blank=True, verbose_name=_("subject"))
+    details = models.JSONField(default=dict, blank=True, verbose_name=_("details"))
     # The debtor the fact is about, when there is one: the debtor's timeline and the
     # compliance filters read it. Covered by the hash when set.
-    debtor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    debtor_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, verbose_name=_("debtor")
+    )
+    prev_hash = models.CharField(max_length=64, verbose_name=_("previous hash"))
+    hash = models.CharField(max_length=64, unique=True, verbose_name=_("hash"))
 
     class Meta:
         verbose_name = _("audit event")

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from .admin_payment_methods import PaymentMethodInline, PaymentMethodsAudited
 from .forms import BandSetFormSet, MoraStageForm, MoraStageSetFormSet
@@ -39,7 +40,7 @@ def _ledger_table(owner: Debtor | Debt, lookup: str) -> str:
     entries = LedgerEntry.objects.filter(**{lookup: owner}).order_by("-effective_date", "-id")
     shown = list(entries.select_related("debt")[: LEDGER_CAP + 1])
     if not shown:
-        return "No ledger entries."
+        return _("No ledger entries.")
     rows = format_html_join(
         "",
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -58,17 +59,22 @@ def _ledger_table(owner: Debtor | Debt, lookup: str) -> str:
     if len(shown) > LEDGER_CAP:
         url = reverse("admin:debtors_ledgerentry_changelist")
         more = format_html(
-            '<p>Showing the latest {} of {} entries. <a href="{}?{}__id__exact={}">'
-            "See all</a>.</p>",
-            LEDGER_CAP,
-            entries.count(),
+            '<p>{} <a href="{}?{}__id__exact={}">{}</a></p>',
+            _("Showing the latest %(shown)s of %(total)s entries.")
+            % {"shown": LEDGER_CAP, "total": entries.count()},
             url,
             lookup,
             owner.pk,
+            _("See all."),
         )
     return format_html(
-        "<table><thead><tr><th>date</th><th>account</th><th>kind</th><th>amount</th>"
-        "<th>description</th></tr></thead><tbody>{}</tbody></table>{}",
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+        "<th>{}</th></tr></thead><tbody>{}</tbody></table>{}",
+        _("date"),
+        _("account"),
+        _("kind"),
+        _("amount"),
+        _("description"),
         rows,
         more,
     )
@@ -100,7 +106,7 @@ class CreditorAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Creditor]:
         return super().get_queryset(request).annotate(portfolio_count=Count("portfolios"))
 
-    @admin.display(description="portfolios", ordering="portfolio_count")
+    @admin.display(description=_("portfolios"), ordering="portfolio_count")
     def portfolio_count(self, obj: Creditor) -> int:
         return obj.portfolio_count
 
@@ -130,11 +136,11 @@ class PortfolioAdmin(PaymentMethodsAudited, admin.ModelAdmin):
             .annotate(debt_count=Count("debts"), total_balance=Sum("debts__balance_minor"))
         )
 
-    @admin.display(description="debts", ordering="debt_count")
+    @admin.display(description=_("debts"), ordering="debt_count")
     def debt_count(self, obj: Portfolio) -> int:
         return obj.debt_count
 
-    @admin.display(description="total balance", ordering="total_balance")
+    @admin.display(description=_("total balance"), ordering="total_balance")
     def total_balance(self, obj: Portfolio) -> str:
         return format_minor(obj.total_balance or 0, obj.currency)
 
@@ -156,15 +162,15 @@ class DebtorDebtInline(ReadOnlyInline):
     show_change_link = True
 
     # Outstanding, as the ledger imputed it: the three add up to the balance.
-    principal = _amount("principal_minor", "principal")
-    interest = _amount("interest_minor", "interest")
-    fees = _amount("fees_minor", "fees")
-    balance = _amount("balance_minor", "balance")
+    principal = _amount("principal_minor", _("principal"))
+    interest = _amount("interest_minor", _("interest"))
+    fees = _amount("fees_minor", _("fees"))
+    balance = _amount("balance_minor", _("balance"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Debt]:
         return debts_with_stage(super().get_queryset(request)).select_related("portfolio__creditor")
 
-    @admin.display(description="stage")
+    @admin.display(description=_("stage"))
     def stage(self, obj: Debt) -> str:
         return obj.stage_name or "—"
 
@@ -177,7 +183,7 @@ class DebtorAdmin(admin.ModelAdmin):
     readonly_fields = ("ledger",)
     inlines = [DebtorDebtInline]
 
-    @admin.display(description="ledger (most recent first)")
+    @admin.display(description=_("ledger (most recent first)"))
     def ledger(self, obj: Debtor) -> str:
         return _ledger_table(obj, "debt__debtor")
 
@@ -189,7 +195,7 @@ class PortfolioFilter(admin.RelatedFieldListFilter):
 
 
 class StageFilter(admin.SimpleListFilter):
-    title = "mora stage"
+    title = _("mora stage")
     parameter_name = "stage"
 
     def lookups(self, request, model_admin):
@@ -229,10 +235,10 @@ class DebtAdmin(MajorUnitsAdminMixin, admin.ModelAdmin):
         "ledger",
     )
 
-    principal = _amount("principal_minor", "principal outstanding")
-    interest = _amount("interest_minor", "interest outstanding")
-    fees = _amount("fees_minor", "fees outstanding")
-    balance = _amount("balance_minor", "balance")
+    principal = _amount("principal_minor", _("principal outstanding"))
+    interest = _amount("interest_minor", _("interest outstanding"))
+    fees = _amount("fees_minor", _("fees outstanding"))
+    balance = _amount("balance_minor", _("balance"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Debt]:
         return debts_with_stage(super().get_queryset(request))
@@ -243,11 +249,11 @@ class DebtAdmin(MajorUnitsAdminMixin, admin.ModelAdmin):
             return typed
         return obj.currency if obj is not None else "COP"
 
-    @admin.display(description="stage", ordering="stage_name")
+    @admin.display(description=_("stage"), ordering="stage_name")
     def stage(self, obj: Debt) -> str:
         return obj.stage_name or "—"
 
-    @admin.display(description="ledger (most recent first)")
+    @admin.display(description=_("ledger (most recent first)"))
     def ledger(self, obj: Debt) -> str:
         return _ledger_table(obj, "debt")
 
@@ -266,7 +272,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     list_select_related = ("debt__portfolio", "created_by")
     search_fields = ("debt__account_ref",)
 
-    amount = _amount("amount_minor", "amount")
+    amount = _amount("amount_minor", _("amount"))
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         # The debtor page links here for its full ledger.
@@ -318,12 +324,12 @@ class MoraStageAdmin(admin.ModelAdmin):
         if request.method == "POST" and formset.is_valid():
             changed = formset.save(commit=False)
             mora_stages_save(changed=changed, deleted=formset.deleted_objects, actor=request.user)
-            self.message_user(request, "Mora stage bands saved.", messages.SUCCESS)
+            self.message_user(request, _("Mora stage bands saved."), messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:debtors_morastage_changelist"))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Edit all mora stage bands",
+            "title": _("Edit all mora stage bands"),
             "formset": formset,
         }
         return TemplateResponse(request, "admin/debtors/morastage/bands.html", context)
@@ -373,11 +379,13 @@ class MoraStageAdmin(admin.ModelAdmin):
     def _refuse_deletion(self, request, stages: list[MoraStage]) -> bool:
         errors = band_errors_after(deleted=stages)
         for error in errors:
-            self.message_user(request, f"Not deleted: {error}", messages.ERROR)
+            self.message_user(
+                request, _("Not deleted: %(error)s") % {"error": error}, messages.ERROR
+            )
         if errors:
             self.message_user(
                 request,
-                "Widen a neighbouring band to cover these days in the same save.",
+                _("Widen a neighbouring band to cover these days in the same save."),
                 messages.ERROR,
             )
         return bool(errors)

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
 
 from .importing.uploads import import_errors_head, portfolio_import_queue
 from .models import ImportStatus, PortfolioImport
@@ -102,7 +103,7 @@ class PortfolioImportAdmin(admin.ModelAdmin):
     def errors_view(self, request: HttpRequest, pk: int) -> FileResponse:
         job = self._viewable(request, pk)
         if not job.errors_file:
-            raise Http404("This import rejected no rows.")
+            raise Http404(_("This import rejected no rows."))
         name = f"{PurePath(job.original_name).stem or 'import'}-errors.csv"
         return FileResponse(
             job.errors_file.open("rb"), as_attachment=True, filename=name, content_type="text/csv"

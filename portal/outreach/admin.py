@@ -28,7 +28,7 @@ class CampaignTemplateInline(admin.StackedInline):
     readonly_fields = ["sms_length"]
     fields = ["channel", "language", "subject", "body", "whatsapp_content_sid", "sms_length"]
 
-    @admin.display(description="SMS length (with a sample name, amount and link)")
+    @admin.display(description=_("SMS length (with a sample name, amount and link)"))
     def sms_length(self, obj: CampaignTemplate) -> str:
         if not obj.pk:
             return "—"

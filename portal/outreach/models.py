@@ -28,12 +28,19 @@ class Consent(models.Model):
     The current state lives here; every change is in the audit log with its evidence.
     """
 
-    debtor = models.ForeignKey("debtors.Debtor", on_delete=models.CASCADE, related_name="consents")
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    granted = models.BooleanField()
-    source = models.CharField(max_length=12, choices=ConsentSource.choices)
-    evidence = models.JSONField(default=dict, blank=True)
-    changed_at = models.DateTimeField(default=timezone.now)
+    debtor = models.ForeignKey(
+        "debtors.Debtor",
+        on_delete=models.CASCADE,
+        related_name="consents",
+        verbose_name=_("debtor"),
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, verbose_name=_("channel"))
+    granted = models.BooleanField(verbose_name=_("granted"))
+    source = models.CharField(
+        max_length=12, choices=ConsentSource.choices, verbose_name=_("source")
+    )
+    evidence = models.JSONField(default=dict, blank=True, verbose_name=_("evidence"))
+    changed_at = models.DateTimeField(default=timezone.now, verbose_name=_("changed at"))
 
     class Meta:
         verbose_name = _("consent")
@@ -73,8 +80,12 @@ class Campaign(models.Model):
     stages = models.ManyToManyField(
         "debtors.MoraStage", blank=True, related_name="+", verbose_name=_("mora stages")
     )
-    balance_min_minor = models.BigIntegerField(null=True, blank=True)
-    balance_max_minor = models.BigIntegerField(null=True, blank=True)
+    balance_min_minor = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("minimum balance")
+    )
+    balance_max_minor = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("maximum balance")
+    )
     min_days_since_contact = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -89,7 +100,10 @@ class Campaign(models.Model):
     )
     channels = models.JSONField(
         default=list,
-        help_text='Channels in order, e.g. ["sms", "email"]; the debtor\'s preferred goes first.',
+        help_text=_(
+            'Channels in order, e.g. ["sms", "email"]; the debtor\'s preferred goes first.'
+        ),
+        verbose_name=_("channels"),
     )
     start_at = models.DateTimeField(default=timezone.now, verbose_name=_("starts at"))
     per_minute = models.PositiveIntegerField(
@@ -131,7 +145,9 @@ class CampaignTemplate(models.Model):
     """The text of one channel in one language. Placeholders: {first_name}, {amount},
     {creditor}, {link}."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="templates")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="templates", verbose_name=_("campaign")
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices, verbose_name=_("channel"))
     language = models.CharField(
         max_length=5, choices=[("es", "Español"), ("en", "English")], verbose_name=_("language")
@@ -143,8 +159,9 @@ class CampaignTemplate(models.Model):
     whatsapp_content_sid = models.CharField(
         max_length=40,
         blank=True,
-        help_text="Approved WhatsApp template (HX…); variables 1–4 = first name, amount, "
-        "creditor, link.",
+        help_text=_(
+            "Approved WhatsApp template (HX…); variables 1–4 = first name, amount, creditor, link."
+        ),
         verbose_name=_("WhatsApp template"),
     )
 
@@ -194,43 +211,73 @@ class Message(models.Model):
     # Indexes are few on purpose: a campaign writes every row three times (insert, decision,
     # provider's answer), each a new row version in every index. Uniqueness is declared as
     # constraints: no second `varchar_pattern_ops` index for LIKE, which nothing runs.
-    key = models.CharField(max_length=120)
-    debtor = models.ForeignKey("debtors.Debtor", on_delete=models.PROTECT, related_name="messages")
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    kind = models.CharField(max_length=10, choices=MessageKind.choices)
-    notice = models.CharField(max_length=40, blank=True)
+    key = models.CharField(max_length=120, verbose_name=_("key"))
+    debtor = models.ForeignKey(
+        "debtors.Debtor",
+        on_delete=models.PROTECT,
+        related_name="messages",
+        verbose_name=_("debtor"),
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, verbose_name=_("channel"))
+    kind = models.CharField(max_length=10, choices=MessageKind.choices, verbose_name=_("kind"))
+    notice = models.CharField(max_length=40, blank=True, verbose_name=_("notice"))
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        verbose_name=_("campaign"),
     )
     debt = models.ForeignKey(
-        "debtors.Debt", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "debtors.Debt",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("debt"),
     )
     payment_link = models.ForeignKey(
-        "access.PaymentLink", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "access.PaymentLink",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("payment link"),
     )
-    context = models.JSONField(default=dict, blank=True)
-    to = models.CharField(max_length=254, blank=True)
-    subject = models.CharField(max_length=200, blank=True)
+    context = models.JSONField(default=dict, blank=True, verbose_name=_("context"))
+    to = models.CharField(max_length=254, blank=True, verbose_name=_("recipient"))
+    subject = models.CharField(max_length=200, blank=True, verbose_name=_("subject"))
     # What was sent, with the personal link replaced by "[link]": the token is never stored.
-    body = models.TextField(blank=True)
+    body = models.TextField(blank=True, verbose_name=_("body"))
     status = models.CharField(
-        max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+        max_length=10,
+        choices=MessageStatus.choices,
+        default=MessageStatus.QUEUED,
+        verbose_name=_("status"),
     )
-    not_before = models.DateTimeField(default=timezone.now)
-    decision = models.JSONField(default=dict, blank=True)
-    block_reason = models.CharField(max_length=40, blank=True)
+    not_before = models.DateTimeField(default=timezone.now, verbose_name=_("not before"))
+    decision = models.JSONField(default=dict, blank=True, verbose_name=_("decision"))
+    block_reason = models.CharField(max_length=40, blank=True, verbose_name=_("block reason"))
     # NULL until a provider answers (unique among answered rows: see constraints).
-    provider_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
-    error = models.CharField(max_length=255, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0, validators=[MinValueValidator(0)])
-    created_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=64, null=True, blank=True, verbose_name=_("provider"))  # noqa: DJ001
+    error = models.CharField(max_length=255, blank=True, verbose_name=_("error"))
+    attempts = models.PositiveSmallIntegerField(
+        default=0, validators=[MinValueValidator(0)], verbose_name=_("attempts")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed at"))
     # The claim that set `sending`: names its hand-off journal (portal/outreach/handoff.py).
     handoff_batch = models.CharField(
-        max_length=32, blank=True, default="", db_default="", editable=False
+        max_length=32,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+        verbose_name=_("handoff batch"),
     )
-    sent_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
 
     class Meta:
         verbose_name = _("message")
@@ -279,15 +326,20 @@ class Message(models.Model):
 class InboundMessage(models.Model):
     """A reply from a debtor (SMS or WhatsApp), stored once per provider id."""
 
-    provider_id = models.CharField(max_length=64, unique=True)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    sender = models.CharField(max_length=64)
-    body = models.TextField(blank=True)
+    provider_id = models.CharField(max_length=64, unique=True, verbose_name=_("provider"))
+    channel = models.CharField(max_length=10, choices=Channel.choices, verbose_name=_("channel"))
+    sender = models.CharField(max_length=64, verbose_name=_("sender"))
+    body = models.TextField(blank=True, verbose_name=_("body"))
     debtor = models.ForeignKey(
-        "debtors.Debtor", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "debtors.Debtor",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("debtor"),
     )
-    action = models.CharField(max_length=20, blank=True)
-    received_at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=20, blank=True, verbose_name=_("action"))
+    received_at = models.DateTimeField(default=timezone.now, verbose_name=_("received at"))
 
     class Meta:
         verbose_name = _("inbound message")

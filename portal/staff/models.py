@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.debtors.models import DebtStatus
+
 
 class ContactMethod(models.TextChoices):
     PHONE = "phone", _("Phone call")
@@ -66,9 +68,9 @@ class ContactOutcome(models.Model):
         verbose_name=_("agent"),
     )
     # What the contact policy said when an outbound call or visit was logged (else empty).
-    policy_decision = models.JSONField(default=dict, blank=True)
+    policy_decision = models.JSONField(default=dict, blank=True, verbose_name=_("policy decision"))
     # The outreach Message that makes an outbound call count toward the contact caps.
-    message_id = models.BigIntegerField(null=True, blank=True)
+    message_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("message"))
     promise = models.ForeignKey(
         "agreements.PromiseToPay",
         null=True,
@@ -78,8 +80,13 @@ class ContactOutcome(models.Model):
         verbose_name=_("promise to pay"),
     )
     # A dispute raised on the call: the debt's status before it, to restore once resolved.
-    previous_debt_status = models.CharField(max_length=16, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    previous_debt_status = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=DebtStatus.choices,
+        verbose_name=_("previous debt status"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("contact outcome")
@@ -121,17 +128,27 @@ class DisputeResolution(models.Model):
     `services.call_dispute_resolve`; the contact outcome itself stays as logged."""
 
     contact_outcome = models.OneToOneField(
-        ContactOutcome, on_delete=models.PROTECT, related_name="resolution"
+        ContactOutcome,
+        on_delete=models.PROTECT,
+        related_name="resolution",
+        verbose_name=_("contact outcome"),
     )
-    resolution = models.CharField(max_length=8, choices=Resolution.choices)
-    note = models.TextField(max_length=2000)
+    resolution = models.CharField(
+        max_length=8, choices=Resolution.choices, verbose_name=_("resolution")
+    )
+    note = models.TextField(max_length=2000, verbose_name=_("note"))
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
-    resolved_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(default=timezone.now, verbose_name=_("resolved at"))
     # The debt's status right after: "closed", the one restored, or still "disputed" while
     # another dispute (card or call) is open on it.
-    debt_status = models.CharField(max_length=16)
+    debt_status = models.CharField(
+        max_length=16, choices=DebtStatus.choices, verbose_name=_("debt status")
+    )
 
     class Meta:
         verbose_name = _("dispute resolution")
@@ -151,32 +168,40 @@ class KpiDay(models.Model):
     for visits; `campaign_id` 0 for none.
     """
 
-    day = models.DateField()
-    portfolio_id = models.BigIntegerField()
-    stage = models.CharField(max_length=30)
-    channel = models.CharField(max_length=10)
-    campaign_id = models.BigIntegerField(default=0, db_default=0)
-    currency = models.CharField(max_length=3)
+    day = models.DateField(verbose_name=_("day"))
+    portfolio_id = models.BigIntegerField(verbose_name=_("portfolio"))
+    stage = models.CharField(max_length=30, verbose_name=_("stage"))
+    channel = models.CharField(max_length=10, verbose_name=_("channel"))
+    campaign_id = models.BigIntegerField(default=0, db_default=0, verbose_name=_("campaign"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
     # Which source wrote the row (messages, outcomes, links, ledger, promises, agreements):
     # a refresh may rebuild one source alone, e.g. outcomes after a call is logged.
-    source = models.CharField(max_length=12, default="", db_default="")
-    attempts = models.BigIntegerField(default=0, db_default=0)
-    contacts = models.BigIntegerField(default=0, db_default=0)
-    right_party = models.BigIntegerField(default=0, db_default=0)
-    sent = models.BigIntegerField(default=0, db_default=0)
-    delivered = models.BigIntegerField(default=0, db_default=0)
-    opened = models.BigIntegerField(default=0, db_default=0)
-    verified = models.BigIntegerField(default=0, db_default=0)
-    agreement = models.BigIntegerField(default=0, db_default=0)
-    paid = models.BigIntegerField(default=0, db_default=0)
-    collected_minor = models.BigIntegerField(default=0, db_default=0)
-    payments = models.BigIntegerField(default=0, db_default=0)
-    promises_due = models.BigIntegerField(default=0, db_default=0)
-    promises_kept = models.BigIntegerField(default=0, db_default=0)
-    promises_broken = models.BigIntegerField(default=0, db_default=0)
-    agreements_made = models.BigIntegerField(default=0, db_default=0)
-    agreements_completed = models.BigIntegerField(default=0, db_default=0)
-    agreements_broken = models.BigIntegerField(default=0, db_default=0)
+    source = models.CharField(max_length=12, default="", db_default="", verbose_name=_("source"))
+    attempts = models.BigIntegerField(default=0, db_default=0, verbose_name=_("attempts"))
+    contacts = models.BigIntegerField(default=0, db_default=0, verbose_name=_("contacts"))
+    right_party = models.BigIntegerField(default=0, db_default=0, verbose_name=_("right party"))
+    sent = models.BigIntegerField(default=0, db_default=0, verbose_name=_("sent"))
+    delivered = models.BigIntegerField(default=0, db_default=0, verbose_name=_("delivered"))
+    opened = models.BigIntegerField(default=0, db_default=0, verbose_name=_("opened"))
+    verified = models.BigIntegerField(default=0, db_default=0, verbose_name=_("verified"))
+    agreement = models.BigIntegerField(default=0, db_default=0, verbose_name=_("agreement"))
+    paid = models.BigIntegerField(default=0, db_default=0, verbose_name=_("paid"))
+    collected_minor = models.BigIntegerField(default=0, db_default=0, verbose_name=_("collected"))
+    payments = models.BigIntegerField(default=0, db_default=0, verbose_name=_("payments"))
+    promises_due = models.BigIntegerField(default=0, db_default=0, verbose_name=_("promises due"))
+    promises_kept = models.BigIntegerField(default=0, db_default=0, verbose_name=_("promises kept"))
+    promises_broken = models.BigIntegerField(
+        default=0, db_default=0, verbose_name=_("promises broken")
+    )
+    agreements_made = models.BigIntegerField(
+        default=0, db_default=0, verbose_name=_("agreements made")
+    )
+    agreements_completed = models.BigIntegerField(
+        default=0, db_default=0, verbose_name=_("agreements completed")
+    )
+    agreements_broken = models.BigIntegerField(
+        default=0, db_default=0, verbose_name=_("agreements broken")
+    )
 
     class Meta:
         verbose_name = _("KPI day")
@@ -199,17 +224,17 @@ class KpiReach(models.Model):
     a call or visit, or passing the identity check.
     """
 
-    day = models.DateField()
-    debtor_id = models.BigIntegerField()
-    portfolio_id = models.BigIntegerField()
-    stage = models.CharField(max_length=30)
-    channel = models.CharField(max_length=10)
-    campaign_id = models.BigIntegerField(default=0, db_default=0)
-    currency = models.CharField(max_length=3)
-    source = models.CharField(max_length=12)
-    attempted = models.SmallIntegerField(default=0, db_default=0)
-    contacted = models.SmallIntegerField(default=0, db_default=0)
-    right_party = models.SmallIntegerField(default=0, db_default=0)
+    day = models.DateField(verbose_name=_("day"))
+    debtor_id = models.BigIntegerField(verbose_name=_("debtor"))
+    portfolio_id = models.BigIntegerField(verbose_name=_("portfolio"))
+    stage = models.CharField(max_length=30, verbose_name=_("stage"))
+    channel = models.CharField(max_length=10, verbose_name=_("channel"))
+    campaign_id = models.BigIntegerField(default=0, db_default=0, verbose_name=_("campaign"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    source = models.CharField(max_length=12, verbose_name=_("source"))
+    attempted = models.SmallIntegerField(default=0, db_default=0, verbose_name=_("attempted"))
+    contacted = models.SmallIntegerField(default=0, db_default=0, verbose_name=_("contacted"))
+    right_party = models.SmallIntegerField(default=0, db_default=0, verbose_name=_("right party"))
 
     class Meta:
         verbose_name = _("KPI reach")
@@ -231,13 +256,13 @@ class KpiReach(models.Model):
 class KpiBalance(models.Model):
     """The book as of the last refresh: debts and money per portfolio, stage, currency."""
 
-    portfolio_id = models.BigIntegerField()
-    stage = models.CharField(max_length=30)
-    currency = models.CharField(max_length=3)
-    debts = models.BigIntegerField()
-    assigned_minor = models.BigIntegerField()
-    balance_minor = models.BigIntegerField()
-    refreshed_at = models.DateTimeField()
+    portfolio_id = models.BigIntegerField(verbose_name=_("portfolio"))
+    stage = models.CharField(max_length=30, verbose_name=_("stage"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    debts = models.BigIntegerField(verbose_name=_("debts"))
+    assigned_minor = models.BigIntegerField(verbose_name=_("assigned"))
+    balance_minor = models.BigIntegerField(verbose_name=_("balance"))
+    refreshed_at = models.DateTimeField(verbose_name=_("refreshed at"))
 
     class Meta:
         verbose_name = _("KPI balance")

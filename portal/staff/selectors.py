@@ -8,8 +8,9 @@ from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from portal.debtors.models import Debt, Debtor
+from portal.debtors.models import Debt, Debtor, DebtStatus
 from portal.outreach.models import Channel, Message, MessageKind
 from portal.outreach.policy import Decision, decide
 from portal.outreach.rules import rules_for
@@ -19,33 +20,41 @@ from .models import ContactOutcome
 
 # Plain words for the policy's reasons, for the agent about to dial.
 REASONS = {
-    "deceased": "the debtor is marked deceased",
-    "legal_hold": "contact is suspended (legal hold)",
-    "consent_revoked": "the debtor revoked consent for calls",
-    "no_consent": "no consent for calls is on record",
-    "no_address": "no phone number on file",
-    "outside_window": "outside the legal contact hours",
-    "outside_window_other_zone": (
+    "deceased": _("the debtor is marked deceased"),
+    "legal_hold": _("contact is suspended (legal hold)"),
+    "consent_revoked": _("the debtor revoked consent for calls"),
+    "no_consent": _("no consent for calls is on record"),
+    "no_address": _("no phone number on file"),
+    "outside_window": _("outside the legal contact hours"),
+    "outside_window_other_zone": _(
         "outside the legal contact hours in another time zone the debtor may be in "
         "(address state or phone area code)"
     ),
-    "no_common_window": "no hour is inside the contact window in every time zone the debtor "
-    "may be in",
-    "call_after_conversation": "the debtor was spoken to by phone about the debt in the last "
-    "7 days",
-    "phone_contacts_cap_7_days": "the state's limit of calls and texts on the debt in 7 days "
-    "is reached",
-    "preferred_channel_first": "the debtor's preferred channel has not been tried first",
-    "call_cap_7_days": "7 call attempts on this debt in the last 7 days",
-    "same_day_other_channel": "already contacted today on another channel",
-    "daily_cap": "already contacted today",
-    "weekly_cap": "weekly contact limit reached",
-    "weekly_channels": "another channel was already used this week",
+    "no_common_window": _(
+        "no hour is inside the contact window in every time zone the debtor may be in"
+    ),
+    "call_after_conversation": _(
+        "the debtor was spoken to by phone about the debt in the last 7 days"
+    ),
+    "phone_contacts_cap_7_days": _(
+        "the state's limit of calls and texts on the debt in 7 days is reached"
+    ),
+    "preferred_channel_first": _("the debtor's preferred channel has not been tried first"),
+    "call_cap_7_days": _("7 call attempts on this debt in the last 7 days"),
+    "same_day_other_channel": _("already contacted today on another channel"),
+    "daily_cap": _("already contacted today"),
+    "weekly_cap": _("weekly contact limit reached"),
+    "weekly_channels": _("another channel was already used this week"),
 }
 
 
 VISIT = "visit"  # not a message channel: visits are ContactOutcome rows (outreach counts them)
-_VERBS = {Channel.CALL: ("Calling", "call"), VISIT: ("Visiting", "visit")}
+_ALLOWED = {Channel.CALL: _("Calling now is allowed."), VISIT: _("Visiting now is allowed.")}
+_NOT_NOW = {
+    Channel.CALL: _("Do not call now: %(why)s. Next allowed: %(when)s (%(zone)s)."),
+    VISIT: _("Do not visit now: %(why)s. Next allowed: %(when)s (%(zone)s)."),
+}
+_NOT = {Channel.CALL: _("Do not call: %(why)s."), VISIT: _("Do not visit: %(why)s.")}
 
 
 @dataclass(frozen=True)
@@ -64,20 +73,23 @@ class CallCheck:
 
     @property
     def explanation(self) -> str:
-        doing, do = _VERBS[self.channel]
         if self.allowed:
-            return f"{doing} now is allowed."
+            return str(_ALLOWED[self.channel])
         reason = self.decision.reason
         if reason.startswith("debt_"):
-            why = f"the debt is {reason.removeprefix('debt_')}"
+            status = reason.removeprefix("debt_")
+            label = DebtStatus(status).label if status in DebtStatus.values else status
+            why = _("the debt is %(status)s") % {"status": str(label).lower()}
         else:
             why = REASONS.get(reason, reason)
         if self.decision.until:
             local = self.decision.until.astimezone(ZoneInfo(self.timezone))
-            return (
-                f"Do not {do} now: {why}. Next allowed: {local:%Y-%m-%d %H:%M} ({self.timezone})."
-            )
-        return f"Do not {do}: {why}."
+            return _NOT_NOW[self.channel] % {
+                "why": why,
+                "when": f"{local:%Y-%m-%d %H:%M}",
+                "zone": self.timezone,
+            }
+        return _NOT[self.channel] % {"why": why}
 
 
 def debtor_debts(debtor: Debtor) -> list[Debt]:

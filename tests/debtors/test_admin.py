@@ -128,7 +128,7 @@ def test_debtor_ledger_is_capped_with_a_count(admin_client, debt):
         ledger_post(debt=debt, kind="charge", amount_minor=1)
     response = admin_client.get(reverse("admin:debtors_debtor_change", args=[debt.debtor_id]))
     page = response.content.decode()
-    assert f"Showing the latest {LEDGER_CAP} of {LEDGER_CAP + 6} entries" in page
+    assert f"Se muestran los últimos {LEDGER_CAP} de {LEDGER_CAP + 6} movimientos" in page
     link = reverse("admin:debtors_ledgerentry_changelist")
     assert len(_results(admin_client, "ledgerentry", debt__debtor__id__exact=debt.debtor_id)) == (
         LEDGER_CAP + 6

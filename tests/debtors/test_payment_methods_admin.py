@@ -107,5 +107,5 @@ def test_a_method_without_what_the_debtor_needs_is_refused(admin_client, portfol
     response = _post(admin_client, portfolio, [{"kind": kind, "name": "Sin datos"}])
 
     assert response.status_code == 200
-    assert "Required for this kind of payment method." in response.content.decode()
+    assert "Obligatorio para este tipo de medio de pago." in response.content.decode()
     assert not PaymentMethod.objects.exists()

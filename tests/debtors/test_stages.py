@@ -231,7 +231,7 @@ def test_deleting_a_band_that_leaves_a_gap_is_refused(admin_client, stages):
     tardia = stages[3]
     url = reverse("admin:debtors_morastage_delete", args=[tardia.pk])
     response = admin_client.post(url, {"post": "yes"}, follow=True)
-    assert "Not deleted" in response.content.decode()
+    assert "No se eliminó" in response.content.decode()
     assert MoraStage.objects.filter(pk=tardia.pk).exists()
 
 
@@ -239,7 +239,7 @@ def test_bulk_delete_that_leaves_a_gap_is_refused(admin_client, stages):
     url = reverse("admin:debtors_morastage_changelist")
     data = {"action": "delete_selected", "_selected_action": [stages[2].pk], "post": "yes"}
     response = admin_client.post(url, data, follow=True)
-    assert "Not deleted" in response.content.decode()
+    assert "No se eliminó" in response.content.decode()
     assert MoraStage.objects.count() == 5
     assert not AuditEvent.objects.exists()
 

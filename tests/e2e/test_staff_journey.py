@@ -57,7 +57,7 @@ def test_a_supervisor_logs_a_call_with_a_promise_and_sees_it_on_the_timeline_and
         page.get_by_test_id("call-checks").wait_for()
         assert page.get_by_test_id("call-check").count() == 2  # the debtor, then the debt
         first = page.get_by_test_id("call-check").first.text_content()
-        assert "Calling now is allowed." in first or "Do not call" in first
+        assert "Se permite llamar ahora." in first or "No llames" in first
         page.locator("#timeline [data-testid=timeline-row]").first.wait_for()
         page.screenshot(path=str(_artifact("50-staff-debtor")), full_page=True, caret="initial")
         # Django admin's own breadcrumbs are colour-only links: Django's markup, not ours.

@@ -81,7 +81,7 @@ def test_the_staff_debt_page_shows_the_same_parts(admin_client, paid, debt):
     shown = dict(
         re.findall(r'<label>([^<:]+):</label>\s*<div class="readonly">([^<]+)</div>', page)
     )
-    assert shown["Principal outstanding"] == PRINCIPAL
-    assert shown["Interest outstanding"] == INTEREST
-    assert shown["Fees outstanding"] == FEES
-    assert shown["Balance"] == BALANCE
+    assert shown["Capital pendiente"] == PRINCIPAL
+    assert shown["Intereses pendientes"] == INTEREST
+    assert shown["Gastos de cobranza pendientes"] == FEES
+    assert shown["Saldo"] == BALANCE

@@ -65,7 +65,7 @@ def test_an_agent_cannot_resolve_a_dispute(client, tuesday, debtor, debt, agent)
     assert not DisputeResolution.objects.exists()
     panel = client.get(reverse("admin:staff_contactoutcome_log", args=[debtor.pk]))
     assert "Dice que ya pagó" in panel.content.decode()
-    assert "Resolve dispute" not in panel.content.decode()
+    assert "Resolver la disputa" not in panel.content.decode()
 
 
 def test_compliance_cannot_resolve_a_dispute(client, tuesday, debtor, debt, agent, compliance):
@@ -92,7 +92,7 @@ def test_a_rejected_dispute_restores_the_debt_and_outreach_resumes(
     assert response.status_code == 200
     assert "call-logged" in response.headers["HX-Trigger"]  # the timeline reloads
     html = response.content.decode()
-    assert 'data-testid="dispute-resolved"' in html and "is now active" in html
+    assert 'data-testid="dispute-resolved"' in html and "ahora está en estado activa" in html
     assert 'data-testid="call-dispute"' not in html  # no longer open
     debt.refresh_from_db()
     assert debt.status == "active"

@@ -77,7 +77,7 @@ def test_a_dispute_flags_the_debt_and_stops_outreach_to_it(tuesday, debtor, debt
     facts = facts_for_many([sms])[-1]
     decision = decide(facts, channel="sms", at=tuesday, rules=rules_for("CO"))
     assert (decision.action, decision.reason) == ("block", "debt_disputed")
-    assert "the debt is disputed" in call_check(debtor, debt).explanation
+    assert "el estado de la deuda es «en disputa»" in call_check(debtor, debt).explanation
 
 
 @pytest.mark.parametrize("outcome", Outcome.values)
@@ -106,7 +106,7 @@ def test_an_outbound_call_counts_as_a_call_attempt_for_the_policy(tuesday, debto
     # Colombia: one collection contact a day, all channels; the call was today's.
     check = call_check(debtor, debt)
     assert (check.decision.action, check.decision.reason) == ("defer", "daily_cap")
-    assert "already contacted today" in check.explanation
+    assert "ya se contactó hoy" in check.explanation
 
 
 def test_eight_calls_in_seven_days_are_refused_on_a_us_debt(debtor, agent):
@@ -121,7 +121,7 @@ def test_eight_calls_in_seven_days_are_refused_on_a_us_debt(debtor, agent):
     with time_machine.travel(start + dt.timedelta(days=6, hours=3), tick=False):
         check = call_check(debtor, debt)
     assert check.decision.reason == "call_cap_7_days"
-    assert "7 call attempts" in check.explanation
+    assert "7 intentos de llamada" in check.explanation
 
 
 def test_a_call_against_the_policy_is_logged_with_the_policy_decision(debtor, debt, agent):

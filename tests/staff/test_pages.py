@@ -50,10 +50,10 @@ def test_the_agent_sees_whether_calling_now_is_allowed_and_why(client, agent, de
         allowed = client.get(log_url(debtor)).content.decode()
     with time_machine.travel(dt.datetime(2026, 11, 24, 19, 30, tzinfo=BOGOTA), tick=False):
         late = client.get(log_url(debtor)).content.decode()
-    assert "Calling now is allowed." in allowed
-    assert "Do not call now: outside the legal contact hours." in late
+    assert "Se permite llamar ahora." in allowed
+    assert "No llames ahora: fuera del horario legal de contacto." in late
     # The legal window opens at 07:00; Ana asked to be called from 08:00.
-    assert "Next allowed: 2026-11-25 08:00 (America/Bogota)." in late
+    assert "Próximo momento permitido: 2026-11-25 08:00 (America/Bogota)." in late
 
 
 def test_an_agent_logs_a_promise_and_it_shows_on_the_timeline(client, tuesday, agent, debtor, debt):
@@ -94,7 +94,7 @@ def test_a_bad_form_is_answered_400_and_logs_nothing(client, tuesday, agent, deb
 def test_compliance_sees_the_panel_but_cannot_log_calls(client, compliance, debtor, debt):
     client.force_login(compliance)
     page = client.get(log_url(debtor))
-    assert page.status_code == 200 and "Log contact" not in page.content.decode()
+    assert page.status_code == 200 and "Registrar el contacto" not in page.content.decode()
     assert client.post(log_url(debtor), promise_form(debt)).status_code == 403
     assert not ContactOutcome.objects.exists()
 
@@ -195,3 +195,20 @@ def test_the_kpi_charts_name_steps_channels_and_stages_in_spanish(client, superv
     assert "Pagos por canal, por semana (COP)" in page
     assert "Sin canal:" in page and "Visita en terreno:" in page
     assert ">sent</text>" not in page and "none:" not in page
+
+
+def test_field_names_and_the_call_panel_read_spanish_then_english_after_the_switch(
+    client, agent, debtor, debt
+):
+    client.force_login(agent)
+    change = reverse("admin:debtors_debtor_change", args=[debtor.pk])
+    spanish = client.get(change).content.decode()
+    assert "Nombre completo" in spanish and "Canal preferido" in spanish
+    assert "¿Puedo llamar ahora?" in client.get(log_url(debtor)).content.decode()
+
+    client.post(reverse("set_language"), {"language": "en", "next": change})
+
+    english = client.get(change).content.decode()
+    assert "Full name" in english and "Preferred channel" in english
+    assert "Nombre completo" not in english
+    assert "May I call now?" in client.get(log_url(debtor)).content.decode()

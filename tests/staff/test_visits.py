@@ -55,15 +55,15 @@ def test_a_visit_at_18_59_is_allowed_and_at_19_00_is_not(late_debtor, debt):
     assert (check.decision.action, check.decision.reason) == ("defer", "outside_window")
     # The next morning at 08:00, her own hours (the law would allow 07:00).
     assert check.explanation == (
-        "Do not visit now: outside the legal contact hours. "
-        "Next allowed: 2026-11-25 08:00 (America/Bogota)."
+        "No visites ahora: fuera del horario legal de contacto. "
+        "Próximo momento permitido: 2026-11-25 08:00 (America/Bogota)."
     )
 
 
 def test_no_visit_on_sunday(debtor, debt):
     check = visit_check(debtor, debt, at=at(29, 10))
     assert check.decision.reason == "outside_window"
-    assert "Next allowed: 2026-11-30 08:00" in check.explanation
+    assert "Próximo momento permitido: 2026-11-30 08:00" in check.explanation
     # Saturday: 08:00-15:00.
     assert visit_check(debtor, debt, at=at(28, 14, 59)).allowed
     assert not visit_check(debtor, debt, at=at(28, 15, 0)).allowed
@@ -72,7 +72,7 @@ def test_no_visit_on_sunday(debtor, debt):
 def test_a_visit_needs_no_call_consent_but_stops_on_a_disputed_debt(tuesday, debtor, debt, agent):
     consent_set(debtor=debtor, channel="call", granted=False, source="staff")
     assert not call_check(debtor, debt).allowed
-    assert visit_check(debtor, debt).explanation == "Visiting now is allowed."
+    assert visit_check(debtor, debt).explanation == "Se permite visitar ahora."
     contact_outcome_log(
         debtor=debtor,
         agent=agent,
@@ -81,7 +81,9 @@ def test_a_visit_needs_no_call_consent_but_stops_on_a_disputed_debt(tuesday, deb
         outcome=Outcome.DISPUTE,
         debt=debt,
     )
-    assert visit_check(debtor, debt).explanation == "Do not visit: the debt is disputed."
+    assert visit_check(debtor, debt).explanation == (
+        "No visites: el estado de la deuda es «en disputa»."
+    )
 
 
 def test_a_visit_counts_toward_the_daily_cap(tuesday, debtor, debt, agent):
@@ -92,7 +94,7 @@ def test_a_visit_counts_toward_the_daily_cap(tuesday, debtor, debt, agent):
     assert (call.decision.action, call.decision.reason) == ("defer", "same_day_other_channel")
     again = visit_check(debtor, debt)
     assert again.decision.reason == "daily_cap"
-    assert "already contacted today" in again.explanation
+    assert "ya se contactó hoy" in again.explanation
     consent_set(debtor=debtor, channel="sms", granted=True, source="import")
     sms = Message(pk=-1, debtor=debtor, debt=debt, channel="sms", to="+573001112233")
     facts = facts_for_many([sms], now=tuesday)[-1]
@@ -106,7 +108,7 @@ def test_a_visit_counts_toward_the_weekly_channels(debtor, debt, agent):
     # Colombia: one channel per debtor per calendar week; Thursday, a call must wait.
     check = call_check(debtor, debt, at=at(26, 10))
     assert check.decision.reason == "weekly_channels"
-    assert "Next allowed: 2026-11-30 08:00" in check.explanation
+    assert "Próximo momento permitido: 2026-11-30 08:00" in check.explanation
     assert visit_check(debtor, debt, at=at(26, 10)).allowed
 
 
@@ -142,5 +144,5 @@ def test_the_panel_says_whether_a_visit_is_allowed(client, agent, debtor, debt):
         allowed = client.get(url).content.decode()
     with time_machine.travel(at(29, 10), tick=False):
         sunday = client.get(url).content.decode()
-    assert "May I visit now?" in allowed and "Visiting now is allowed." in allowed
-    assert "Do not visit now: outside the legal contact hours." in sunday
+    assert "¿Puedo visitar ahora?" in allowed and "Se permite visitar ahora." in allowed
+    assert "No visites ahora: fuera del horario legal de contacto." in sunday

@@ -1,0 +1,31 @@
+"""Online payments: what a debtor tries to pay (attempts), what Stripe told us (events), and
+what landed (payments and their allocation to installments and debts), refunds, disputes
+and automatic payments.
+
+Money is integer minor units plus an ISO currency, as everywhere in the portal.
+"""
+
+from __future__ import annotations
+
+from .attempts import AttemptStatus, PaymentAttempt, Purpose
+from .autopay import Autopay, AutopayStatus
+from .disputes import DebtDispute
+from .events import EventStatus, StripeEvent
+from .received import Payment, PaymentAllocation, PaymentStatus
+from .refunds import Refund, RefundStatus
+
+__all__ = [
+    "AttemptStatus",
+    "Autopay",
+    "AutopayStatus",
+    "DebtDispute",
+    "EventStatus",
+    "Payment",
+    "PaymentAllocation",
+    "PaymentAttempt",
+    "PaymentStatus",
+    "Purpose",
+    "Refund",
+    "RefundStatus",
+    "StripeEvent",
+]

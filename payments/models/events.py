@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class EventStatus(models.TextChoices):
+    RECEIVED = "received", pgettext_lazy("stripe event status", "received")
+    PROCESSED = "processed", pgettext_lazy("stripe event status", "processed")
+    IGNORED = "ignored", pgettext_lazy("stripe event status", "ignored")
+    DEFERRED = (
+        "deferred",
+        pgettext_lazy("stripe event status", "deferred (its payment is not posted yet)"),
+    )
+    FAILED = "failed", pgettext_lazy("stripe event status", "failed")
+
+
+class StripeEvent(models.Model):
+    """Every webhook event, stored once by Stripe's id before anything is done with it."""
+
+    stripe_id = models.CharField(max_length=255, unique=True, verbose_name=_("Stripe id"))
+    type = models.CharField(max_length=100, verbose_name=_("type"))
+    payment_intent_id = models.CharField(
+        max_length=255, blank=True, verbose_name=_("payment intent")
+    )
+    livemode = models.BooleanField(default=False, verbose_name=_("live mode"))
+    payload = models.JSONField(verbose_name=_("payload"))
+    status = models.CharField(
+        max_length=10,
+        choices=EventStatus.choices,
+        default=EventStatus.RECEIVED,
+        verbose_name=_("status"),
+    )
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    stripe_created_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("created at Stripe")
+    )
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
+
+    class Meta:
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(
+                fields=["payment_intent_id"],
+                condition=Q(status="deferred"),
+                name="stripe_event_deferred",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.stripe_id} ({self.status})"

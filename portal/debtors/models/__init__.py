@@ -1,0 +1,43 @@
+"""Debtors' models by concept: the parties (creditor, portfolio, debtor, payment methods),
+the debts and their ledger, the mora stages, the portfolio imports."""
+
+from __future__ import annotations
+
+from .debts import Debt, DebtStatus, LedgerEntry, LedgerKind
+from .imports import ImportStatus, PortfolioImport
+from .mora import MoraStage, StageTone
+from .parties import (
+    ContactChannel,
+    Creditor,
+    Debtor,
+    DocumentType,
+    IdentityCheck,
+    Language,
+    PaymentMethod,
+    PaymentMethodKind,
+    Portfolio,
+    country_code,
+    currency_code,
+)
+
+__all__ = [
+    "ContactChannel",
+    "Creditor",
+    "Debt",
+    "DebtStatus",
+    "Debtor",
+    "DocumentType",
+    "IdentityCheck",
+    "ImportStatus",
+    "Language",
+    "LedgerEntry",
+    "LedgerKind",
+    "MoraStage",
+    "PaymentMethod",
+    "PaymentMethodKind",
+    "Portfolio",
+    "PortfolioImport",
+    "StageTone",
+    "country_code",
+    "currency_code",
+]
