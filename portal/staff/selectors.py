@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from portal.debtors.models import Debt, Debtor, DebtStatus
@@ -86,7 +87,7 @@ class CallCheck:
             local = self.decision.until.astimezone(ZoneInfo(self.timezone))
             return _NOT_NOW[self.channel] % {
                 "why": why,
-                "when": f"{local:%Y-%m-%d %H:%M}",
+                "when": date_format(local, "DATETIME_FORMAT"),
                 "zone": self.timezone,
             }
         return _NOT[self.channel] % {"why": why}

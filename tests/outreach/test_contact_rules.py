@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from portal.outreach import tasks
 from portal.outreach.campaigns import campaign_launch
@@ -179,7 +180,8 @@ def test_no_call_on_the_debt_for_7_days_after_a_conversation_about_it(
             "call_after_conversation",
             dt.datetime(2026, 11, 30, 8, 0, tzinfo=DENVER),  # Monday was the first of 7 days
         ), name
-        assert "spoken to by phone" in check.explanation
+        with translation.override("en"):
+            assert "spoken to by phone" in check.explanation
         assert debtor_wide.decision.reason == "call_after_conversation"
     else:
         assert check.allowed, name

@@ -53,7 +53,7 @@ def test_the_agent_sees_whether_calling_now_is_allowed_and_why(client, agent, de
     assert "Se permite llamar ahora." in allowed
     assert "No llames ahora: fuera del horario legal de contacto." in late
     # The legal window opens at 07:00; Ana asked to be called from 08:00.
-    assert "Próximo momento permitido: 2026-11-25 08:00 (America/Bogota)." in late
+    assert "Próximo momento permitido: 25/11/2026 08:00 (America/Bogota)." in late
 
 
 def test_an_agent_logs_a_promise_and_it_shows_on_the_timeline(client, tuesday, agent, debtor, debt):

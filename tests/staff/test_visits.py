@@ -56,14 +56,14 @@ def test_a_visit_at_18_59_is_allowed_and_at_19_00_is_not(late_debtor, debt):
     # The next morning at 08:00, her own hours (the law would allow 07:00).
     assert check.explanation == (
         "No visites ahora: fuera del horario legal de contacto. "
-        "Próximo momento permitido: 2026-11-25 08:00 (America/Bogota)."
+        "Próximo momento permitido: 25/11/2026 08:00 (America/Bogota)."
     )
 
 
 def test_no_visit_on_sunday(debtor, debt):
     check = visit_check(debtor, debt, at=at(29, 10))
     assert check.decision.reason == "outside_window"
-    assert "Próximo momento permitido: 2026-11-30 08:00" in check.explanation
+    assert "Próximo momento permitido: 30/11/2026 08:00" in check.explanation
     # Saturday: 08:00-15:00.
     assert visit_check(debtor, debt, at=at(28, 14, 59)).allowed
     assert not visit_check(debtor, debt, at=at(28, 15, 0)).allowed
@@ -108,7 +108,7 @@ def test_a_visit_counts_toward_the_weekly_channels(debtor, debt, agent):
     # Colombia: one channel per debtor per calendar week; Thursday, a call must wait.
     check = call_check(debtor, debt, at=at(26, 10))
     assert check.decision.reason == "weekly_channels"
-    assert "Próximo momento permitido: 2026-11-30 08:00" in check.explanation
+    assert "Próximo momento permitido: 30/11/2026 08:00" in check.explanation
     assert visit_check(debtor, debt, at=at(26, 10)).allowed
 
 
