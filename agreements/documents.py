@@ -69,7 +69,7 @@ def _parts_at_acceptance(line: AgreementDebt, accepted_at: dt.datetime | None) -
     ledger as it stood when accepted; an unsaved debt, the benchmark's, as it is), or None
     when they do not add up to that balance (it was quoted before a later movement)."""
     debt = line.debt
-    live = Parts(debt.principal_minor, debt.interest_minor, debt.fees_minor)
+    live = debt.outstanding
     if debt.pk and accepted_at:
         then = debt_parts_as_of(debt_id=debt.pk, when=accepted_at)
         if then.total == line.balance_minor:

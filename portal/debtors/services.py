@@ -101,10 +101,6 @@ def ledger_post(
 _OUTSTANDING = ("principal_minor", "interest_minor", "fees_minor")
 
 
-def outstanding(debt: Debt) -> Parts:
-    return Parts(debt.principal_minor, debt.interest_minor, debt.fees_minor)
-
-
 def _split(
     debt: Debt,
     kind: LedgerKind,
@@ -121,9 +117,9 @@ def _split(
         earlier = reverses.reversed_by.aggregate(
             p=Sum("principal_minor"), i=Sum("interest_minor"), f=Sum("fees_minor")
         )
-        remaining = _entry_parts(reverses) + Parts(*(earlier[k] or 0 for k in "pif"))
+        remaining = reverses.parts + Parts(*(earlier[k] or 0 for k in "pif"))
         try:
-            return undo(amount, remaining, outstanding(debt))
+            return undo(amount, remaining, debt.outstanding)
         except ValueError as error:
             raise LedgerError(str(error)) from error
     if reverses is not None:
@@ -136,11 +132,7 @@ def _split(
         if component not in COMPONENTS:
             raise LedgerError(f"unknown component {component!r}")
         return on_component(amount, component)
-    return impute(amount, outstanding(debt))
-
-
-def _entry_parts(entry: LedgerEntry) -> Parts:
-    return Parts(entry.principal_minor, entry.interest_minor, entry.fees_minor)
+    return impute(amount, debt.outstanding)
 
 
 def days_past_due(due_date: dt.date, today: dt.date) -> int:

@@ -121,11 +121,7 @@ def load(
             continue
         changed = any(getattr(debt, name) != value for name, value in values.items())
         if changed:
-            split = statement_change(
-                Parts(debt.principal_due_minor, debt.interest_due_minor, debt.fees_due_minor),
-                statement,
-                Parts(debt.principal_minor, debt.interest_minor, debt.fees_minor),
-            )
+            split = statement_change(debt.statement, statement, debt.outstanding)
             debt.currency = portfolio.currency
             Debt.objects.filter(pk=debt.pk).update(
                 **values,

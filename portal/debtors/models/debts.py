@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ..imputation import Parts
 from ..money import format_minor
 from .parties import Debtor, Portfolio, currency_code
 
@@ -117,6 +118,16 @@ class Debt(models.Model):
         """The statement's total (not the balance: see principal_minor and the others)."""
         return self.principal_due_minor + self.interest_due_minor + self.fees_due_minor
 
+    @property
+    def statement(self) -> Parts:
+        """The creditor's last statement, as imported."""
+        return Parts(self.principal_due_minor, self.interest_due_minor, self.fees_due_minor)
+
+    @property
+    def outstanding(self) -> Parts:
+        """What is owed now, by component; sums to the balance."""
+        return Parts(self.principal_minor, self.interest_minor, self.fees_minor)
+
 
 class LedgerKind(models.TextChoices):
     CHARGE = "charge", _("Charge")
@@ -201,3 +212,8 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {format_minor(self.amount_minor, self.currency)}"
+
+    @property
+    def parts(self) -> Parts:
+        """The split this entry applied to principal, interest and fees."""
+        return Parts(self.principal_minor, self.interest_minor, self.fees_minor)
