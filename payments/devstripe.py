@@ -62,8 +62,15 @@ class LocalStripe:
     webhook_secret: str
 
     @classmethod
-    def start(cls, *, log_path: Path | None = None, timeout: float = 20.0) -> LocalStripe:
-        """Start localstripe on a free loopback port and wait until it answers."""
+    def start(
+        cls,
+        *,
+        log_path: Path | None = None,
+        timeout: float = 20.0,
+        webhook_secret: str | None = None,
+    ) -> LocalStripe:
+        """Start localstripe on a free loopback port and wait until it answers; events it
+        delivers are signed with `webhook_secret` (a fresh one unless given)."""
         if importlib.util.find_spec("localstripe") is None:
             raise LocalStripeError("localstripe is not installed (a dev dependency: uv sync)")
         port = free_port()
@@ -90,7 +97,8 @@ class LocalStripe:
                     process.kill()
                     raise LocalStripeError(f"localstripe did not start on {base}") from None
                 time.sleep(0.1)
-        return cls(process=process, base=base, webhook_secret=f"whsec_{secrets.token_hex(16)}")
+        secret = webhook_secret or f"whsec_{secrets.token_hex(16)}"
+        return cls(process=process, base=base, webhook_secret=secret)
 
     def stop(self) -> None:
         if self.process.poll() is not None:

@@ -14,9 +14,6 @@ confirmCardPayment only completes 3-D Secure on an intent that already has a car
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -24,6 +21,8 @@ from pathlib import Path
 import pytest
 import requests
 import stripe
+
+from payments.devstripe import LocalStripe, LocalStripeError
 
 SECRET_KEY = "sk_test_portal"
 PUBLISHABLE_KEY = "pk_test_portal"
@@ -34,77 +33,51 @@ NOWHERE = "http://127.0.0.1:9/"
 LOCALSTRIPE_DELIVERY_DELAY = 1.5
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.fixture(scope="session")
+def localstripe_server(tmp_path_factory):
+    """A localstripe server for the whole session, started as `make run` starts it."""
+    log = Path(tmp_path_factory.mktemp("localstripe")) / "localstripe.log"
+    try:
+        server = LocalStripe.start(log_path=log, webhook_secret=WEBHOOK_SECRET)
+    except LocalStripeError as error:
+        pytest.fail(f"{error}:\n{log.read_text()[-2000:]}")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
-def localstripe(tmp_path_factory):
-    """Base URL of a localstripe server running for the whole session."""
-    port = _free_port()
-    log = Path(tmp_path_factory.mktemp("localstripe")) / "localstripe.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            requests.get(f"{base}/v1/balance", timeout=1)
-            break
-        except requests.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"localstripe did not start:\n{log.read_text()[-2000:]}")
-            time.sleep(0.1)
-    try:
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _register_webhook(base: str, url: str) -> None:
-    response = requests.post(
-        f"{base}/_config/webhooks/portal",
-        data={"url": url, "secret": WEBHOOK_SECRET},
-        timeout=5,
-    )
-    response.raise_for_status()
+def localstripe(localstripe_server):
+    """Base URL of the session's localstripe server."""
+    return localstripe_server.base
 
 
 @pytest.fixture
-def stripe_settings(settings, localstripe):
+def stripe_settings(settings, localstripe_server):
     """Payments configured against an empty localstripe; no webhook deliveries."""
-    requests.delete(f"{localstripe}/_config/data", timeout=5).raise_for_status()
-    _register_webhook(localstripe, NOWHERE)
+    base = localstripe_server.base
+    requests.delete(f"{base}/_config/data", timeout=5).raise_for_status()
+    localstripe_server.register_webhook(NOWHERE)
     settings.STRIPE_SECRET_KEY = SECRET_KEY
     settings.STRIPE_PUBLISHABLE_KEY = PUBLISHABLE_KEY
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_API_BASE = localstripe
-    settings.STRIPE_JS_URL = f"{localstripe}/js.stripe.com/v3/"
+    settings.STRIPE_API_BASE = base
+    settings.STRIPE_JS_URL = f"{base}/js.stripe.com/v3/"
     settings.STRIPE_ELEMENT = "card"
-    yield localstripe
+    yield base
     stripe.api_base = "https://api.stripe.com"
 
 
 @pytest.fixture
-def stripe_webhooks(stripe_settings, live_server):
+def stripe_webhooks(stripe_settings, localstripe_server, live_server):
     """localstripe delivers its events, signed, to the live server's webhook."""
     # localstripe sends each event a second after it happens, to whatever endpoint is
     # registered *then*: let the previous tests' late events go nowhere first.
     time.sleep(LOCALSTRIPE_DELIVERY_DELAY)
-    _register_webhook(stripe_settings, live_server.url + WEBHOOK_PATH)
+    localstripe_server.register_webhook(live_server.url + WEBHOOK_PATH)
     yield live_server
-    _register_webhook(stripe_settings, NOWHERE)
+    localstripe_server.register_webhook(NOWHERE)
 
 
 def card_token(base: str, number: str = "4242424242424242") -> str:

@@ -26,6 +26,7 @@ from tests.e2e.test_agreement_journey import (  # noqa: F401 - fixture
 )
 from tests.localstripe import (  # noqa: F401 - fixtures
     localstripe,
+    localstripe_server,
     stripe_settings,
     stripe_webhooks,
     wait_for,

@@ -14,6 +14,7 @@ from tests.access.conftest import sign_in
 from tests.agreements import conftest as agreements_fixtures
 from tests.localstripe import (  # noqa: F401 - fixtures
     localstripe,
+    localstripe_server,
     stripe_proxy,
     stripe_settings,
     stripe_webhooks,
