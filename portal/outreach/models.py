@@ -192,6 +192,11 @@ class MessageStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# What counts as sent in a campaign's progress and funnel: handed to the provider, whether
+# or not a delivery receipt came back yet.
+SENT_STATUSES = (MessageStatus.SENT, MessageStatus.DELIVERED)
+
+
 class MessageKind(models.TextChoices):
     CAMPAIGN = "campaign", _("Campaign")
     REMINDER = "reminder", _("Reminder")

@@ -10,6 +10,7 @@ from portal.access.selectors import debtors_on_portal
 from portal.debtors.models import Debt, Debtor
 
 from .models import (
+    SENT_STATUSES,
     Campaign,
     Channel,
     Consent,
@@ -204,7 +205,7 @@ def campaign_funnel(campaign: Campaign) -> dict:
         queued=Count("id", filter=Q(status__in=["queued", "deferred", "sending"])),
         deferred=Count("id", filter=Q(status="deferred")),
         blocked=Count("id", filter=Q(status="blocked")),
-        sent=Count("id", filter=Q(status__in=["sent", "delivered"])),
+        sent=Count("id", filter=Q(status__in=SENT_STATUSES)),
         delivered=Count("id", filter=Q(status="delivered")),
         failed=Count("id", filter=Q(status="failed")),
         uncertain=Count("id", filter=Q(status="uncertain")),  # for staff to review

@@ -10,7 +10,7 @@ from django.utils import timezone
 from agreements.models import PromiseStatus, PromiseToPay, Proposal, ProposalStatus
 from portal.debtors.models import PortfolioImport
 from portal.debtors.money import format_minor
-from portal.outreach.models import Campaign, CampaignStatus, Message
+from portal.outreach.models import SENT_STATUSES, Campaign, CampaignStatus, Message
 
 RECENT_IMPORTS = 5
 RUNNING_CAMPAIGNS = 5
@@ -72,7 +72,7 @@ def _running_campaigns() -> list[RunningCampaign]:
         row["campaign"]: row
         for row in Message.objects.filter(campaign__in=running)
         .values("campaign")
-        .annotate(total=Count("id"), sent=Count("id", filter=Q(status__in=["sent", "delivered"])))
+        .annotate(total=Count("id"), sent=Count("id", filter=Q(status__in=SENT_STATUSES)))
     }
     out = []
     for campaign in running:
