@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from agreements.forms import parse_major
+from portal.debtors.money_forms import parse_major
 
 
 class PayForm(forms.Form):

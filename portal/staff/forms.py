@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
-from agreements.forms import parse_major
 from portal.debtors.models import Debt
+from portal.debtors.money_forms import parse_major
 
 from .models import ContactMethod, Direction, Outcome, Resolution
 
