@@ -81,6 +81,7 @@ def seed(n: int):
                 currency="COP",
                 principal_due_minor=1_000_000_00,
                 balance_minor=1_000_000_00,  # bench only: no ledger entries
+                principal_minor=1_000_000_00,  # the parts add up to the balance (a CHECK)
                 original_due_date="2026-01-01",
                 days_past_due=60,
             )
