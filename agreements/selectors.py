@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache
 
-from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
@@ -105,27 +103,25 @@ class NextInstallment:
     left_minor: int  # what is still due on it
 
 
-@cache
-def _next_installments_sql() -> str:
-    # Written out, like the dashboard's debts query (portal/selfservice/selectors.py): on
-    # the debtor's busiest page, compiling the queryset cost several times running it.
-    agreement, installment = Agreement._meta.db_table, Installment._meta.db_table
-    return (
-        "SELECT a.id, a.number, a.currency, i.number, i.due_date, "
-        "i.amount_minor - i.paid_minor "
-        f"FROM {installment} i JOIN {agreement} a ON a.id = i.agreement_id "
-        "WHERE a.debtor_id = %s AND a.status = %s AND i.status IN (%s, %s) "
-        "AND i.paid_minor < i.amount_minor "
-        "ORDER BY a.created_at, a.id, i.number"
-    )
-
-
 def debtor_next_installments(debtor: Debtor) -> list[NextInstallment]:
     """Per active agreement, its next installment not fully paid, in one query."""
-    params = [debtor.pk, AgreementStatus.ACTIVE, InstallmentStatus.PENDING, InstallmentStatus.LATE]
-    with connection.cursor() as cursor:
-        cursor.execute(_next_installments_sql(), params)
-        rows = cursor.fetchall()
+    rows = (
+        Installment.objects.filter(
+            agreement__debtor=debtor,
+            agreement__status=AgreementStatus.ACTIVE,
+            status__in=(InstallmentStatus.PENDING, InstallmentStatus.LATE),
+            paid_minor__lt=F("amount_minor"),
+        )
+        .order_by("agreement__created_at", "agreement_id", "number")
+        .values_list(
+            "agreement_id",
+            "agreement__number",
+            "agreement__currency",
+            "number",
+            "due_date",
+            F("amount_minor") - F("paid_minor"),
+        )
+    )
     nexts: dict[int, NextInstallment] = {}
     for row in rows:
         nexts.setdefault(row[0], NextInstallment(*row))

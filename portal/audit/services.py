@@ -11,6 +11,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from portal.db import advisory_xact_lock
+from portal.pagecache import debtor_pages_changed
 
 from .hashing import GENESIS_HASH, event_hash
 from .models import ActorType, AuditEvent
@@ -113,6 +114,8 @@ def record(
         )
         event.hash = event_hash(event)
         event.save(force_insert=True)
+    if debtor_id is not None:
+        debtor_pages_changed(debtor_id)  # whatever the fact, the debtor's pages may show it
     return event
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from portal.audit.services import record
 from portal.db import days_between_sql
+from portal.pagecache import debtor_pages_all_changed
 
 from .imputation import COMPONENTS, Parts, impute, on_component, undo
 from .models import Debt, Debtor, Language, LedgerEntry, LedgerKind, Portfolio
@@ -160,6 +161,8 @@ def debts_refresh_days_past_due(*, now: dt.datetime | None = None) -> int:
                 [today, portfolio.pk, today],
             )
             changed += cursor.rowcount
+    if changed:
+        debtor_pages_all_changed()
     return changed
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from agreements.selectors import debtor_next_installments
 from portal.access.decorators import debtor_required
 from portal.outreach.selectors import consents_for, debtor_messages
+from portal.pagecache import debtor_pages_cached
 from portal.requests import client_address, wants_partial
 
 from . import selectors, services
@@ -21,8 +22,12 @@ from .forms import PreferencesForm
 @require_GET
 @debtor_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    board = selectors.dashboard_for(request.debtor)
-    agreements = debtor_next_installments(request.debtor)
+    debtor = request.debtor
+    board, agreements = debtor_pages_cached(
+        debtor.pk,
+        "dashboard",
+        lambda: (selectors.dashboard_for(debtor), debtor_next_installments(debtor)),
+    )
     return render(
         request, "selfservice/dashboard.html", {"board": board, "next_installments": agreements}
     )

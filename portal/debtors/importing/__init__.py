@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from portal.audit.services import record
 from portal.db import is_postgresql
+from portal.pagecache import debtor_pages_all_changed
 
 from ..models import Portfolio
 from ..services import portfolio_today
@@ -105,6 +106,7 @@ def portfolio_import_file(
 
 def _load(load, portfolio: Portfolio, reader: RowReader, today, actor) -> tuple[int, int]:
     with transaction.atomic():
+        debtor_pages_all_changed()  # on commit: set-based SQL wrote many debtors' debts
         # One import per portfolio at a time: both would read the same "before" state.
         Portfolio.objects.select_for_update().filter(pk=portfolio.pk).first()
         consents: list[tuple[int, str, int]] = []
