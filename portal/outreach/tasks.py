@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import timezone
 
 from .outbox.dispatch import messages_dispatch
 from .outbox.recovery import messages_interrupted_recover
+from .selectors import due_message_ids
 
 DISPATCH_BATCH = 500
 
@@ -47,10 +49,7 @@ def dispatch_due() -> int:
     """Beat, every minute: rows a dead worker left mid-hand-off are settled first (those
     that never reached the provider are queued again), then deferred messages whose window
     opened, throttled campaign rows and rows a dead worker never claimed go out."""
-    from django.utils import timezone
-
     from .campaigns import campaigns_finish
-    from .selectors import due_message_ids
 
     messages_interrupted_recover()
     ids = due_message_ids(now=timezone.now())
