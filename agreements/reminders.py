@@ -11,7 +11,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from portal.outreach.sending import message_queue
+from portal.outreach.outbox.queue import message_queue
 
 from .models import (
     Agreement,

@@ -16,7 +16,7 @@ from django.utils import translation
 from portal.audit.services import record
 from portal.debtors.models import Debtor
 from portal.outreach.attachments import StoredFile
-from portal.outreach.sending import notice_send_now
+from portal.outreach.outbox.now import notice_send_now
 
 from .models import PaymentAttempt
 

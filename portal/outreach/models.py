@@ -272,7 +272,7 @@ class Message(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed at"))
-    # The claim that set `sending`: names its hand-off journal (portal/outreach/handoff.py).
+    # The claim that set `sending`: names its hand-off journal (portal/outreach/outbox/journal.py).
     handoff_batch = models.CharField(
         max_length=32,
         blank=True,

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import timezone
+
+from .outbox.dispatch import messages_dispatch
+from .outbox.recovery import messages_interrupted_recover
+from .selectors import due_message_ids
 
 DISPATCH_BATCH = 500
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def dispatch_messages(message_ids: list[int], on_portal: bool = False) -> dict:
-    from .sending import messages_dispatch
-
     return messages_dispatch(message_ids, on_portal=on_portal)
 
 
@@ -31,7 +34,6 @@ def campaign_fan_out(campaign_id: int) -> int:
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def campaign_chunk(campaign_id: int, start: int, recipients: list[list[int]]) -> dict:
     from .campaigns import campaign_chunk_create, campaigns_finish
-    from .sending import messages_dispatch
 
     due = campaign_chunk_create(campaign_id=campaign_id, start=start, recipients=recipients)
     totals: dict[str, int] = {}
@@ -47,11 +49,7 @@ def dispatch_due() -> int:
     """Beat, every minute: rows a dead worker left mid-hand-off are settled first (those
     that never reached the provider are queued again), then deferred messages whose window
     opened, throttled campaign rows and rows a dead worker never claimed go out."""
-    from django.utils import timezone
-
     from .campaigns import campaigns_finish
-    from .selectors import due_message_ids
-    from .sending import messages_interrupted_recover
 
     messages_interrupted_recover()
     ids = due_message_ids(now=timezone.now())

@@ -285,7 +285,7 @@ def test_a_campaign_whose_segment_is_empty_is_done_at_once(
 
 def test_dispatch_takes_a_now_in_any_timezone(tuesday, campaign, debtor, agent):
     from portal.outreach.campaigns import campaign_chunk_create
-    from portal.outreach.sending import messages_dispatch
+    from portal.outreach.outbox.dispatch import messages_dispatch
 
     campaign.channels = ["sms"]
     campaign.save()

@@ -10,7 +10,7 @@ import time_machine
 from django.db import connection
 
 from portal.outreach.models import Message
-from portal.outreach.sending import messages_dispatch
+from portal.outreach.outbox.dispatch import messages_dispatch
 from tests.outreach.conftest import make_debtor
 
 WORKERS = 8

@@ -17,8 +17,8 @@ from django.utils import translation
 from portal.outreach import tasks
 from portal.outreach.campaigns import campaign_launch
 from portal.outreach.models import Campaign, CampaignTemplate, Message
+from portal.outreach.outbox.queue import message_queue
 from portal.outreach.selectors import facts_for_many
-from portal.outreach.sending import message_queue
 from portal.outreach.services import call_attempt_record
 from portal.staff.selectors import call_check, call_checks
 from portal.staff.services import contact_outcome_log

@@ -16,8 +16,9 @@ from django.urls import reverse
 from portal.audit.models import AuditEvent
 from portal.outreach.attachments import StoredFile
 from portal.outreach.models import Consent
+from portal.outreach.outbox.now import notice_send_now
+from portal.outreach.outbox.queue import message_queue
 from portal.outreach.rendering import unsubscribe_token
-from portal.outreach.sending import message_queue, notice_send_now
 from portal.outreach.services import consent_set
 
 TUESDAY_10 = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)  # 10:00 in Bogotá

@@ -26,8 +26,9 @@ from portal.outreach import tasks
 from portal.outreach.campaigns import campaign_cancel, campaign_chunk_create, campaign_launch
 from portal.outreach.channels import Backend, Outgoing
 from portal.outreach.models import Campaign, Message
+from portal.outreach.outbox.dispatch import messages_dispatch
+from portal.outreach.outbox.recovery import messages_interrupted_recover
 from portal.outreach.selectors import campaign_funnel
-from portal.outreach.sending import messages_dispatch, messages_interrupted_recover
 from tests.outreach.conftest import make_debtor
 
 BOGOTA = ZoneInfo("America/Bogota")
@@ -245,7 +246,7 @@ def test_a_worker_process_killed_with_sigkill_loses_nothing(provider, campaign, 
         import django, time_machine
         django.setup()
         from django.conf import settings
-        from portal.outreach.sending import messages_dispatch
+        from portal.outreach.outbox.dispatch import messages_dispatch
         settings.OUTREACH_BACKENDS = {{**settings.OUTREACH_BACKENDS,
                                       "sms": "{__name__}.KilledBackend"}}
         with time_machine.travel({TUESDAY_10.timestamp()}, tick=False):

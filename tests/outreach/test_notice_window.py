@@ -18,8 +18,9 @@ from django.test.utils import CaptureQueriesContext
 from portal.access.services import debtor_logged_out, debtor_seen, debtor_signed_in
 from portal.outreach.attachments import StoredFile
 from portal.outreach.models import Message
+from portal.outreach.outbox.now import notice_send_now
+from portal.outreach.outbox.queue import message_queue
 from portal.outreach.selectors import facts_for_many
-from portal.outreach.sending import message_queue, notice_send_now
 from portal.outreach.tasks import dispatch_due
 
 from .conftest import make_debtor

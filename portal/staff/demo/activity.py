@@ -30,8 +30,8 @@ from portal.outreach.campaigns import (
     campaigns_finish,
 )
 from portal.outreach.models import Campaign, CampaignTemplate
+from portal.outreach.outbox.dispatch import messages_dispatch
 from portal.outreach.rules import rules_for
-from portal.outreach.sending import messages_dispatch
 from portal.outreach.services import consent_set
 
 from ..services import contact_outcome_log

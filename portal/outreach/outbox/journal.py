@@ -1,11 +1,11 @@
 """The hand-off journal: which messages of a claimed batch reached the provider.
 
 A claimed batch's rows stay `sending` from the claim's commit until the providers' answers
-are written (every `RESULTS_EVERY`). To tell, after a worker was killed in between, which
-of them reached the provider, the dispatcher writes one Redis command before each provider
-call: "about to hand off message N" together with the previous message's answer (and the
-time, a heartbeat). After the kill the sweeper (`messages_interrupted_recover`) reads it
-row by row:
+are written (every `dispatch.RESULTS_EVERY`). To tell, after a worker was killed in
+between, which of them reached the provider, the dispatcher writes one Redis command before
+each provider call: "about to hand off message N" together with the previous message's
+answer (and the time, a heartbeat). After the kill the sweeper
+(`recovery.messages_interrupted_recover`) reads it row by row:
 
 - an answer: the provider took it (or refused it): that result is written now;
 - "in flight": the one message being handed off at the kill: maybe sent. It becomes
@@ -23,6 +23,7 @@ with the worker, so a killed worker's rows all become `uncertain`.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 import uuid
@@ -208,8 +209,8 @@ class Journal:
     for), except after a gap longer than `SYNC_AFTER`: a worker back from a provider call
     so slow that the sweeper may have fenced its batch waits to learn that before it
     hands off anything more. The sweeper only fences a batch whose last write is
-    `STALE_AFTER` old, far longer than `SYNC_AFTER`, so a write that did not wait always
-    lands before any fence.
+    `recovery.STALE_AFTER` old, far longer than `SYNC_AFTER`, so a write that did not wait
+    always lands before any fence.
     """
 
     def __init__(self, batch: str) -> None:
@@ -267,8 +268,6 @@ def answer_encode(result: dict) -> str:
 
 
 def answer_decode(message_id: int, answer: str) -> dict:
-    import datetime as dt
-
     kind, at, detail = (answer.split(" ", 2) + ["", ""])[:3]
     sent_at = dt.datetime.fromtimestamp(float(at), tz=dt.UTC)
     if kind == "s":
