@@ -92,7 +92,8 @@ def notice_send(
     the rendered text. `link` mints a fresh personal payment link (into that portfolio,
     or the debtor's own) that the templates read as `link_url`. `on_portal=True` only from
     the debtor's own request: otherwise the policy reads whether they are on the portal.
-    `debt` and `country` tell the policy whose rules apply (default: Colombia's).
+    `debt` and `country` tell the policy whose rules apply to a queued send (otherwise,
+    and by default, Colombia's).
     Returns "no email" (audited `message.skipped`) when the debtor has no address for a
     notice; None when the send waits for the commit or the queue.
     """
