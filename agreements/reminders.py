@@ -1,4 +1,6 @@
-"""Reminders and notices about agreements, sent through outreach (and so its contact policy).
+"""Which reminders are due today: installments due in 3 days and today, promises and
+agreements broken in the last two days. Each goes through outreach's one notice pipeline
+(`notice_send`, and so the contact policy) on the debtor's preferred written channel.
 
 Each message's key names the installment, promise or agreement and the notice, so the
 daily run can repeat (a retry, a second beat) without sending anything twice.
@@ -11,7 +13,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from portal.outreach.outbox.queue import message_queue
+from portal.outreach.notices import notice_send
 
 from .models import (
     Agreement,
@@ -27,16 +29,8 @@ def _context(debtor, creditor: str, **values) -> dict:
     return {"first_name": (debtor.full_name.split() or [""])[0], "creditor": creditor, **values}
 
 
-def _queue(debtor, notice: str, key: str, context: dict, debt=None) -> None:
-    message_queue(
-        debtor=debtor,
-        channel=debtor.preferred_channel if debtor.preferred_channel != "call" else "sms",
-        key=key,
-        kind="reminder",
-        notice=notice,
-        context=context,
-        debt=debt,
-    )
+def _queue(debtor, notice: str, key: str, context: dict, **policy) -> None:
+    notice_send(debtor=debtor, notice=notice, context=context, key=key, when="queue", **policy)
 
 
 @transaction.atomic
@@ -59,9 +53,14 @@ def reminders_queue(*, today: dt.date | None = None) -> dict[str, int]:
             amount_minor=installment.amount_minor - installment.paid_minor,
             currency=agreement.currency,
             due_date=installment.due_date.isoformat(),
+        )
+        _queue(
+            agreement.debtor,
+            notice,
+            f"{notice}:{installment.pk}",
+            context,
             country=agreement.portfolio.country,
         )
-        _queue(agreement.debtor, notice, f"{notice}:{installment.pk}", context)
         counts[notice] += 1
     since = timezone.now() - dt.timedelta(days=2)
     for promise in PromiseToPay.objects.filter(
@@ -89,8 +88,13 @@ def reminders_queue(*, today: dt.date | None = None) -> dict[str, int]:
             agreement.debtor,
             agreement.portfolio.creditor.name,
             number=agreement.number or str(agreement.pk),
+        )
+        _queue(
+            agreement.debtor,
+            "agreement_broken",
+            f"agreement_broken:{agreement.pk}",
+            context,
             country=agreement.portfolio.country,
         )
-        _queue(agreement.debtor, "agreement_broken", f"agreement_broken:{agreement.pk}", context)
         counts["agreement_broken"] += 1
     return counts

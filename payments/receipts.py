@@ -17,9 +17,9 @@ from django.utils import timezone, translation
 from agreements.documents import html_to_pdf
 from portal.audit.services import record
 from portal.outreach.attachments import StoredFile
+from portal.outreach.notices import notice_send
 
 from .models import Payment
-from .notifications import render_notice, send_notice
 
 TEMPLATE = "payments/pdf/receipt.html"
 STORAGE_ALIAS = "default"  # Payment.receipt_pdf's storage, named so a message can reopen it
@@ -85,9 +85,6 @@ def receipt_send(*, payment_id: int) -> str:
     )
     if not claimed:
         return "already sent"
-    subject, body = render_notice(
-        debtor=payment.debtor, notice="payment_receipt", context={"payment": payment}
-    )
     pdf = StoredFile(
         filename=f"{payment.number}.pdf",
         path=payment.receipt_pdf.name,
@@ -96,12 +93,12 @@ def receipt_send(*, payment_id: int) -> str:
         storage=STORAGE_ALIAS,
     )
     try:
-        status = send_notice(
+        status = notice_send(
             debtor=payment.debtor,
             notice="payment_receipt",
-            subject=subject,
-            body=body,
+            context={"payment": payment},
             attachments=[pdf],
+            when="now",  # this task runs after the payment's commit
         )
     except Exception:
         # Give the claim back so the task's retry can send it.

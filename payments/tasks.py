@@ -3,6 +3,8 @@
 from celery import shared_task
 from django.db import OperationalError
 
+from portal.outreach.notices import NoticeFailed
+
 
 @shared_task(
     bind=True,
@@ -44,7 +46,6 @@ def execute_refund(self, refund_id: int) -> str:
 
 @shared_task(bind=True, max_retries=3, default_retry_delay=60)
 def send_payment_receipt(self, payment_id: int) -> str:
-    from .notifications import NoticeFailed
     from .receipts import receipt_send
 
     try:

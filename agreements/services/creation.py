@@ -13,6 +13,7 @@ from portal.audit.services import record
 from portal.celery import delay_on_commit
 from portal.debtors.models import Debt, Debtor, DebtStatus, Portfolio
 from portal.debtors.services import portfolio_today
+from portal.outreach.notices import notice_send
 
 from ..models import (
     Agreement,
@@ -22,7 +23,6 @@ from ..models import (
     Proposal,
     Quote,
 )
-from ..notifications import notify_debtor
 from ..quotes import Offer, make_offer
 from ..tasks import render_agreement_pdf
 from .common import (
@@ -189,15 +189,20 @@ def _create_agreement(
 
 
 def _notify_agreement(agreement: Agreement, notice: str, **context: Any) -> None:
-    notify_debtor(
+    context = {
+        "agreement": agreement,
+        "installments": getattr(agreement, "_created_installments", None)
+        or list(agreement.installments.all()),
+        **context,
+    }
+    notice_send(
         debtor=agreement.debtor,
         notice=notice,
-        context={
-            "agreement": agreement,
-            "installments": getattr(agreement, "_created_installments", None)
-            or list(agreement.installments.all()),
-            **context,
-        },
+        context=context,
+        about=[name for name in ("agreement", "proposal") if name in context],
+        # An agreement is created by the debtor's own accept, on the portal right now; a
+        # staff approval waits for their window unless they are on the portal then.
+        on_portal=notice == "agreement_created",
     )
 
 

@@ -14,6 +14,7 @@ from portal.audit.services import record
 from portal.debtors.models import Debtor, Portfolio
 from portal.debtors.money import cash_unit
 from portal.debtors.services import portfolio_today
+from portal.outreach.notices import notice_send
 
 from ..models import (
     OPEN_PROPOSAL_STATUSES,
@@ -22,7 +23,6 @@ from ..models import (
     Proposal,
     ProposalStatus,
 )
-from ..notifications import notify_debtor
 from ..quotes import Offer, balance_parts, make_offer
 from ..rules import check_plan
 from ..selectors import debtor_portfolio_debts, policy_for
@@ -130,7 +130,13 @@ def proposal_submit(
         },
     )
     if not check.auto_approvable:
-        notify_debtor(debtor=debtor, notice="proposal_received", context={"proposal": proposal})
+        notice_send(
+            debtor=debtor,
+            notice="proposal_received",
+            context={"proposal": proposal},
+            about=["proposal"],
+            on_portal=True,  # the answer to what the debtor just did on the portal
+        )
         return proposal, None
 
     agreement = _create_agreement(
@@ -337,7 +343,12 @@ def proposal_counter(
             },
         },
     )
-    notify_debtor(debtor=current.debtor, notice="proposal_countered", context={"proposal": current})
+    notice_send(
+        debtor=current.debtor,
+        notice="proposal_countered",
+        context={"proposal": current},
+        about=["proposal"],
+    )
     return proposal
 
 
@@ -354,5 +365,10 @@ def proposal_reject(*, proposal: Proposal, actor: Any, reason: str) -> Proposal:
     current.decision_reason = reason
     _finish(current, proposal, ["status", "decided_by", "decided_at", "decision_reason"])
     record("proposal.rejected", actor=actor, subject=current, details={"reason": reason})
-    notify_debtor(debtor=current.debtor, notice="proposal_rejected", context={"proposal": current})
+    notice_send(
+        debtor=current.debtor,
+        notice="proposal_rejected",
+        context={"proposal": current},
+        about=["proposal"],
+    )
     return proposal

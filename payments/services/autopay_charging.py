@@ -19,9 +19,8 @@ from portal.debtors.services import portfolio_today
 
 from .. import stripe_api
 from ..models import AttemptStatus, Autopay, AutopayStatus, PaymentAttempt, Purpose
-from ..notifications import notify_payment_failed
 from ..selectors import OPEN_INSTALLMENT
-from .outcomes import attempt_mark_failed
+from .outcomes import attempt_failure_notify, attempt_mark_failed
 from .posting import payment_post_intent
 
 log = logging.getLogger(__name__)
@@ -197,9 +196,9 @@ def _declined(attempt: PaymentAttempt, error: stripe.CardError) -> str:
             status=AttemptStatus.FAILED,
         ).count()
         left = max(settings.PAYMENT_AUTOPAY_MAX_ATTEMPTS - failures, 0)
-        notify_payment_failed(
+        attempt_failure_notify(
             attempt=locked,
-            message=message,
+            reason=message,
             notice="autopay_failed",
             context={"retries_left": left, "retry_days": settings.PAYMENT_AUTOPAY_RETRY_DAYS},
         )

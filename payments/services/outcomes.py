@@ -9,9 +9,9 @@ from typing import Any
 from django.utils import timezone
 
 from portal.audit.services import record
+from portal.outreach.notices import notice_send
 
 from ..models import AttemptStatus, PaymentAttempt
-from ..notifications import notify_payment_failed
 
 # Statuses a failure may overwrite: never a success or a cancellation.
 FAILABLE = (
@@ -63,8 +63,32 @@ def attempt_mark_failed(
         },
     )
     if notify:
-        notify_payment_failed(attempt=attempt, message=message)
+        attempt_failure_notify(attempt=attempt, reason=message)
     return True
+
+
+def attempt_failure_notify(
+    *,
+    attempt: PaymentAttempt,
+    reason: str,
+    notice: str = "payment_failed",
+    context: dict[str, Any] | None = None,
+) -> None:
+    """Tell the debtor, after commit, the card was not charged, with a fresh personal link
+    into the attempt's portfolio to try again (`autopay_failed` for a saved card charged by
+    autopay, with the retries left). The link is minted in the caller's transaction, so a
+    rolled-back failure leaves none."""
+    portfolio = None
+    if attempt.agreement_id:
+        portfolio = attempt.agreement.portfolio
+    elif attempt.debt_id:
+        portfolio = attempt.debt.portfolio
+    notice_send(
+        debtor=attempt.debtor,
+        notice=notice,
+        context={"attempt": attempt, "reason": reason, **(context or {})},
+        link=portfolio or True,
+    )
 
 
 def attempt_mark_canceled(*, attempt: PaymentAttempt, intent_id: str, source: str) -> bool:

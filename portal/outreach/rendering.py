@@ -66,12 +66,14 @@ class Rendered:
     html: str = ""
 
 
-def render_notice(*, notice: str, channel: str, language: str, context: dict) -> Rendered:
-    """`outreach/notices/<notice>_{sms,subject,body}.txt` in the debtor's language: `sms` for
-    SMS and WhatsApp, `subject` + `body` (and the HTML wrapper) for email.
+EMAIL_LAYOUT = "outreach/notices/_email.html"  # every email's HTML, notices' and campaigns'
 
-    A notice another app rendered itself (its own templates) arrives as `subject` + `text`
-    in the context and is sent as it is.
+
+def render_notice(*, notice: str, channel: str, language: str, context: dict) -> Rendered:
+    """One notice in `language` from its folder `outreach/notices/<notice>/`: `sms.txt` for
+    SMS and WhatsApp; `subject.txt`, `text.txt` and `html.html` (the text inside the email
+    layout) for email. A notice already rendered (`notices.notice_send` renders in the
+    caller's transaction) arrives as `subject` + `text` (+ `html`) and is sent as it is.
     """
     full = {"PORTAL_NAME": settings.PORTAL_NAME, "SUPPORT_PHONE": settings.SUPPORT_PHONE, **context}
     base = f"outreach/notices/{notice}"
@@ -79,13 +81,15 @@ def render_notice(*, notice: str, channel: str, language: str, context: dict) ->
         if "text" in context:
             subject, text = context.get("subject", ""), context["text"]
         elif channel == "email":
-            subject = " ".join(render_to_string(f"{base}_subject.txt", full).split())
-            text = render_to_string(f"{base}_body.txt", full).strip()
+            subject = " ".join(render_to_string(f"{base}/subject.txt", full).split())
+            text = render_to_string(f"{base}/text.txt", full).strip()
         else:
-            return Rendered("", " ".join(render_to_string(f"{base}_sms.txt", full).split()))
+            return Rendered("", " ".join(render_to_string(f"{base}/sms.txt", full).split()))
         if channel != "email":
             return Rendered("", text)
-        html = render_to_string("outreach/notices/_email.html", {**full, "text": text})
+        html = context.get("html") or render_to_string(
+            [f"{base}/html.html", EMAIL_LAYOUT], {**full, "text": text}
+        )
         return Rendered(subject, text, html)
 
 

@@ -77,7 +77,7 @@ def counter(proposal, agent, **changes):
 def sent(callbacks) -> list:
     """Run the queued email sends (the PDF task is only asserted queued) and return the mail."""
     for callback in callbacks:
-        if "notify_debtor" in getattr(callback, "__qualname__", ""):
+        if "notice_send" in getattr(callback, "__qualname__", ""):
             callback()
     return mail.outbox
 

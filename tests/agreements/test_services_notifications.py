@@ -9,10 +9,10 @@ import time_machine
 from django.core import mail
 from django.db import transaction
 
-from agreements.notifications import notify_debtor
 from portal.access.services import debtor_signed_in
 from portal.audit.models import AuditEvent
 from portal.outreach.models import Message
+from portal.outreach.notices import notice_send
 
 
 def test_nothing_is_sent_when_the_transaction_rolls_back(
@@ -23,7 +23,12 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        notify_debtor(debtor=debtor, notice="proposal_rejected", context={"proposal": None})
+        notice_send(
+            debtor=debtor,
+            notice="proposal_rejected",
+            context={"proposal": None},
+            about=["proposal"],
+        )
         raise RuntimeError("decision failed")
 
     assert mail.outbox == []
@@ -35,7 +40,12 @@ def test_a_debtor_without_email_is_skipped_and_audited(debtor, django_capture_on
     debtor.refresh_from_db()
 
     with django_capture_on_commit_callbacks(execute=True):
-        notify_debtor(debtor=debtor, notice="proposal_rejected", context={"proposal": None})
+        notice_send(
+            debtor=debtor,
+            notice="proposal_rejected",
+            context={"proposal": None},
+            about=["proposal"],
+        )
 
     assert mail.outbox == []
     event = AuditEvent.objects.get(action="message.skipped")
@@ -44,7 +54,7 @@ def test_a_debtor_without_email_is_skipped_and_audited(debtor, django_capture_on
 
 def test_unknown_notices_are_a_programming_error(debtor):
     with pytest.raises(ValueError, match="unknown notice"):
-        notify_debtor(debtor=debtor, notice="hello", context={})
+        notice_send(debtor=debtor, notice="hello", context={})
 
 
 NIGHT = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)  # Tuesday 22:00 in Bogotá
@@ -58,7 +68,12 @@ def test_a_staff_decision_at_night_reaches_a_debtor_on_the_portal_and_otherwise_
         if on_portal:
             debtor_signed_in(debtor_id=debtor.pk)
         with django_capture_on_commit_callbacks(execute=True):
-            notify_debtor(debtor=debtor, notice="proposal_rejected", context={"proposal": None})
+            notice_send(
+                debtor=debtor,
+                notice="proposal_rejected",
+                context={"proposal": None},
+                about=["proposal"],
+            )
 
     assert Message.objects.get(notice="proposal_rejected").status == status
     assert len(mail.outbox) == (1 if on_portal else 0)

@@ -34,7 +34,7 @@ def frozen_clock():
 def run_callbacks(callbacks) -> None:
     """Send the queued email; the PDF task is someone else's and is only asserted queued."""
     for callback in callbacks:
-        if "notify_debtor" in getattr(callback, "__qualname__", ""):
+        if "notice_send" in getattr(callback, "__qualname__", ""):
             callback()
 
 

@@ -21,6 +21,7 @@ def notice_send_now(
     channel: str = "email",
     on_portal: bool = False,
     attachments: list[StoredFile] | None = None,
+    html: str = "",
 ) -> Message:
     """A notice another app rendered, sent now through the policy (callers are after
     commit). Blocked or deferred, it says so on the returned message.
@@ -30,6 +31,8 @@ def notice_send_now(
     the message, so a notice deferred to the next window still carries them.
     """
     context = {"subject": subject, "text": text}
+    if html:
+        context["html"] = html
     if attachments:
         context["attachments"] = [f.as_json() for f in attachments]
     message, _created = Message.objects.get_or_create(

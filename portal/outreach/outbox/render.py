@@ -102,7 +102,7 @@ def _campaign_text(message: Message, templates: dict, link_url: str) -> tuple:
     html = ""
     if message.channel == "email":
         html = render_to_string(
-            "outreach/notices/_email.html", {"text": text, "PORTAL_NAME": settings.PORTAL_NAME}
+            rendering.EMAIL_LAYOUT, {"text": text, "PORTAL_NAME": settings.PORTAL_NAME}
         )
     return rendering.Rendered(subject, text, html), template, values
 
