@@ -1,8 +1,9 @@
 """Promises to pay, and the daily review that settles promises and installments over time.
 
-`daily_review` is run each morning by Celery beat. Every change is a conditional UPDATE on
-the row's current status, written with its audit event in one transaction, so running the
-review twice on the same day (or two workers at once) changes and audits nothing twice.
+`daily_review` is run each morning by Celery beat; the moves it makes are the lifecycle's
+(`agreements.lifecycle`): each a conditional UPDATE on the row's current status, written
+with its audit event in one transaction, so running the review twice on the same day (or
+two workers at once) changes and audits nothing twice.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import F, Sum
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -20,28 +20,22 @@ from portal.audit.services import record
 from portal.debtors.models import Debt, Debtor, DebtStatus, LedgerEntry, LedgerKind
 from portal.debtors.services import portfolio_today
 
+from .lifecycle import agreement_break, installment_mark_late, promise_break, promise_keep
 from .models import (
     Agreement,
     AgreementStatus,
     Installment,
     InstallmentStatus,
-    OfferPolicy,
     PromiseStatus,
     PromiseToPay,
 )
+from .selectors import policy_for
 
 DEFAULT_MAX_DAYS_TO_PROMISE = 15
-DEFAULT_GRACE_DAYS = 10
 
 
 class PromiseError(ValueError):
     pass
-
-
-def _policy_for_debts(debts: list[Debt]) -> OfferPolicy | None:
-    from .selectors import policy_for
-
-    return policy_for(debts=debts)
 
 
 @transaction.atomic
@@ -75,7 +69,7 @@ def promise_create(
         raise PromiseError(_("The promised amount cannot be more than the debt's balance."))
 
     today = today or portfolio_today(debt.portfolio)
-    policy = _policy_for_debts([debt])
+    policy = policy_for(debts=[debt])
     max_days = policy.max_days_to_promise if policy else DEFAULT_MAX_DAYS_TO_PROMISE
     last_day = today + dt.timedelta(days=max_days)
     if promised_date < today:
@@ -143,7 +137,7 @@ def daily_review(*, today: dt.date) -> ReviewResult:
         paid_minor__lt=F("amount_minor"),
     )
     for installment in overdue.order_by("due_date", "pk"):
-        if _mark_late(installment, today=today):
+        if installment_mark_late(installment=installment, today=today):
             result.installments_late.append(installment.pk)
 
     candidates = Agreement.objects.filter(
@@ -152,7 +146,7 @@ def daily_review(*, today: dt.date) -> ReviewResult:
         installments__due_date__lt=today,
     ).distinct()
     for agreement in candidates.select_related("quote__policy", "proposal__policy"):
-        if _break_if_past_grace(agreement, today=today):
+        if agreement_break(agreement=agreement, today=today):
             result.agreements_broken.append(agreement.pk)
     return result
 
@@ -172,113 +166,9 @@ def _paid_towards(promise: PromiseToPay) -> int:
 def _review_promise(promise: PromiseToPay, *, today: dt.date) -> str | None:
     paid = _paid_towards(promise)
     if paid >= promise.amount_minor:
-        outcome, action = PromiseStatus.KEPT, "promise.kept"
-    elif promise.promised_date < today:
-        outcome, action = PromiseStatus.BROKEN, "promise.broken"
-    else:
-        return None
-    with transaction.atomic():
-        changed = PromiseToPay.objects.filter(pk=promise.pk, status=PromiseStatus.PENDING).update(
-            status=outcome, resolved_at=timezone.now()
-        )
-        if not changed:
-            return None
-        record(
-            action,
-            subject=promise,
-            details={
-                "debt_id": promise.debt_id,
-                "amount_minor": promise.amount_minor,
-                "paid_minor": paid,
-                "currency": promise.currency,
-                "promised_date": promise.promised_date,
-                "reviewed_on": today,
-            },
-        )
-    return outcome
-
-
-def _mark_late(installment: Installment, *, today: dt.date) -> bool:
-    with transaction.atomic():
-        changed = Installment.objects.filter(
-            pk=installment.pk, status=InstallmentStatus.PENDING
-        ).update(status=InstallmentStatus.LATE)
-        if changed:
-            record(
-                "installment.late",
-                subject=installment,
-                details={
-                    "agreement_id": installment.agreement_id,
-                    "number": installment.number,
-                    "due_date": installment.due_date,
-                    "amount_minor": installment.amount_minor,
-                    "paid_minor": installment.paid_minor,
-                    "reviewed_on": today,
-                },
-            )
-    return bool(changed)
-
-
-def grace_days_for(agreement: Agreement) -> int:
-    """The grace of the policy the agreement was made under (its quote's or proposal's);
-    failing that, the policy now in force for its debts; failing that, 10 days."""
-    policy = None
-    if agreement.quote_id:
-        policy = agreement.quote.policy
-    elif agreement.proposal_id:
-        policy = agreement.proposal.policy
-    else:
-        debts = [line.debt for line in agreement.lines.select_related("debt")]
-        policy = _policy_for_debts(debts)
-    return policy.grace_days if policy else DEFAULT_GRACE_DAYS
-
-
-def _break_if_past_grace(agreement: Agreement, *, today: dt.date) -> bool:
-    grace_days = grace_days_for(agreement)
-    cutoff = today - dt.timedelta(days=grace_days)
-    # Late "more than grace_days": due before the cutoff, not on it.
-    late = list(
-        agreement.installments.filter(status=InstallmentStatus.LATE, due_date__lt=cutoff)
-        .order_by("number")
-        .values("number", "due_date", "amount_minor", "paid_minor")
-    )
-    if not late:
-        return False
-    with transaction.atomic():
-        changed = Agreement.objects.filter(pk=agreement.pk, status=AgreementStatus.ACTIVE).update(
-            status=AgreementStatus.BROKEN, broken_at=timezone.now()
-        )
-        if not changed:
-            return False
-        debt_ids = list(agreement.lines.values_list("debt_id", flat=True))
-        agreement.lines.update(is_active=False)
-        # Only debts still held by this agreement go back; a disputed or legal one stays.
-        reopened = list(
-            Debt.objects.filter(pk__in=debt_ids, status=DebtStatus.IN_AGREEMENT).values_list(
-                "pk", flat=True
-            )
-        )
-        Debt.objects.filter(pk__in=reopened).update(status=DebtStatus.ACTIVE)
-        cancelled = list(
-            agreement.installments.filter(
-                status__in=[InstallmentStatus.PENDING, InstallmentStatus.LATE]
-            )
-            .order_by("number")
-            .values_list("number", flat=True)
-        )
-        agreement.installments.filter(number__in=cancelled).update(
-            status=InstallmentStatus.CANCELLED
-        )
-        record(
-            "agreement.broken",
-            subject=agreement,
-            details={
-                "number": agreement.number,
-                "grace_days": grace_days,
-                "late_installments": late,
-                "cancelled_installments": cancelled,
-                "debts_reactivated": reopened,
-                "reviewed_on": today,
-            },
-        )
-    return True
+        kept = promise_keep(promise=promise, paid_minor=paid, reviewed_on=today)
+        return PromiseStatus.KEPT if kept else None
+    if promise.promised_date < today:
+        broken = promise_break(promise=promise, paid_minor=paid, reviewed_on=today)
+        return PromiseStatus.BROKEN if broken else None
+    return None

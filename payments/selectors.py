@@ -9,19 +9,17 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from agreements.lifecycle import OPEN_INSTALLMENT
 from agreements.models import (
     Agreement,
     AgreementStatus,
     Installment,
-    InstallmentStatus,
     PromiseStatus,
     PromiseToPay,
 )
 from portal.debtors.models import Debt, Debtor, DebtStatus, PaymentMethod, Portfolio
 
 from .models import Autopay, AutopayStatus, Payment, PaymentAttempt, Purpose
-
-OPEN_INSTALLMENT = (InstallmentStatus.PENDING, InstallmentStatus.LATE)
 
 
 @dataclass(frozen=True)

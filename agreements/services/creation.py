@@ -6,13 +6,13 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.audit.services import record
 from portal.celery import delay_on_commit
 from portal.debtors.models import Debt, Debtor, DebtStatus, Portfolio
 from portal.debtors.services import portfolio_today
+from portal.debtors.status import debt_status_change
 from portal.outreach.notices import notice_send
 
 from ..models import (
@@ -155,8 +155,9 @@ def _create_agreement(
         )
         for line in offer.schedule
     )
-    Debt.objects.filter(pk__in=[d.pk for d in debts]).update(
-        status=DebtStatus.IN_AGREEMENT, updated_at=timezone.now()
+    # agreement.created below lists the debts: no entry per debt.
+    debt_status_change(
+        [d.pk for d in debts], to=DebtStatus.IN_AGREEMENT, expect=[DebtStatus.ACTIVE]
     )
     record(
         "agreement.created",

@@ -2,7 +2,9 @@
 
 Called by the webhook processing inside one transaction. The attempt row is locked first,
 so concurrent deliveries of the same intent queue behind each other; the first posts, the
-rest find the Payment (unique PaymentIntent id) and post nothing.
+rest find the Payment (unique PaymentIntent id) and post nothing. What the money does to
+an agreement (installments paid, the agreement completed) or a promise (kept) is the
+agreement lifecycle's (`agreements.lifecycle`): posting hands over to it.
 Lock order: attempt → agreement → installments → debts (the ledger service locks debts).
 """
 
@@ -14,18 +16,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from agreements.models import (
-    Agreement,
-    AgreementStatus,
-    Installment,
-    InstallmentStatus,
-    PromiseStatus,
-    PromiseToPay,
-)
+from agreements.lifecycle import agreement_complete, agreement_payment_apply, promise_keep
+from agreements.models import Agreement, AgreementStatus, Installment, PromiseToPay
 from portal.audit.services import record
 from portal.celery import delay_on_commit
 from portal.debtors.models import Debt, DebtStatus, LedgerKind
 from portal.debtors.services import ledger_post, portfolio_today
+from portal.debtors.status import debt_status_change
 
 from ..models import (
     AttemptStatus,
@@ -34,7 +31,7 @@ from ..models import (
     PaymentAttempt,
     Purpose,
 )
-from ..selectors import OPEN_INSTALLMENT
+from ..tasks import process_deferred_events, send_payment_receipt
 
 
 class PostingError(Exception):
@@ -124,8 +121,6 @@ def payment_post_intent(*, intent: dict[str, Any]) -> Payment | None:
             "agreement_completed": completed,
         },
     )
-    from ..tasks import process_deferred_events, send_payment_receipt
-
     delay_on_commit(send_payment_receipt, payment.pk)
     delay_on_commit(process_deferred_events, intent["id"])
     return payment
@@ -155,7 +150,7 @@ def _allocate(payment: Payment, attempt: PaymentAttempt, amount: int) -> bool:
         debts = [Debt.objects.get(pk=attempt.debt_id)]
     _allocate_to_debts(payment, debts, amount)
     if attempt.purpose == Purpose.PROMISE and attempt.promise_id:
-        _keep_promise(attempt.promise_id, amount)
+        promise_keep(promise=PromiseToPay.objects.get(pk=attempt.promise_id), paid_minor=amount)
     return False
 
 
@@ -189,23 +184,16 @@ def _line_room(agreement: Agreement) -> dict[int, int]:
 
 
 def _allocate_to_agreement(payment: Payment, agreement: Agreement, amount: int) -> bool:
-    """Installments oldest first; overpayment to the next ones, then to the debts' balance."""
-    installments = list(
-        agreement.installments.select_for_update()
-        .filter(status__in=OPEN_INSTALLMENT)
-        .order_by("number")
-    )
+    """The lifecycle pays the installments (oldest first, overpayment to the next ones);
+    each part is spread over the agreement's debts, the rest goes to the debts' balance.
+    Returns whether the payment completed the agreement."""
+    applied = agreement_payment_apply(agreement=agreement, amount_minor=amount)
     room = _line_room(agreement)
     debts = {
         debt.pk: debt
         for debt in Debt.objects.filter(pk__in=room).select_related("portfolio").order_by("id")
     }
-    left = amount
-    now = timezone.now()
-    for installment in installments:
-        take = min(left, installment.amount_minor - installment.paid_minor)
-        if take <= 0:
-            continue
+    for installment, take in applied.parts:
         rest = take
         for debt_id in room:
             part = min(rest, max(room[debt_id], 0))
@@ -215,21 +203,10 @@ def _allocate_to_agreement(payment: Payment, agreement: Agreement, amount: int) 
                 rest -= part
         if rest:  # the schedule asks more than the lines hold (rounding): the first debt
             _post(payment, debts[next(iter(room))], rest, installment)
-        installment.paid_minor += take
-        fields = ["paid_minor"]
-        if installment.paid_minor >= installment.amount_minor:
-            installment.status, installment.paid_at = InstallmentStatus.PAID, now
-            fields += ["status", "paid_at"]
-        installment.save(update_fields=fields)
-        left -= take
-        if not left:
-            break
-    if left:
-        _allocate_to_debts(payment, list(debts.values()), left)
-    if all(i.status == InstallmentStatus.PAID for i in installments):
-        _complete_agreement(agreement)
-        return True
-    return False
+    if applied.left_minor:
+        _allocate_to_debts(payment, list(debts.values()), applied.left_minor)
+    # After posting: the discount written off is what the debts still owe.
+    return applied.all_paid and agreement_complete(agreement=agreement)
 
 
 def _allocate_to_debts(payment: Payment, debts: list[Debt], amount: int) -> None:
@@ -243,63 +220,13 @@ def _allocate_to_debts(payment: Payment, debts: list[Debt], amount: int) -> None
         if part:
             _post(payment, debt, part, None)
             left -= part
-        debt.refresh_from_db(fields=["balance_minor", "status"])
-        if debt.balance_minor <= 0 and debt.status == DebtStatus.ACTIVE:
-            Debt.objects.filter(pk=debt.pk, status=DebtStatus.ACTIVE).update(
-                status=DebtStatus.PAID, updated_at=timezone.now()
+        if debt.balance_minor <= 0:
+            debt_status_change(
+                debt,
+                to=DebtStatus.PAID,
+                expect=[DebtStatus.ACTIVE],
+                event="debt.paid",
+                details={"payment": payment.number},
             )
-            record("debt.paid", subject=debt, details={"payment": payment.number})
         if not left:
             break
-
-
-def _complete_agreement(agreement: Agreement) -> None:
-    """All installments paid: the agreement is completed, its discount is written off and
-    its debts are settled (discounted) or paid; a debt charged again meanwhile stays open."""
-    changed = Agreement.objects.filter(pk=agreement.pk, status=AgreementStatus.ACTIVE).update(
-        status=AgreementStatus.COMPLETED, completed_at=timezone.now()
-    )
-    if not changed:
-        return
-    outcomes = {}
-    for line in agreement.lines.select_related("debt__portfolio").order_by("debt_id"):
-        debt = line.debt
-        debt.refresh_from_db(fields=["balance_minor"])
-        discount = min(line.discount_minor, max(debt.balance_minor, 0))
-        if discount:
-            ledger_post(
-                debt=debt,
-                kind=LedgerKind.DISCOUNT,
-                amount_minor=-discount,
-                effective_date=portfolio_today(debt.portfolio),
-                description=agreement.number or "",
-            )
-        if debt.balance_minor <= 0:
-            status = DebtStatus.SETTLED if line.discount_minor else DebtStatus.PAID
-        else:
-            status = DebtStatus.ACTIVE
-        Debt.objects.filter(pk=debt.pk, status=DebtStatus.IN_AGREEMENT).update(
-            status=status, updated_at=timezone.now()
-        )
-        outcomes[debt.pk] = {"status": status, "discount_minor": discount}
-    agreement.lines.update(is_active=False)
-    record(
-        "agreement.completed",
-        subject=agreement,
-        details={"number": agreement.number, "debts": outcomes},
-    )
-
-
-def _keep_promise(promise_id: int, amount: int) -> None:
-    promise = PromiseToPay.objects.get(pk=promise_id)
-    if amount < promise.amount_minor:
-        return  # the daily review adds up partial payments
-    changed = PromiseToPay.objects.filter(pk=promise_id, status=PromiseStatus.PENDING).update(
-        status=PromiseStatus.KEPT, resolved_at=timezone.now()
-    )
-    if changed:
-        record(
-            "promise.kept",
-            subject=promise,
-            details={"amount_minor": promise.amount_minor, "paid_minor": amount, "online": True},
-        )

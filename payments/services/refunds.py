@@ -7,9 +7,10 @@ A staff refund is a `Refund` row first (the admin request only writes it); the
 same key while Stripe's answer is unknown, and writes the result back once.
 
 Writing back puts the money back on the debt (refund ledger entries through
-`ledger_post`), reopens the installments it had paid, and when the payment had completed
-an agreement, reopens that agreement: its discount write-off is reversed, its debts go
-back to `in_agreement` and the installments show what is unpaid again.
+`ledger_post`) and hands the agreement's side to the lifecycle (`agreements.lifecycle`):
+when the payment had completed an agreement, that agreement is reopened (its discount
+write-off reversed, its debts back `in_agreement`), and the installments the money had
+paid show what is unpaid again.
 """
 
 from __future__ import annotations
@@ -21,17 +22,18 @@ from typing import Any
 import stripe
 from django.db import transaction
 from django.db.models import Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from agreements.models import Agreement, AgreementDebt, AgreementStatus, InstallmentStatus
+from agreements.lifecycle import agreement_reopen_after_refund, installment_refund
 from portal.audit.services import record
 from portal.celery import delay_on_commit
-from portal.debtors.models import Debt, DebtStatus, LedgerEntry, LedgerKind
+from portal.debtors.models import Debt, DebtStatus, LedgerKind
 from portal.debtors.services import ledger_post, portfolio_today
+from portal.debtors.status import debt_status_change
 
 from .. import stripe_api
 from ..models import Payment, PaymentStatus, Refund, RefundStatus
+from ..tasks import execute_refund
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +71,6 @@ def refund_request(
     earlier refunds, including ones Stripe has not answered yet; Stripe is asked by a task
     queued after commit. A second request with the same form token (a double click)
     returns the first one: the lock makes it wait until the first has committed."""
-    from ..tasks import execute_refund
-
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     if token is not None:
         earlier = Refund.objects.filter(request_token=token).first()
@@ -258,7 +258,9 @@ def payment_apply_refunded_total(
     delta = refunded_total - payment.refunded_minor
     if delta <= 0:
         return 0
-    reopened = _reopen_completed_agreement(payment, actor=actor)
+    reopened = agreement_reopen_after_refund(
+        agreement_id=payment.agreement_id, payment_number=payment.number, actor=actor
+    )
     parts = _reverse_allocations(payment, delta, actor=actor)
     payment.refunded_minor = refunded_total
     payment.status = (
@@ -287,8 +289,8 @@ def payment_apply_refunded_total(
 
 
 def _reverse_allocations(payment: Payment, amount: int, *, actor=None) -> list[list[int]]:
-    """Refund entries against the newest allocations first, taking back what they paid on
-    their installments (an installment of an active agreement becomes open again)."""
+    """Refund entries against the newest allocations first; the lifecycle takes back what
+    they paid on their installments (one of an active agreement becomes open again)."""
     already = payment.refunded_minor
     parts: list[list[int]] = []
     left = amount
@@ -312,17 +314,8 @@ def _reverse_allocations(payment: Payment, amount: int, *, actor=None) -> list[l
             actor=actor,
             reverses=allocation.ledger_entry,
         )
-        installment = allocation.installment
-        if installment and installment.agreement.status == AgreementStatus.ACTIVE:
-            installment.paid_minor = max(installment.paid_minor - take, 0)
-            if installment.paid_minor < installment.amount_minor:
-                installment.status = (
-                    InstallmentStatus.LATE
-                    if installment.due_date < today
-                    else InstallmentStatus.PENDING
-                )
-                installment.paid_at = None
-            installment.save(update_fields=["paid_minor", "status", "paid_at"])
+        if allocation.installment:
+            installment_refund(installment=allocation.installment, amount_minor=take, today=today)
         parts.append([debt.pk, allocation.installment_id or 0, take])
         left -= take
         if not left:
@@ -330,71 +323,14 @@ def _reverse_allocations(payment: Payment, amount: int, *, actor=None) -> list[l
     return parts
 
 
-def _reopen_completed_agreement(payment: Payment, *, actor=None) -> bool:
-    """The refunded payment had completed its agreement: make it active again, unless one
-    of its debts is in another active agreement by now (then staff decide; audited)."""
-    if payment.agreement_id is None:
-        return False
-    agreement = Agreement.objects.select_for_update().get(pk=payment.agreement_id)
-    if agreement.status != AgreementStatus.COMPLETED:
-        return False
-    lines = list(agreement.lines.select_related("debt__portfolio").order_by("debt_id"))
-    debt_ids = [line.debt_id for line in lines]
-    if AgreementDebt.objects.filter(debt_id__in=debt_ids, is_active=True).exists():
-        record(
-            "agreement.not_reopened",
-            actor=actor,
-            subject=agreement,
-            details={"payment": payment.number, "reason": "debt_in_another_agreement"},
-        )
-        return False
-    reversed_discounts = {}
-    for line in lines:
-        for discount, written_off in _discounts_written_off(line.debt_id, agreement.number or ""):
-            ledger_post(
-                debt=line.debt,
-                kind=LedgerKind.REVERSAL,
-                amount_minor=written_off,
-                effective_date=portfolio_today(line.debt.portfolio),
-                description=f"{agreement.number} discount reversed",
-                actor=actor,
-                reverses=discount,
-            )
-            reversed_discounts[line.debt_id] = reversed_discounts.get(line.debt_id, 0) + written_off
-    Agreement.objects.filter(pk=agreement.pk).update(
-        status=AgreementStatus.ACTIVE, completed_at=None
-    )
-    agreement.lines.update(is_active=True)
-    Debt.objects.filter(
-        pk__in=debt_ids, status__in=(DebtStatus.PAID, DebtStatus.SETTLED, DebtStatus.ACTIVE)
-    ).update(status=DebtStatus.IN_AGREEMENT, updated_at=timezone.now())
-    record(
-        "agreement.reopened",
-        actor=actor,
-        subject=agreement,
-        details={"payment": payment.number, "discount_reversed": reversed_discounts},
-    )
-    return True
-
-
-def _discounts_written_off(debt_id: int, number: str) -> list[tuple[LedgerEntry, int]]:
-    """The agreement's discount entries on a debt and what of each is still written off
-    (not yet reversed by an earlier reopening)."""
-    discounts = (
-        LedgerEntry.objects.filter(debt_id=debt_id, kind=LedgerKind.DISCOUNT, description=number)
-        .annotate(restored=Coalesce(Sum("reversed_by__amount_minor"), 0))
-        .order_by("id")
-    )
-    return [(d, -d.amount_minor - d.restored) for d in discounts if -d.amount_minor > d.restored]
-
-
 def _reopen_paid_debts(debt_ids: set[int]) -> list[int]:
     """A paid or settled debt outside any active agreement owes again: active."""
-    reopened = []
-    for debt in Debt.objects.filter(
+    owing = Debt.objects.filter(
         pk__in=debt_ids, status__in=(DebtStatus.PAID, DebtStatus.SETTLED), balance_minor__gt=0
-    ).order_by("id"):
-        Debt.objects.filter(pk=debt.pk).update(status=DebtStatus.ACTIVE, updated_at=timezone.now())
-        record("debt.reopened", subject=debt, details={"from": debt.status})
-        reopened.append(debt.pk)
-    return reopened
+    ).values_list("pk", flat=True)
+    return debt_status_change(
+        list(owing),
+        to=DebtStatus.ACTIVE,
+        expect=[DebtStatus.PAID, DebtStatus.SETTLED],
+        event="debt.reopened",
+    )
