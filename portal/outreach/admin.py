@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from portal.debtors.money import format_minor
+from portal.money import format_minor
 
 from . import campaigns, rendering
 from .forms import CampaignForm
