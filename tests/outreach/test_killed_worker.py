@@ -26,8 +26,8 @@ from portal.outreach import tasks
 from portal.outreach.campaigns import campaign_cancel, campaign_chunk_create, campaign_launch
 from portal.outreach.channels import Backend, Outgoing
 from portal.outreach.models import Campaign, Message
-from portal.outreach.selectors import campaign_funnel
 from portal.outreach.sending import messages_dispatch, messages_interrupted_recover
+from portal.staff.selectors import campaign_funnel
 from tests.outreach.conftest import make_debtor
 
 BOGOTA = ZoneInfo("America/Bogota")
