@@ -22,6 +22,7 @@ test: install
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
 
 # After changing debtor-facing text: refresh the Spanish catalogue, translate, compile.
 messages: install

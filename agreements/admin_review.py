@@ -22,8 +22,8 @@ from django.views.decorators.http import require_POST
 
 from portal.audit.readable import readable_html
 from portal.debtors.models import Debt, LedgerEntry
-from portal.debtors.money import format_minor
 from portal.debtors.money_forms import money_column
+from portal.money import format_minor
 
 from . import services
 from .forms import CounterOfferForm, RejectForm

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
-from portal.debtors.money import cash_unit
+from portal.money import cash_unit
 
 from .models import AgreementKind, Frequency, OfferPolicy
 from .schedules import ScheduleLine, build_schedule

@@ -13,8 +13,8 @@ from decimal import Decimal
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from portal.debtors.money import cash_unit, format_minor
 from portal.debtors.services import portfolio_today
+from portal.money import cash_unit, format_minor
 
 from .models import Frequency, OfferPolicy, Proposal
 from .quotes import (

@@ -22,8 +22,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from portal.debtors.money import format_minor
 from portal.debtors.money_forms import money_column, parse_major
+from portal.money import format_minor
 
 from .models import (
     Autopay,

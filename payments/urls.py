@@ -11,6 +11,11 @@ urlpatterns = [
     path("pagos/<int:pk>/resultado/", views.result, name="result"),
     path("recibos/<int:pk>/pdf/", views.receipt_pdf, name="receipt_pdf"),
     path("acuerdos/<int:agreement_pk>/autopago/", views_autopay.autopay, name="autopay"),
+    path(
+        "acuerdos/<int:agreement_pk>/autopago/recuadro/",
+        views_autopay.autopay_box,
+        name="autopay_box",
+    ),
     path("autopago/<int:pk>/tarjeta/", views_autopay.autopay_card, name="autopay_card"),
     path("autopago/<int:pk>/listo/", views_autopay.autopay_done, name="autopay_done"),
     path("autopago/<int:pk>/desactivar/", views_autopay.autopay_disable, name="autopay_disable"),

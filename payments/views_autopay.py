@@ -1,4 +1,5 @@
-"""Autopay pages: consent, saving a card (Stripe Elements, SetupIntent), turning it off.
+"""Autopay pages: consent, saving a card (Stripe Elements, SetupIntent), turning it off, and
+the box the agreement page loads with htmx.
 
 Every autopay and agreement is fetched through helpers scoped to `request.debtor` (404
 otherwise); whether the card was saved is read back from Stripe, not from the browser.
@@ -12,13 +13,13 @@ import stripe
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from agreements.selectors import debtor_agreement_or_404
+from agreements.selectors import debtor_agreement_or_404, debtor_agreements
 from portal.access.decorators import debtor_required
 from portal.requests import client_address
 
@@ -65,6 +66,18 @@ def autopay(request: HttpRequest, agreement_pk: int) -> HttpResponse:
         "configured": stripe_api.is_configured(),
     }
     return render(request, "payments/autopay.html", context, status=status)
+
+
+@never_cache
+@require_GET
+@debtor_required
+def autopay_box(request: HttpRequest, agreement_pk: int) -> HttpResponse:
+    """The agreement page's "Automatic payments" box: on with its card, or the offer to set
+    it up. Payments' own fragment, so agreements (below payments) never reads autopay."""
+    # Scoped to the debtor like every agreement page, without the schedule it does not show.
+    agreement = get_object_or_404(debtor_agreements(request.debtor), pk=agreement_pk)
+    context = {"agreement": agreement, "autopay": selectors.live_autopay_for(agreement)}
+    return render(request, "payments/_autopay_box.html", context)
 
 
 @never_cache

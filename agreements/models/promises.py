@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portal.debtors.models import currency_code
-from portal.debtors.money import format_minor
+from portal.money import format_minor
 
 
 class PromiseStatus(models.TextChoices):

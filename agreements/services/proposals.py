@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from portal.audit.services import record
 from portal.debtors.models import Debtor, Portfolio
-from portal.debtors.money import cash_unit
 from portal.debtors.services import portfolio_today
+from portal.money import cash_unit
 from portal.outreach.notices import notice_send
 
 from ..models import (

@@ -35,8 +35,5 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     template = "agreements/agreement_detail.html"
     if wants_partial(request):
         template += "#document"  # the polling box asks whether the PDF is ready yet
-        return render(request, template, {"agreement": agreement})
-    from payments.selectors import live_autopay_for  # payments builds on agreements
-
-    context = {"agreement": agreement, "autopay": live_autopay_for(agreement)}
-    return render(request, template, context)
+    # The autopay box is payments' own fragment, loaded by the page (payments:autopay_box).
+    return render(request, template, {"agreement": agreement})

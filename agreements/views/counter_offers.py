@@ -10,8 +10,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.access.decorators import debtor_required
-from portal.debtors.money import cash_unit
 from portal.debtors.services import portfolio_today
+from portal.money import cash_unit
 
 from .. import selectors, services
 from ..forms import ConsentForm

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from portal.debtors.models import currency_code
-from portal.debtors.money import format_minor
+from portal.money import format_minor
 
 from .received import Payment
 

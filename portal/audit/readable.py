@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from portal.debtors.money import format_minor
+from portal.money import format_minor
 
 # Labels for the keys services write most; any other key is shown from its own name.
 LABELS = {

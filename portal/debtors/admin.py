@@ -13,10 +13,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from portal.money import format_minor
+
 from .admin_payment_methods import PaymentMethodInline, PaymentMethodsAudited
 from .forms import BandSetFormSet, MoraStageForm, MoraStageSetFormSet
 from .models import Creditor, Debt, Debtor, LedgerEntry, MoraStage, Portfolio
-from .money import format_minor
 from .money_forms import MajorUnitsAdminMixin
 from .selectors import debts_in_stage, debts_with_stage
 from .services import days_past_due, portfolio_today

@@ -16,7 +16,7 @@ from babel.numbers import get_currency_precision
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .money import format_minor, major_text
+from portal.money import format_minor, major_text
 
 # Far above any real debt, far below BigInteger's limit: a typo cannot overflow anything.
 MAX_AMOUNT_MAJOR = Decimal("1000000000000")

@@ -1,18 +1,15 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from portal.debtors.money import format_minor
+from portal.money import format_minor
 
 from . import campaigns, rendering
 from .forms import CampaignForm
 from .models import Campaign, CampaignTemplate, Channel, Consent, InboundMessage, Message
-from .selectors import campaign_funnel
 
 _SAMPLE = {
     "first_name": "Alejandra",
@@ -79,34 +76,12 @@ class CampaignAdmin(admin.ModelAdmin):
             return _("up to %(high)s") % {"high": format_minor(high, currency)}
         return f"{format_minor(low, currency)} – {format_minor(high, currency)}"
 
-    def get_urls(self):
-        return [
-            path(
-                "<int:pk>/progress/",
-                self.admin_site.admin_view(self.progress_view),
-                name="outreach_campaign_progress",
-            ),
-            *super().get_urls(),
-        ]
-
     @admin.display(description=_("Progress"))
     def progress_link(self, obj: Campaign) -> str:
+        # The funnel reads links, agreements and payments (above outreach): the staff admin
+        # site serves it, at this address and name (portal/staff/site.py).
         url = reverse("admin:outreach_campaign_progress", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("funnel"))
-
-    def progress_view(self, request, pk: int):
-        campaign = get_object_or_404(Campaign.objects.select_related("portfolio"), pk=pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "campaign": campaign,
-            "funnel": campaign_funnel(campaign),
-            "title": f"Campaign: {campaign.name}",
-            "opts": self.model._meta,
-        }
-        template = "admin/outreach/campaign_progress.html"
-        if request.htmx:
-            template += "#funnel"
-        return TemplateResponse(request, template, context)
 
     def _transition(self, request, queryset, service, verb: str) -> None:
         for campaign in queryset:

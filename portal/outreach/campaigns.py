@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -17,7 +16,7 @@ from django.utils import timezone
 
 from portal.audit.services import record
 from portal.db import is_postgresql
-from portal.debtors.models import Debt, Debtor
+from portal.debtors.models import Debt, Debtor, DebtStatus
 
 from .models import Campaign, CampaignStatus, Channel, Message, MessageKind, MessageStatus
 from .selectors import COUNTED, address_for
@@ -43,9 +42,10 @@ def campaign_recipients(campaign: Campaign, *, now: dt.datetime | None = None) -
         stage_q |= band
     debts = debts.filter(stage_q)
     if campaign.agreement_filter != "any":
-        line = apps.get_model("agreements", "AgreementDebt")
-        active = Exists(line.objects.filter(debt=OuterRef("pk"), is_active=True))
-        debts = debts.filter(active if campaign.agreement_filter == "with" else ~active)
+        # The debt's own status says it: agreements sets `in_agreement` while an agreement
+        # holds the debt and moves it on when the agreement ends (docs/outreach.md).
+        held = Q(status=DebtStatus.IN_AGREEMENT)
+        debts = debts.filter(held if campaign.agreement_filter == "with" else ~held)
     rows = debts.values("debtor_id").annotate(balance=Sum("balance_minor")).order_by("debtor_id")
     if campaign.balance_min_minor is not None:
         rows = rows.filter(balance__gte=campaign.balance_min_minor)

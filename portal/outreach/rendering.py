@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from portal.debtors.money import format_minor
+from portal.money import format_minor
 
 PLACEHOLDERS = ("first_name", "amount", "creditor", "link")
 LINK_MARK = "[link]"  # stored in place of the personal link: tokens are never kept

@@ -3,15 +3,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from portal.access.selectors import debtors_on_portal
 from portal.debtors.models import Debt, Debtor
 
 from .models import (
-    SENT_STATUSES,
-    Campaign,
     Channel,
     Consent,
     InboundMessage,
@@ -192,58 +190,3 @@ def debtor_messages(debtor: Debtor, *, limit: int = 50) -> QuerySet[Message]:
         .exclude(channel=Channel.CALL)
         .order_by("-sent_at", "-id")[:limit]
     )
-
-
-def campaign_funnel(campaign: Campaign) -> dict:
-    """Targeted → blocked by reason → sent → delivered / failed → clicked → verified →
-    agreements → amount paid, from the campaign's own messages and links."""
-    from django.apps import apps
-
-    messages = Message.objects.filter(campaign=campaign)
-    counts = messages.aggregate(
-        messages=Count("id"),
-        queued=Count("id", filter=Q(status__in=["queued", "deferred", "sending"])),
-        deferred=Count("id", filter=Q(status="deferred")),
-        blocked=Count("id", filter=Q(status="blocked")),
-        sent=Count("id", filter=Q(status__in=SENT_STATUSES)),
-        delivered=Count("id", filter=Q(status="delivered")),
-        failed=Count("id", filter=Q(status="failed")),
-        uncertain=Count("id", filter=Q(status="uncertain")),  # for staff to review
-        cancelled=Count("id", filter=Q(status="cancelled")),
-    )
-    blocked_by = dict(
-        messages.filter(status="blocked")
-        .values_list("block_reason")
-        .annotate(n=Count("id"))
-        .order_by("-n")
-    )
-    link_model = apps.get_model("access", "PaymentLink")
-    links = link_model.objects.filter(campaign_id=campaign.pk)
-    link_counts = links.aggregate(
-        clicked=Count("id", filter=Q(first_opened_at__isnull=False)),
-        verified=Count("id", filter=Q(verified_at__isnull=False)),
-    )
-    agreement_model = apps.get_model("agreements", "Agreement")
-    agreements = agreement_model.objects.filter(
-        payment_link_id__in=links.values("id"), created_at__gte=campaign.launched_at or now()
-    ).count()
-    payment_model = apps.get_model("payments", "Payment")
-    paid = payment_model.objects.filter(
-        debtor_id__in=links.filter(verified_at__isnull=False).values("debtor_id"),
-        received_at__gte=campaign.launched_at or now(),
-    ).aggregate(total=Sum("amount_minor"))["total"]
-    done = counts["messages"] - counts["queued"]
-    return {
-        "targeted": campaign.targeted,
-        **counts,
-        "blocked_by": blocked_by,
-        **link_counts,
-        "agreements": agreements,
-        "amount_paid_minor": paid or 0,
-        "currency": campaign.portfolio.currency,
-        "progress_pct": round(100 * done / counts["messages"]) if counts["messages"] else 0,
-    }
-
-
-def now() -> dt.datetime:
-    return timezone.now()

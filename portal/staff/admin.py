@@ -7,8 +7,13 @@ from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 from django.urls import path
 
+from portal.audit.models import AuditEvent
+
+from .admin_audit import AuditEventAdmin
 from .admin_views import kpi_view, log_contact_view, resolve_dispute_view
 from .models import ContactOutcome
+
+admin.site.register(AuditEvent, AuditEventAdmin)
 
 
 @admin.register(ContactOutcome)

@@ -1,5 +1,5 @@
 """The staff pages inside admin: log a call or visit on a debtor, resolve a dispute raised
-on a call, and the KPI dashboard."""
+on a call, the KPI dashboard and a campaign's funnel."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django_htmx.http import trigger_client_event
 
 from portal.debtors.models import Debtor
+from portal.outreach.models import Campaign
 
 from . import kpis, rollup, selectors
 from .forms import ContactOutcomeForm, DisputeResolutionForm
@@ -142,3 +143,21 @@ def kpi_view(model_admin, request):
         "refreshed_on_view": settings.KPI_REFRESH_ON_VIEW,
     }
     return TemplateResponse(request, "admin/staff/kpis.html", context)
+
+
+def campaign_funnel_view(site, request, pk: int):
+    """The campaign's funnel page; its fragment alone for the htmx poll."""
+    if not request.user.has_perm("outreach.view_campaign"):
+        raise PermissionDenied
+    campaign = get_object_or_404(Campaign.objects.select_related("portfolio"), pk=pk)
+    context = {
+        **site.each_context(request),
+        "campaign": campaign,
+        "funnel": selectors.campaign_funnel(campaign),
+        "title": f"Campaign: {campaign.name}",
+        "opts": Campaign._meta,
+    }
+    template = "admin/staff/campaign_funnel.html"
+    if request.htmx:
+        template += "#funnel"
+    return TemplateResponse(request, template, context)

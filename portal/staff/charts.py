@@ -11,8 +11,8 @@ import datetime as dt
 from django.utils.translation import gettext_lazy as _
 
 from portal.debtors.models import ContactChannel
-from portal.debtors.money import format_minor
 from portal.debtors.selectors import mora_stages
+from portal.money import format_minor
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 220, 8, 24, 8
 FUNNEL_STEPS = ("sent", "delivered", "opened", "verified", "agreement", "paid")

@@ -1,5 +1,5 @@
-"""Reads for the staff workspace: may an agent call or visit now, and the debtor's debts to
-pick."""
+"""Reads for the staff workspace: may an agent call or visit now, the debtor's debts to
+pick, and a campaign's funnel."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from agreements.models import Agreement
+from payments.models import Payment
+from portal.access.models import PaymentLink
 from portal.debtors.models import Debt, Debtor, DebtStatus
-from portal.outreach.models import Channel, Message, MessageKind
+from portal.outreach.models import SENT_STATUSES, Campaign, Channel, Message, MessageKind
 from portal.outreach.policy import Decision, decide
 from portal.outreach.rules import rules_for
 from portal.outreach.selectors import address_for, facts_for_many
@@ -167,3 +171,51 @@ def open_call_disputes(debtor: Debtor) -> list[ContactOutcome]:
         .select_related("debt", "agent")
         .order_by("occurred_at", "id")
     )
+
+
+def campaign_funnel(campaign: Campaign) -> dict:
+    """Targeted → blocked by reason → sent → delivered / failed → clicked → verified →
+    agreements → amount paid, from the campaign's own messages and links. Staff's: it reads
+    access links, agreements and payments, all above outreach."""
+    messages = Message.objects.filter(campaign=campaign)
+    counts = messages.aggregate(
+        messages=Count("id"),
+        queued=Count("id", filter=Q(status__in=["queued", "deferred", "sending"])),
+        deferred=Count("id", filter=Q(status="deferred")),
+        blocked=Count("id", filter=Q(status="blocked")),
+        sent=Count("id", filter=Q(status__in=SENT_STATUSES)),
+        delivered=Count("id", filter=Q(status="delivered")),
+        failed=Count("id", filter=Q(status="failed")),
+        uncertain=Count("id", filter=Q(status="uncertain")),  # for staff to review
+        cancelled=Count("id", filter=Q(status="cancelled")),
+    )
+    blocked_by = dict(
+        messages.filter(status="blocked")
+        .values_list("block_reason")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    )
+    links = PaymentLink.objects.filter(campaign_id=campaign.pk)
+    link_counts = links.aggregate(
+        clicked=Count("id", filter=Q(first_opened_at__isnull=False)),
+        verified=Count("id", filter=Q(verified_at__isnull=False)),
+    )
+    since = campaign.launched_at or timezone.now()
+    agreements = Agreement.objects.filter(
+        payment_link_id__in=links.values("id"), created_at__gte=since
+    ).count()
+    paid = Payment.objects.filter(
+        debtor_id__in=links.filter(verified_at__isnull=False).values("debtor_id"),
+        received_at__gte=since,
+    ).aggregate(total=Sum("amount_minor"))["total"]
+    done = counts["messages"] - counts["queued"]
+    return {
+        "targeted": campaign.targeted,
+        **counts,
+        "blocked_by": blocked_by,
+        **link_counts,
+        "agreements": agreements,
+        "amount_paid_minor": paid or 0,
+        "currency": campaign.portfolio.currency,
+        "progress_pct": round(100 * done / counts["messages"]) if counts["messages"] else 0,
+    }

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from agreements.models import PromiseStatus, PromiseToPay, Proposal, ProposalStatus
 from portal.debtors.models import PortfolioImport
-from portal.debtors.money import format_minor
+from portal.money import format_minor
 from portal.outreach.models import SENT_STATUSES, Campaign, CampaignStatus, Message
 
 RECENT_IMPORTS = 5

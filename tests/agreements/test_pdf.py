@@ -14,8 +14,8 @@ from agreements.schedules import build_schedule
 from agreements.tasks import render_agreement_pdf
 from portal.audit.models import AuditEvent
 from portal.debtors.models import DebtStatus
-from portal.debtors.money import format_minor
 from portal.debtors.services import ledger_post
+from portal.money import format_minor
 from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory
 
 TERMS = "1. The debtor pays the schedule below.\n2. Late payments beyond the grace period break it."

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from agreements.models import Agreement, OfferPolicy, Quote
 from portal.audit.models import AuditEvent
-from portal.debtors.money import major_text
+from portal.money import major_text
 
 ADD_URL = reverse("admin:agreements_offerpolicy_add")
 

@@ -5,8 +5,8 @@ import random
 import pytest
 from django.core.exceptions import ValidationError
 
-from portal.debtors.money import cash_digits, cash_unit, format_minor, major_text
 from portal.debtors.money_forms import MoneyField
+from portal.money import cash_digits, cash_unit, format_minor, major_text
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from portal.access.services import payment_link_create
-from portal.debtors.money import format_minor
+from portal.money import format_minor
 from portal.outreach.selectors import consents_for
 
 pytestmark = pytest.mark.e2e

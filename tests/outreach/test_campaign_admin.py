@@ -7,10 +7,12 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from portal.outreach.models import Campaign, Message
 from portal.outreach.rendering import sms_segments
+from tests.factories import StaffFactory
 
 TUESDAY_10 = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
 
@@ -67,6 +69,15 @@ def test_progress_page_and_its_polled_fragment(staff_client, campaign):
 def test_outsiders_do_not_see_the_progress_page(client, campaign):
     url = reverse("admin:outreach_campaign_progress", args=[campaign.pk])
     assert client.get(url).status_code == 302  # to the admin login
+
+
+def test_the_funnel_is_for_staff_who_may_see_campaigns(client, campaign):
+    url = reverse("admin:outreach_campaign_progress", args=[campaign.pk])
+    clerk = StaffFactory(username="sin-campanas")
+    client.force_login(clerk)
+    assert client.get(url).status_code == 403
+    clerk.user_permissions.add(Permission.objects.get(codename="view_campaign"))
+    assert 'data-funnel="targeted"' in client.get(url).content.decode()
 
 
 def _campaign_post(portfolio, **fields) -> dict:

@@ -20,7 +20,7 @@ from portal.outreach.campaigns import (
     campaign_resume,
 )
 from portal.outreach.models import Message
-from portal.outreach.selectors import campaign_funnel
+from portal.staff.selectors import campaign_funnel
 from tests.outreach.conftest import make_debtor
 
 BOGOTA = ZoneInfo("America/Bogota")

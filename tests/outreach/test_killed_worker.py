@@ -28,7 +28,7 @@ from portal.outreach.channels import Backend, Outgoing
 from portal.outreach.models import Campaign, Message
 from portal.outreach.outbox.dispatch import messages_dispatch
 from portal.outreach.outbox.recovery import messages_interrupted_recover
-from portal.outreach.selectors import campaign_funnel
+from portal.staff.selectors import campaign_funnel
 from tests.outreach.conftest import make_debtor
 
 BOGOTA = ZoneInfo("America/Bogota")

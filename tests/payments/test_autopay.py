@@ -10,6 +10,7 @@ import hashlib
 
 import pytest
 import stripe
+from django.urls import reverse
 from django.utils import timezone
 
 from agreements.models import InstallmentStatus
@@ -69,7 +70,10 @@ def test_consent_is_stored_with_its_hash_and_the_card_turns_autopay_on(
         AuditEvent.objects.values_list("action", flat=True)
     )
     detail = ana.get(f"/mi-cuenta/acuerdos/{agreement.pk}/")
-    assert b'data-testid="autopay-on"' in detail.content
+    box_url = reverse("payments:autopay_box", args=[agreement.pk])  # the page loads it
+    assert f'hx-get="{box_url}"' in detail.content.decode()
+    box = ana.get(box_url, HTTP_HX_REQUEST="true")
+    assert b'data-testid="autopay-on"' in box.content
 
 
 def test_without_the_tick_nothing_is_saved(ana, agreement, stripe_settings):

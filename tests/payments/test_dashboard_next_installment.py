@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portal.debtors.money import format_minor
+from portal.money import format_minor
 from tests.access.conftest import sign_in
 from tests.factories import intent_payload
 from tests.localstripe import make_event

@@ -19,7 +19,7 @@ from payments.services import payment_post_intent
 from payments.tasks import execute_refund
 from portal.audit.models import AuditEvent
 from portal.debtors.models import DebtStatus, LedgerEntry
-from portal.debtors.money import format_minor
+from portal.money import format_minor
 from tests.factories import StaffFactory
 from tests.localstripe import SECRET_KEY, make_event
 

@@ -9,7 +9,6 @@ from django.urls import reverse
 from payments.models import DebtDispute, Payment, PaymentAllocation
 from payments.services.disputes import payment_dispute_close, payment_dispute_open
 from portal.audit.models import AuditEvent
-from portal.audit.timeline import timeline_page
 from portal.debtors.services import ledger_post
 from portal.outreach.models import Message
 from portal.outreach.policy import decide
@@ -19,6 +18,7 @@ from portal.outreach.services import consent_set
 from portal.staff.models import DisputeResolution, Outcome
 from portal.staff.selectors import call_check
 from portal.staff.services import OutcomeError, call_dispute_resolve, contact_outcome_log
+from portal.staff.timeline import timeline_page
 from tests.factories import DebtFactory
 
 pytestmark = pytest.mark.django_db

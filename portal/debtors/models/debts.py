@@ -7,8 +7,9 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from portal.money import format_minor
+
 from ..imputation import Parts
-from ..money import format_minor
 from .parties import Debtor, Portfolio, currency_code
 
 

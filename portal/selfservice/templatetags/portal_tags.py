@@ -12,7 +12,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy
 
-from portal.debtors.money import format_minor
+from portal.money import format_minor
 
 register = template.Library()
 

@@ -1,3 +1,7 @@
+"""The audit log as staff review it: the read-only list with its filters, the CSV exports, the
+chain check and the debtor's 360° timeline. Staff's, not portal.audit's: the filters and the
+timeline read debtors, and the audit log sits below every app (docs/architecture.md#layers)."""
+
 from __future__ import annotations
 
 import json
@@ -14,13 +18,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from . import exports, selectors, services
-from .admin_filters import ChannelFilter, DebtorFilter, PeriodFilter
+from portal.audit import exports, selectors, services
+from portal.audit.models import AuditEvent
+
 from .admin_timeline import timeline_view
-from .models import AuditEvent
+from .audit_filters import ChannelFilter, DebtorFilter, PeriodFilter
 
 
-@admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only for everyone, superusers included: the log is append-only by design."""
 

@@ -1,3 +1,9 @@
+"""Amounts held in minor units, as people read and type them (babel, no models).
+
+A kernel module like portal.db and portal.cache: below every app, it imports none of them, so
+any app (portal.audit included) may format money.
+"""
+
 from __future__ import annotations
 
 from copy import copy

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEvent
-from .readable import readable_details
+from portal.audit.models import AuditEvent
+from portal.audit.readable import readable_details
 
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "message": (_("Messages"), ("message.", "inbound.")),

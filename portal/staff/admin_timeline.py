@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
+from portal.audit.services import staff_note_add
 from portal.debtors.models import Debtor
 
-from .services import staff_note_add
 from .timeline import KINDS, timeline_page
 
 
@@ -32,7 +32,7 @@ def timeline_view(model_admin, request, debtor_id: int):
         kind=kind or None,
         before=int(before) if before.isdigit() else None,
     )
-    template = "admin/audit/timeline.html"
+    template = "admin/staff/timeline.html"
     if getattr(request, "htmx", False) and not request.htmx.boosted:
         template += "#rows" if before else "#timeline"
     context = {

@@ -14,7 +14,7 @@ from portal.debtors.models import ContactChannel
 class InputFilter(admin.ListFilter):
     """A filter with text boxes; each parameter in `fields` is one box."""
 
-    template = "admin/audit/input_filter.html"
+    template = "admin/staff/input_filter.html"
     fields: tuple[tuple[str, str, str], ...] = ()  # (parameter, label, input type)
 
     def __init__(self, request, params, model, model_admin):

@@ -11,8 +11,8 @@ from django.urls import reverse
 from portal.access.services import payment_link_create
 from portal.audit.models import AuditEvent
 from portal.audit.services import record
-from portal.audit.timeline import kind_of
 from portal.outreach.services import consent_set
+from portal.staff.timeline import kind_of
 from tests.factories import DebtFactory, DebtorFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
