@@ -1,6 +1,6 @@
 """A debt's `disputed` status, shared by the two kinds of dispute that set it: card
-disputes (payments.DebtDispute) and disputes the debtor raises on a call (staff
-ContactOutcome with outcome "dispute"). While any of them is open the debt stays
+disputes (payments.DebtDispute) and disputes the debtor raises on a call (the
+outreach ContactOutcome with outcome "dispute"). While any of them is open the debt stays
 `disputed`, which stops collection outreach; when the last one closes the debt goes back to
 the status it had before the first.
 
@@ -21,7 +21,7 @@ def _card_disputes():
 
 
 def _call_disputes():
-    return apps.get_model("staff", "ContactOutcome").objects.filter(
+    return apps.get_model("outreach", "ContactOutcome").objects.filter(
         outcome="dispute", resolution__isnull=True
     )
 

@@ -13,10 +13,11 @@ from agreements.promises import PromiseError, promise_create
 from portal.audit.services import record
 from portal.debtors.disputes import debt_dispute_restore, debt_status_before_dispute
 from portal.debtors.models import Debt, Debtor, DebtStatus
+from portal.outreach.models import ContactOutcome, Outcome
 from portal.outreach.selectors import address_for
 from portal.outreach.services import call_attempt_record
 
-from .models import ContactOutcome, DisputeResolution, Outcome, Resolution
+from .models import DisputeResolution, Resolution
 from .selectors import call_check, visit_check
 
 
@@ -95,11 +96,14 @@ def contact_outcome_log(
         if row.policy_decision.get("action") != "send":
             details["reason"] = f"logged against policy: {row.policy_decision.get('reason')}"
     if outcome == Outcome.PROMISE:
-        row.promise = _promise(debtor, debt, agent, promise_amount_minor, promise_date)
-        details["promise_id"] = row.promise.pk
+        promise = _promise(debtor, debt, agent, promise_amount_minor, promise_date)
+        # The promise names the call it was made on (reached back as `row.promise`).
+        promise.contact_outcome = row
+        promise.save(update_fields=["contact_outcome"])
+        details["promise_id"] = promise.pk
     if outcome == Outcome.DISPUTE:
         row.previous_debt_status = _dispute(debt, row)
-    row.save(update_fields=["message_id", "promise", "previous_debt_status"])
+    row.save(update_fields=["message_id", "previous_debt_status"])
     record(f"call.{outcome}", actor=agent, subject=row, details=details, debtor=debtor)
     transaction.on_commit(lambda: _refresh_kpis(timezone.localdate(now)), robust=True)
     return row

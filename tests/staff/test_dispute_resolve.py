@@ -11,12 +11,12 @@ from payments.services.disputes import payment_dispute_close, payment_dispute_op
 from portal.audit.models import AuditEvent
 from portal.audit.timeline import timeline_page
 from portal.debtors.services import ledger_post
-from portal.outreach.models import Message
+from portal.outreach.models import Message, Outcome
 from portal.outreach.policy import decide
 from portal.outreach.rules import rules_for
 from portal.outreach.selectors import facts_for_many
 from portal.outreach.services import consent_set
-from portal.staff.models import DisputeResolution, Outcome
+from portal.staff.models import DisputeResolution
 from portal.staff.selectors import call_check
 from portal.staff.services import OutcomeError, call_dispute_resolve, contact_outcome_log
 from tests.factories import DebtFactory

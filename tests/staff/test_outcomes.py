@@ -11,11 +11,10 @@ import time_machine
 from agreements.models import PromiseToPay
 from portal.audit.models import AuditEvent
 from portal.audit.timeline import timeline_page
-from portal.outreach.models import Message
+from portal.outreach.models import ContactOutcome, Message, Outcome
 from portal.outreach.policy import decide
 from portal.outreach.rules import rules_for
 from portal.outreach.selectors import facts_for_many
-from portal.staff.models import ContactOutcome, Outcome
 from portal.staff.selectors import call_check
 from portal.staff.services import OutcomeError, contact_outcome_log
 from tests.factories import DebtFactory, PortfolioFactory
