@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from agreements.models import PromiseToPay
@@ -152,9 +152,11 @@ def test_open_disputes_links_and_permissions_survive_the_moves():
             resolution="rejected",
             note="Verificada",
         )
-        payment_dispute_close(
-            payment=Payment.objects.get(pk=ids["payment"]), dispute={"id": "dp_1", "status": "won"}
-        )
+        with transaction.atomic():  # as the webhook runs it
+            payment_dispute_close(
+                payment=Payment.objects.get(pk=ids["payment"]),
+                dispute={"id": "dp_1", "status": "won"},
+            )
         assert Debt.objects.get(pk=ids["called"]).status == "in_agreement"
         assert Debt.objects.get(pk=ids["carded"]).status == "active"
     finally:
