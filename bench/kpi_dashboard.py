@@ -215,12 +215,12 @@ def fill(debts: int, audit_rows: int, supervisor_id: int) -> None:
             "call outcomes",
             f"""INSERT INTO staff_contactoutcome (method, direction, outcome, notes,
                 occurred_at, policy_decision, message_id, previous_debt_status, created_at,
-                agent_id, debtor_id, debt_id, promise_id)
+                agent_id, debtor_id, debt_id)
             SELECT 'phone', 'outbound',
                 (ARRAY['right_party','wrong_number','no_answer','no_answer','promise',
                        'refused','dispute','right_party'])[1 + {h(22, 8)}],
                 '', now() - make_interval(secs => {h(23, 180 * 86400)}), '{{}}', NULL, '',
-                now(), {supervisor_id}, 1 + {h(24, debtors)}, NULL, NULL
+                now(), {supervisor_id}, 1 + {h(24, debtors)}, NULL
             FROM generate_series(1, {debts // 5}) g""",
         ),
         (

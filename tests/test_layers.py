@@ -9,12 +9,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BELOW_EVERYTHING = {"auth", "contenttypes"}
-# Until the dispute hold stops reading payments and staff by name (issue 14, its own branch).
-# Each entry must still be found: delete it when its lookup goes.
-PENDING = {
-    ("portal/debtors/disputes.py", "payments"),
-    ("portal/debtors/disputes.py", "staff"),
-}
 
 
 def _app_label(path: Path) -> str:
@@ -49,12 +43,6 @@ def test_no_app_looks_up_another_apps_model_by_name():
     crossing = [
         (path, line, label)
         for path, line, label, own in _lookups()
-        if label not in BELOW_EVERYTHING | {own} and (path, label) not in PENDING
+        if label not in BELOW_EVERYTHING | {own}
     ]
     assert crossing == [], "import the model (if the layers allow it) or move the code up"
-
-
-def test_every_pending_exception_still_exists():
-    found = {(path, label) for path, _line, label, _own in _lookups()}
-    gone = sorted(PENDING - found)
-    assert gone == [], "delete these from PENDING: their lookup is gone"

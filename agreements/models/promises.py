@@ -50,6 +50,15 @@ class PromiseToPay(models.Model):
         related_name="+",
         verbose_name=_("created by"),
     )
+    # The call or visit it was made on, when an agent took it (source "call").
+    contact_outcome = models.OneToOneField(
+        "outreach.ContactOutcome",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="promise",
+        verbose_name=_("contact outcome"),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
 

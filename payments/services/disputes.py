@@ -10,8 +10,8 @@ from typing import Any
 from django.utils import timezone
 
 from portal.audit.services import record
-from portal.debtors.disputes import debt_dispute_restore, debt_status_before_dispute
-from portal.debtors.models import Debt, DebtStatus
+from portal.debtors.disputes import dispute_hold_close, dispute_hold_open
+from portal.debtors.models import Debt, HoldKind
 
 from ..models import DebtDispute, Payment
 from .refunds import payment_apply_refunded_total
@@ -32,24 +32,23 @@ def payment_dispute_open(*, payment: Payment, dispute: dict[str, Any]) -> list[i
     for debt in Debt.objects.select_for_update().filter(pk__in=debt_ids).order_by("id"):
         if DebtDispute.objects.filter(debt=debt, stripe_dispute_id=dispute["id"]).exists():
             continue
-        # Already disputed by another open dispute (card or call): remember what it was
-        # before that one.
-        previous = debt_status_before_dispute(debt)
+        # The hold makes the debt disputed; if another open dispute (card or call) already
+        # did, it remembers the status before that one.
+        hold = dispute_hold_open(
+            debt=debt,
+            kind=HoldKind.CARD,
+            reference=dispute["id"],
+            details={"dispute": dispute["id"], "payment": payment.number},
+            now=now,
+        )
         DebtDispute.objects.create(
             debt=debt,
             payment=payment,
             stripe_dispute_id=dispute["id"],
-            previous_status=previous,
+            previous_status=hold.previous_status,
             reason=str(dispute.get("reason") or "")[:100],
             amount_minor=int(dispute.get("amount") or 0),
             opened_at=now,
-        )
-        if debt.status != DebtStatus.DISPUTED:
-            Debt.objects.filter(pk=debt.pk).update(status=DebtStatus.DISPUTED, updated_at=now)
-        record(
-            "debt.disputed",
-            subject=debt,
-            details={"dispute": dispute["id"], "payment": payment.number, "previous": previous},
         )
         flagged.append(debt.pk)
     if flagged:
@@ -80,20 +79,16 @@ def payment_dispute_close(*, payment: Payment, dispute: dict[str, Any]) -> list[
     for row in open_rows:
         DebtDispute.objects.filter(pk=row.pk).update(closed_at=now, outcome=outcome)
         # Shared with disputes raised on calls: the debt stays disputed while any is open.
-        back = debt_dispute_restore(
-            debt_id=row.debt_id, previous_status=row.previous_status, now=now
+        # Audited as debt.dispute_closed.
+        back = dispute_hold_close(
+            debt_id=row.debt_id,
+            kind=HoldKind.CARD,
+            reference=row.stripe_dispute_id,
+            details={"dispute": dispute["id"], "outcome": outcome},
+            now=now,
         )
         if back:
             restored.append(row.debt_id)
-        record(
-            "debt.dispute_closed",
-            subject=("debtors.debt", row.debt_id),
-            details={
-                "dispute": dispute["id"],
-                "outcome": outcome,
-                "restored_to": row.previous_status if back else None,
-            },
-        )
     if open_rows and outcome not in KEPT:
         amount = int(dispute.get("amount") or 0)
         payment_apply_refunded_total(

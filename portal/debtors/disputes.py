@@ -1,65 +1,134 @@
-"""A debt's `disputed` status, shared by the two kinds of dispute that set it: card
-disputes (payments.DebtDispute) and disputes the debtor raises on a call (staff
-ContactOutcome with outcome "dispute"). While any of them is open the debt stays
+"""A debt's dispute holds, whatever raised them: a card dispute (payments) or a dispute the
+debtor raised on a call (staff). While any hold on a debt is open the debt stays
 `disputed`, which stops collection outreach; when the last one closes the debt goes back to
-the status it had before the first.
-
-The models are looked up by name: payments and staff build on debtors, not the reverse.
+the status it had before the first. The apps that raise disputes keep their own records and
+call these two services; nothing else opens or closes a hold, and every status write goes
+through `portal.debtors.status.debt_status_change`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
 
-from .models import Debt, DebtStatus
+from portal.audit.services import record
 
-
-def _card_disputes():
-    return apps.get_model("payments", "DebtDispute").objects.filter(closed_at=None)
-
-
-def _call_disputes():
-    return apps.get_model("staff", "ContactOutcome").objects.filter(
-        outcome="dispute", resolution__isnull=True
-    )
+from .models import Debt, DebtStatus, DisputeHold
+from .status import debt_status_allowed, debt_status_change
 
 
-def debt_disputes_open(debt_id: int, *, excluding_call: int | None = None) -> bool:
-    """Whether any dispute, card or call, is open on the debt (`excluding_call`: a call
-    dispute being closed right now, not yet marked)."""
-    calls = _call_disputes().filter(debt_id=debt_id)
-    if excluding_call is not None:
-        calls = calls.exclude(pk=excluding_call)
-    return _card_disputes().filter(debt_id=debt_id).exists() or calls.exists()
-
-
-def debt_status_before_dispute(debt: Debt) -> str:
-    """What the debt returns to when its disputes close: its status now, or, if another
-    dispute already made it `disputed`, the status that one remembered."""
+def _status_before_holds(debt: Debt) -> str:
+    """What the debt returns to when its holds close: its status now, or, if an open hold
+    already made it `disputed`, the status the earliest one remembered."""
     if debt.status != DebtStatus.DISPUTED:
         return debt.status
-    card = _card_disputes().filter(debt_id=debt.pk).order_by("opened_at", "id")
-    call = _call_disputes().filter(debt_id=debt.pk).order_by("occurred_at", "id")
-    earlier = [
-        *card.values_list("opened_at", "previous_status")[:1],
-        *call.values_list("occurred_at", "previous_debt_status")[:1],
-    ]
-    earlier = [row for row in earlier if row[1] and row[1] != DebtStatus.DISPUTED]
-    return min(earlier)[1] if earlier else debt.status
-
-
-def debt_dispute_restore(
-    *, debt_id: int, previous_status: str, now: dt.datetime, excluding_call: int | None = None
-) -> bool:
-    """Put a disputed debt back to `previous_status` once no dispute is open on it; returns
-    whether it changed. A debt someone moved on meanwhile (closed, legal) is left alone."""
-    if debt_disputes_open(debt_id, excluding_call=excluding_call):
-        return False
-    if not previous_status or previous_status == DebtStatus.DISPUTED:
-        return False
-    changed = Debt.objects.filter(pk=debt_id, status=DebtStatus.DISPUTED).update(
-        status=previous_status, updated_at=now
+    earlier = (
+        DisputeHold.objects.filter(debt_id=debt.pk, closed_at=None)
+        .exclude(previous_status__in=["", DebtStatus.DISPUTED])
+        .order_by("opened_at", "id")
+        .values_list("previous_status", flat=True)
+        .first()
     )
-    return changed == 1
+    return earlier or debt.status
+
+
+@transaction.atomic
+def dispute_hold_open(
+    *,
+    debt: Debt,
+    kind: str,
+    reference: str,
+    actor: Any = None,
+    details: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> DisputeHold:
+    """Hold the debt for one dispute (`kind`, `reference`: who raised it and their record of
+    it): the debt becomes `disputed` and the hold remembers the status before the first
+    open hold. Audited as `debt.disputed` with `details` and that `previous` status. A hold
+    already opened for the same dispute is returned as it is (a repeated event)."""
+    now = now or timezone.now()
+    debt = Debt.objects.select_for_update().get(pk=debt.pk)
+    existing = DisputeHold.objects.filter(debt=debt, kind=kind, reference=reference).first()
+    if existing is not None:
+        return existing
+    previous = _status_before_holds(debt)
+    hold = DisputeHold.objects.create(
+        debt=debt,
+        kind=kind,
+        reference=reference,
+        previous_status=previous,
+        opened_at=now,
+        opened_by=actor,
+    )
+    if debt.status != DebtStatus.DISPUTED:
+        # The audit entry below states the move.
+        debt_status_change(debt, to=DebtStatus.DISPUTED, expect=[debt.status], now=now)
+    record(
+        "debt.disputed",
+        actor=actor,
+        subject=debt,
+        details={**(details or {}), "previous": previous},
+    )
+    return hold
+
+
+@transaction.atomic
+def dispute_hold_close(
+    *,
+    debt_id: int,
+    kind: str,
+    reference: str,
+    actor: Any = None,
+    to: str | None = None,
+    event: str | None = "debt.dispute_closed",
+    details: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> str | None:
+    """Close the dispute's hold on the debt; returns the status the debt moved to (None when
+    it stayed).
+
+    - `to` None: once no other hold is open, the debt goes back to the status the hold
+      remembered; a debt someone moved on meanwhile (closed, legal) is left alone;
+    - `to` a status (an upheld call dispute closes the debt): the debt moves there now,
+      whatever other holds remain.
+
+    `event` names the audit entry (with `details` and `restored_to`); None when the caller's
+    own entry states it (`call.dispute_resolved`)."""
+    now = now or timezone.now()
+    # Lock the debt first, as opening does, so an open and a close cannot interleave.
+    Debt.objects.select_for_update().filter(pk=debt_id).values_list("pk", flat=True).first()
+    hold = (
+        DisputeHold.objects.select_for_update()
+        .filter(debt_id=debt_id, kind=kind, reference=reference, closed_at=None)
+        .first()
+    )
+    if hold is not None:
+        hold.closed_at, hold.closed_by = now, actor
+        hold.save(update_fields=["closed_at", "closed_by"])
+    moved_to = None
+    if to is not None:
+        expect = [status for status in DebtStatus.values if debt_status_allowed(status, to)]
+        if debt_status_change([debt_id], to=to, expect=expect, now=now):
+            moved_to = to
+    elif hold is not None and _restorable(hold):
+        back = hold.previous_status
+        if debt_status_change([debt_id], to=back, expect=[DebtStatus.DISPUTED], now=now):
+            moved_to = back
+    if event:
+        record(
+            event,
+            actor=actor,
+            subject=(Debt._meta.label_lower, debt_id),
+            details={**(details or {}), "restored_to": moved_to},
+        )
+    return moved_to
+
+
+def _restorable(hold: DisputeHold) -> bool:
+    """The last open hold closed, and it remembers a status to go back to."""
+    if hold.previous_status in ("", DebtStatus.DISPUTED):
+        return False
+    return not DisputeHold.objects.filter(debt_id=hold.debt_id, closed_at=None).exists()

@@ -29,7 +29,9 @@ MOVES: dict[str, frozenset[str]] = {
     S.SETTLED: frozenset({S.ACTIVE, S.IN_AGREEMENT, S.DISPUTED, S.CLOSED}),
     S.DISPUTED: frozenset({S.ACTIVE, S.IN_AGREEMENT, S.PAID, S.SETTLED, S.LEGAL, S.CLOSED}),
     S.LEGAL: frozenset({S.ACTIVE, S.IN_AGREEMENT, S.PAID, S.SETTLED, S.DISPUTED, S.CLOSED}),
-    S.CLOSED: frozenset({S.ACTIVE}),
+    # A closed debt can still be disputed (a card dispute on an old payment, a debtor on a
+    # call); closing its hold puts it back to closed.
+    S.CLOSED: frozenset({S.ACTIVE, S.DISPUTED}),
 }
 
 

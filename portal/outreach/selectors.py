@@ -10,8 +10,12 @@ from portal.access.selectors import debtors_on_portal
 from portal.debtors.models import Debt, Debtor
 
 from .models import (
+    RIGHT_PARTY_OUTCOMES,
     Channel,
     Consent,
+    ContactMethod,
+    ContactOutcome,
+    Direction,
     InboundMessage,
     Message,
     MessageKind,
@@ -48,9 +52,6 @@ def address_for(debtor: Debtor, channel: str) -> str:
 def _conversations(debtor_ids: set[int], since: dt.datetime) -> dict[int, list[tuple]]:
     """(debt id or None, when) of each telephone conversation with the debtor since `since`:
     a phone or IVR call, either direction, where the agent spoke with the debtor themself."""
-    # Imported here: the staff app builds on outreach, not the other way round.
-    from portal.staff.models import RIGHT_PARTY_OUTCOMES, ContactMethod, ContactOutcome
-
     found: dict[int, list[tuple]] = defaultdict(list)
     for debtor_id, debt_id, at in ContactOutcome.objects.filter(
         debtor_id__in=debtor_ids,
@@ -65,9 +66,7 @@ def _conversations(debtor_ids: set[int], since: dt.datetime) -> dict[int, list[t
 def _visits(debtor_ids: set[int], since: dt.datetime) -> dict[int, list]:
     """When field agents visited each debtor since `since`: every outbound visit is a
     collection attempt (Ley 2300 counts every contact, docs/compliance.md "what counts toward the
-    caps"), kept as a staff ContactOutcome rather than a message."""
-    from portal.staff.models import ContactMethod, ContactOutcome, Direction
-
+    caps"), kept as a ContactOutcome rather than a message."""
     found: dict[int, list] = defaultdict(list)
     for debtor_id, at in ContactOutcome.objects.filter(
         debtor_id__in=debtor_ids,

@@ -8,10 +8,10 @@ from django.contrib.auth.models import Group
 from django.urls import path
 
 from portal.audit.models import AuditEvent
+from portal.outreach.models import ContactOutcome
 
 from .admin_audit import AuditEventAdmin
 from .admin_views import kpi_view, log_contact_view, resolve_dispute_view
-from .models import ContactOutcome
 
 admin.site.register(AuditEvent, AuditEventAdmin)
 
@@ -19,14 +19,16 @@ admin.site.register(AuditEvent, AuditEventAdmin)
 @admin.register(ContactOutcome)
 class ContactOutcomeAdmin(admin.ModelAdmin):
     """Read-only list of logged contacts; they are written from the debtor's page only,
-    through the service that applies and audits their effects."""
+    through the service that applies and audits their effects. The model is outreach's;
+    its pages, the call panel and the KPI dashboard hang off it here."""
 
     list_display = ("occurred_at", "debtor", "debt", "method", "direction", "outcome", "agent")
     list_filter = ("outcome", "method", "direction", ("occurred_at", admin.DateFieldListFilter))
     list_select_related = ("debtor", "debt__portfolio", "agent")
-    raw_id_fields = ("debtor", "debt", "promise")
+    raw_id_fields = ("debtor", "debt")
     ordering = ("-occurred_at", "-id")
     show_full_result_count = False
+    change_list_template = "admin/staff/contactoutcome/change_list.html"
 
     def get_urls(self):
         view = self.admin_site.admin_view

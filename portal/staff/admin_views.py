@@ -12,12 +12,12 @@ from django.utils.translation import gettext as _
 from django_htmx.http import trigger_client_event
 
 from portal.debtors.models import Debtor
-from portal.outreach.models import Campaign
+from portal.outreach.models import Campaign, ContactOutcome
 
 from . import kpis, rollup, selectors
 from .forms import ContactOutcomeForm, DisputeResolutionForm
 from .kpi_forms import KpiFilterForm
-from .models import ContactOutcome, Resolution
+from .models import Resolution
 from .services import OutcomeError, call_dispute_resolve, contact_outcome_log
 
 
@@ -25,7 +25,7 @@ def log_contact_view(model_admin, request, debtor_id: int):
     """GET: may the agent call now (and why), with the outcome form. POST: log it."""
     if not request.user.has_perm("debtors.view_debtor"):
         raise PermissionDenied
-    can_log = request.user.has_perm("staff.add_contactoutcome")
+    can_log = request.user.has_perm("outreach.add_contactoutcome")
     if request.method == "POST" and not can_log:
         raise PermissionDenied
     debtor = get_object_or_404(Debtor, pk=debtor_id)
@@ -68,7 +68,7 @@ def log_contact_view(model_admin, request, debtor_id: int):
 def resolve_dispute_view(model_admin, request, outcome_id: int):
     """POST: close a dispute raised on a call (upheld or rejected) with a note."""
     if request.method != "POST":
-        return redirect("admin:staff_contactoutcome_changelist")
+        return redirect("admin:outreach_contactoutcome_changelist")
     if not request.user.has_perm("staff.resolve_dispute"):
         raise PermissionDenied
     row = get_object_or_404(ContactOutcome.objects.select_related("debtor"), pk=outcome_id)
@@ -108,7 +108,7 @@ def _panel(model_admin, request, debtor, debts, *, form=None, status=200, **resu
         "opts": ContactOutcome._meta,
         "debtor": debtor,
         "form": form or ContactOutcomeForm(debts=debts),
-        "can_log": request.user.has_perm("staff.add_contactoutcome"),
+        "can_log": request.user.has_perm("outreach.add_contactoutcome"),
         "can_resolve": request.user.has_perm("staff.resolve_dispute"),
         "checks": selectors.call_checks(debtor, debts),
         "visit_checks": selectors.visit_checks(debtor, debts),

@@ -7,8 +7,9 @@ from django import forms
 
 from portal.debtors.models import Debt
 from portal.debtors.money_forms import parse_major
+from portal.outreach.models import ContactMethod, Direction, Outcome
 
-from .models import ContactMethod, Direction, Outcome, Resolution
+from .models import Resolution
 
 
 class ContactOutcomeForm(forms.Form):

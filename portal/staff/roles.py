@@ -50,8 +50,8 @@ _DEBTOR_FILE = [
 _AGENT = [
     *_DEBTOR_FILE,
     "audit.add_staff_note",
-    "staff.add_contactoutcome",  # log calls and visits from the debtor's page
-    "staff.view_contactoutcome",
+    "outreach.add_contactoutcome",  # log calls and visits from the debtor's page
+    "outreach.view_contactoutcome",
     "staff.view_disputeresolution",
 ]
 

@@ -16,12 +16,18 @@ from agreements.models import Agreement
 from payments.models import Payment
 from portal.access.models import PaymentLink
 from portal.debtors.models import Debt, Debtor, DebtStatus
-from portal.outreach.models import SENT_STATUSES, Campaign, Channel, Message, MessageKind
+from portal.outreach.models import (
+    SENT_STATUSES,
+    Campaign,
+    Channel,
+    ContactOutcome,
+    Message,
+    MessageKind,
+    Outcome,
+)
 from portal.outreach.policy import Decision, decide
 from portal.outreach.rules import rules_for
 from portal.outreach.selectors import address_for, facts_for_many
-
-from .models import ContactOutcome
 
 # Plain words for the policy's reasons, for the agent about to dial.
 REASONS = {
@@ -166,7 +172,7 @@ def open_call_disputes(debtor: Debtor) -> list[ContactOutcome]:
     """Disputes the debtor raised on calls that nobody has resolved yet, oldest first."""
     return list(
         ContactOutcome.objects.filter(
-            debtor=debtor, outcome="dispute", debt__isnull=False, resolution__isnull=True
+            debtor=debtor, outcome=Outcome.DISPUTE, debt__isnull=False, resolution__isnull=True
         )
         .select_related("debt", "agent")
         .order_by("occurred_at", "id")

@@ -11,12 +11,13 @@ from django.utils import timezone
 
 from agreements.promises import PromiseError, promise_create
 from portal.audit.services import record
-from portal.debtors.disputes import debt_dispute_restore, debt_status_before_dispute
-from portal.debtors.models import Debt, Debtor, DebtStatus
+from portal.debtors.disputes import dispute_hold_close, dispute_hold_open
+from portal.debtors.models import Debt, Debtor, DebtStatus, HoldKind
+from portal.outreach.models import ContactOutcome, Outcome
 from portal.outreach.selectors import address_for
 from portal.outreach.services import call_attempt_record
 
-from .models import ContactOutcome, DisputeResolution, Outcome, Resolution
+from .models import DisputeResolution, Resolution
 from .selectors import call_check, visit_check
 
 
@@ -95,11 +96,14 @@ def contact_outcome_log(
         if row.policy_decision.get("action") != "send":
             details["reason"] = f"logged against policy: {row.policy_decision.get('reason')}"
     if outcome == Outcome.PROMISE:
-        row.promise = _promise(debtor, debt, agent, promise_amount_minor, promise_date)
-        details["promise_id"] = row.promise.pk
+        promise = _promise(debtor, debt, agent, promise_amount_minor, promise_date)
+        # The promise names the call it was made on (reached back as `row.promise`).
+        promise.contact_outcome = row
+        promise.save(update_fields=["contact_outcome"])
+        details["promise_id"] = promise.pk
     if outcome == Outcome.DISPUTE:
         row.previous_debt_status = _dispute(debt, row)
-    row.save(update_fields=["message_id", "promise", "previous_debt_status"])
+    row.save(update_fields=["message_id", "previous_debt_status"])
     record(f"call.{outcome}", actor=agent, subject=row, details=details, debtor=debtor)
     transaction.on_commit(lambda: _refresh_kpis(timezone.localdate(now)), robust=True)
     return row
@@ -128,21 +132,18 @@ def _promise(debtor, debt, agent, amount_minor, promised_date):
 
 
 def _dispute(debt: Debt, row: ContactOutcome) -> str:
-    """Flag the debt disputed (outreach skips disputed debts), remembering its status the
-    way payment disputes do, so whoever resolves the dispute can put it back."""
-    debt = Debt.objects.select_for_update().get(pk=debt.pk)
-    previous = debt_status_before_dispute(debt)
-    if previous != DebtStatus.DISPUTED:
-        Debt.objects.filter(pk=debt.pk).update(
-            status=DebtStatus.DISPUTED, updated_at=timezone.now()
-        )
-    record(
-        "debt.disputed",
+    """Hold the debt disputed (outreach skips disputed debts) through the hold card
+    disputes use too, so whoever resolves the dispute puts back the status before it; the
+    row keeps that status for the panel. Audited as `debt.disputed`."""
+    hold = dispute_hold_open(
+        debt=debt,
+        kind=HoldKind.CALL,
+        reference=str(row.pk),
         actor=row.agent,
-        subject=debt,
-        details={"source": "call", "contact_outcome_id": row.pk, "previous": previous},
+        details={"source": "call", "contact_outcome_id": row.pk},
+        now=row.occurred_at,
     )
-    return previous
+    return hold.previous_status
 
 
 @transaction.atomic
@@ -158,8 +159,8 @@ def call_dispute_resolve(
 
     - upheld: the debtor is right; the debt is closed (it gets no more outreach);
     - rejected (the debt is verified): the debt goes back to the status it had before the
-      dispute, through the rule card disputes use (`portal.debtors.disputes`): not while
-      another dispute, card or call, is still open on it. Outreach resumes by itself once
+      dispute, through the hold card disputes use too (`portal.debtors.disputes`): not
+      while another dispute, card or call, still holds it. Outreach resumes by itself once
       the debt is active again: the contact policy reads the debt's status.
 
     Audited as `call.dispute_resolved` with the debtor, so it shows on the timeline.
@@ -176,16 +177,17 @@ def call_dispute_resolve(
     if not note:
         raise OutcomeError("Say why: the note goes on the debtor's timeline.")
     debt = Debt.objects.select_for_update().get(pk=row.debt_id)
-    if resolution == Resolution.UPHELD:
-        if debt.status != DebtStatus.CLOSED:
-            Debt.objects.filter(pk=debt.pk).update(status=DebtStatus.CLOSED, updated_at=now)
-    else:
-        debt_dispute_restore(
-            debt_id=debt.pk,
-            previous_status=row.previous_debt_status,
-            now=now,
-            excluding_call=row.pk,
-        )
+    # Upheld closes the debt even while another dispute holds it; rejected puts it back once
+    # no hold is left. The call.dispute_resolved entry below states either.
+    dispute_hold_close(
+        debt_id=debt.pk,
+        kind=HoldKind.CALL,
+        reference=str(row.pk),
+        actor=resolver,
+        to=DebtStatus.CLOSED if resolution == Resolution.UPHELD else None,
+        event=None,
+        now=now,
+    )
     status = Debt.objects.filter(pk=debt.pk).values_list("status", flat=True).get()
     resolved = DisputeResolution.objects.create(
         contact_outcome=row,

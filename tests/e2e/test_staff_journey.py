@@ -73,7 +73,9 @@ def test_a_supervisor_logs_a_call_with_a_promise_and_sees_it_on_the_timeline_and
         page.fill("#id_notes", "Promete pagar 250.000 el viernes")
         page.fill("#id_promise_amount", "250.000")
         page.fill("#id_promise_date", promised.isoformat())
-        with page.expect_response(lambda r: "/admin/staff/contactoutcome/log/" in r.url) as answer:
+        with page.expect_response(
+            lambda r: "/admin/outreach/contactoutcome/log/" in r.url
+        ) as answer:
             page.locator(".call-form button[type=submit]").click()
         assert answer.value.status == 200
         page.get_by_test_id("call-logged").wait_for()
@@ -89,7 +91,7 @@ def test_a_supervisor_logs_a_call_with_a_promise_and_sees_it_on_the_timeline_and
         assert (promise.amount_minor, promise.promised_date) == (250_000_00, promised)
 
         # The KPI page counts it: one attempt, one contact, with the right party.
-        page.goto(f"{live_server.url}/admin/staff/contactoutcome/kpis/")
+        page.goto(f"{live_server.url}/admin/outreach/contactoutcome/kpis/")
         assert page.get_by_test_id("kpi-attempts").text_content().strip() == "1"
         assert page.get_by_test_id("kpi-contacts").text_content().strip() == "1"
         assert page.get_by_test_id("kpi-right-party").text_content().strip() == "1"

@@ -10,12 +10,12 @@ from payments.models import DebtDispute, Payment, PaymentAllocation
 from payments.services.disputes import payment_dispute_close, payment_dispute_open
 from portal.audit.models import AuditEvent
 from portal.debtors.services import ledger_post
-from portal.outreach.models import Message
+from portal.outreach.models import Message, Outcome
 from portal.outreach.policy import decide
 from portal.outreach.rules import rules_for
 from portal.outreach.selectors import facts_for_many
 from portal.outreach.services import consent_set
-from portal.staff.models import DisputeResolution, Outcome
+from portal.staff.models import DisputeResolution
 from portal.staff.selectors import call_check
 from portal.staff.services import OutcomeError, call_dispute_resolve, contact_outcome_log
 from portal.staff.timeline import timeline_page

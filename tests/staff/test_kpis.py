@@ -32,9 +32,9 @@ from payments.models import Payment
 from portal.access.models import PaymentLink
 from portal.debtors.models import Debtor, LedgerEntry
 from portal.debtors.services import ledger_post
-from portal.outreach.models import Message
+from portal.outreach.models import ContactOutcome, Message
 from portal.staff import kpis
-from portal.staff.models import ContactOutcome, KpiDay
+from portal.staff.models import KpiDay
 from portal.staff.rollup import kpi_rollup_refresh
 from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory, StaffFactory
 

@@ -10,11 +10,10 @@ import time_machine
 
 from agreements.models import PromiseToPay
 from portal.audit.models import AuditEvent
-from portal.outreach.models import Message
+from portal.outreach.models import ContactOutcome, Message, Outcome
 from portal.outreach.policy import decide
 from portal.outreach.rules import rules_for
 from portal.outreach.selectors import facts_for_many
-from portal.staff.models import ContactOutcome, Outcome
 from portal.staff.selectors import call_check
 from portal.staff.services import OutcomeError, contact_outcome_log
 from portal.staff.timeline import timeline_page

@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from agreements.models import PromiseToPay
 from portal.debtors.services import ledger_post
-from portal.staff.models import ContactOutcome, KpiBalance
+from portal.outreach.models import ContactOutcome
+from portal.staff.models import KpiBalance
 
 from .conftest import BOGOTA
 
@@ -101,8 +102,8 @@ def test_compliance_sees_the_panel_but_cannot_log_calls(client, compliance, debt
 
 def test_nobody_adds_or_edits_outcomes_through_the_plain_admin(client, supervisor):
     client.force_login(supervisor)
-    assert client.get(reverse("admin:staff_contactoutcome_changelist")).status_code == 200
-    assert client.get(reverse("admin:staff_contactoutcome_add")).status_code == 403
+    assert client.get(reverse("admin:outreach_contactoutcome_changelist")).status_code == 200
+    assert client.get(reverse("admin:outreach_contactoutcome_add")).status_code == 403
 
 
 def test_the_kpi_page_is_for_supervisors_administrators_and_compliance(

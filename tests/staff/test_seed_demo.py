@@ -16,12 +16,11 @@ from payments.models import Payment
 from portal.audit.models import AuditEvent
 from portal.debtors.models import Debt, Debtor, LedgerEntry
 from portal.debtors.selectors import debts_with_stage
-from portal.outreach.models import Campaign, Consent, Message
+from portal.outreach.models import Campaign, Consent, ContactOutcome, Message
 from portal.staff import kpis
 from portal.staff.demo import seed_demo
 from portal.staff.demo.activity import SCHEDULED_CAMPAIGN, SENT_CAMPAIGN
 from portal.staff.kpi_forms import KpiFilterForm
-from portal.staff.models import ContactOutcome
 
 pytestmark = pytest.mark.django_db
 

@@ -11,12 +11,11 @@ import time_machine
 from django.urls import reverse
 
 from portal.audit.models import AuditEvent
-from portal.outreach.models import Message
+from portal.outreach.models import Message, Outcome
 from portal.outreach.policy import decide
 from portal.outreach.rules import rules_for
 from portal.outreach.selectors import facts_for_many
 from portal.outreach.services import consent_set
-from portal.staff.models import Outcome
 from portal.staff.selectors import call_check, visit_check
 from portal.staff.services import contact_outcome_log
 

@@ -1,9 +1,11 @@
 """Debtors' models by concept: the parties (creditor, portfolio, debtor, payment methods),
-the debts and their ledger, the mora stages, the portfolio imports."""
+the debts and their ledger, the dispute holds on them, the mora stages, the portfolio
+imports."""
 
 from __future__ import annotations
 
 from .debts import Debt, DebtStatus, LedgerEntry, LedgerKind
+from .disputes import DisputeHold, HoldKind
 from .imports import ImportStatus, PortfolioImport
 from .mora import MoraStage, StageTone
 from .parties import (
@@ -26,7 +28,9 @@ __all__ = [
     "Debt",
     "DebtStatus",
     "Debtor",
+    "DisputeHold",
     "DocumentType",
+    "HoldKind",
     "IdentityCheck",
     "ImportStatus",
     "Language",
