@@ -15,6 +15,7 @@ import pytest
 from agreements.models import Agreement, OfferPolicy, Proposal, ProposalStatus
 from portal.access.services import payment_link_create
 from portal.debtors.services import ledger_post, portfolio_today
+from tests.helpers.browser import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
 
@@ -204,7 +205,5 @@ def test_plan_outside_the_bounds_waits_then_a_supervisor_approves_it_in_admin(
 
 
 def _artifact(name: str):
-    from tests.e2e.conftest import ARTIFACTS
-
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / f"{name}.png"

@@ -11,7 +11,7 @@ from django.db import connection
 
 from portal.outreach.models import Message
 from portal.outreach.sending import messages_dispatch
-from tests.outreach.conftest import make_debtor
+from tests.helpers.outreach import make_debtor
 
 WORKERS = 8
 TUESDAY_10 = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)

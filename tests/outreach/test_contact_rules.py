@@ -23,7 +23,7 @@ from portal.outreach.services import call_attempt_record
 from portal.staff.selectors import call_check, call_checks
 from portal.staff.services import contact_outcome_log
 from tests.factories import DebtFactory, PortfolioFactory
-from tests.outreach.conftest import make_debtor
+from tests.helpers.outreach import make_debtor
 
 NEW_YORK, DENVER = ZoneInfo("America/New_York"), ZoneInfo("America/Denver")
 MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=NEW_YORK)

@@ -28,7 +28,7 @@ from portal.outreach.channels import Backend, Outgoing
 from portal.outreach.models import Campaign, Message
 from portal.outreach.selectors import campaign_funnel
 from portal.outreach.sending import messages_dispatch, messages_interrupted_recover
-from tests.outreach.conftest import make_debtor
+from tests.helpers.outreach import make_debtor
 
 BOGOTA = ZoneInfo("America/Bogota")
 TUESDAY_10 = dt.datetime(2026, 11, 24, 10, 0, tzinfo=BOGOTA)

@@ -16,7 +16,7 @@ from portal.debtors.models import LedgerEntry
 from tests.factories import intent_payload
 from tests.localstripe import make_event, signed_event_post
 
-from .conftest import started
+from tests.helpers.payments import started
 
 DELIVERIES = 50
 
