@@ -1,11 +1,11 @@
 """The Redis cache backend that keeps one client per pool, against a real Redis."""
 
 import os
-import threading
 
 import pytest
 
 from portal.cache import SharedClientRedisCache
+from tests.helpers.concurrency import errors_of, run_times
 
 REDIS_URL = os.environ.get("REDIS_URL")
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="needs Redis: set REDIS_URL=redis://...")
@@ -31,20 +31,14 @@ def test_values_round_trip_and_expire_like_djangos_backend(cache):
 def test_one_client_serves_every_call_and_every_thread(cache):
     first = cache._cache.get_client()
     assert cache._cache.get_client(write=True) is first
-    seen, errors = [], []
 
     def work(n):
-        try:
-            cache.set(f"k{n}", n)
-            seen.append((cache._cache.get_client(), cache.get(f"k{n}")))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        cache.set(f"k{n}", n)
+        return cache._cache.get_client(), cache.get(f"k{n}")
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_times(work, 8)
+    errors = errors_of(outcomes)
+    seen = [outcome.value for outcome in outcomes]
     assert not errors
     assert sorted(value for _, value in seen) == list(range(8))
     assert all(client is first for client, _ in seen)
