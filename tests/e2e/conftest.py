@@ -181,14 +181,16 @@ def shoot():
 
 
 @pytest.fixture
-def stages(transactional_db):
+def live_stages(transactional_db):
+    """The default mora bands, committed where the live server's thread can read them (the
+    shared `stages` lives inside a test transaction): a list, in band order."""
     from tests.factories import default_stages
 
     return default_stages()
 
 
 @pytest.fixture
-def journey_debtor(stages):
+def journey_debtor(live_stages):
     """Ana owes one card debt with 25 movements: more than one page (20) of history."""
     from portal.debtors.services import ledger_post
     from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory

@@ -12,9 +12,10 @@ from decimal import Decimal
 
 import pytest
 
-from agreements.models import Agreement, OfferPolicy, Proposal, ProposalStatus
+from agreements.models import Agreement, Proposal, ProposalStatus
 from portal.access.services import payment_link_create
 from portal.debtors.services import ledger_post, portfolio_today
+from tests.factories import OfferPolicyFactory
 from tests.helpers.browser import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
@@ -24,13 +25,13 @@ ADMIN_PASSWORD = "s3cret-pass"
 
 
 @pytest.fixture
-def plan_debtor(stages):
+def plan_debtor(live_stages):
     """Ana owes 1,060,000.00 COP on a card 45 days late; the intermedia policy applies."""
     from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory
 
     portfolio = PortfolioFactory(code="tarjetas-acuerdos", creditor__name="Banco Andino")
-    intermedia = next(stage for stage in stages if stage.code == "intermedia")
-    OfferPolicy.objects.create(
+    intermedia = next(stage for stage in live_stages if stage.code == "intermedia")
+    OfferPolicyFactory(
         name="Intermedia general",
         stage=intermedia,
         currency="COP",

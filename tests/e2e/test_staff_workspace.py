@@ -13,10 +13,11 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 
 from agreements import services
-from agreements.models import OfferPolicy, ProposalStatus
+from agreements.models import ProposalStatus
 from portal.outreach.models import Campaign
 from portal.staff.roles import SUPERVISOR, roles_sync
 from portal.staff.tasks import refresh_kpis_all
+from tests.factories import OfferPolicyFactory
 from tests.helpers.browser import ARTIFACTS, CSP_LISTENER
 
 pytestmark = pytest.mark.e2e
@@ -35,10 +36,10 @@ def supervisor(transactional_db):
 
 
 @pytest.fixture
-def pending_proposal(journey_debtor, stages):
+def pending_proposal(journey_debtor, live_stages):
     """Ana asks for ten monthly installments: more than the six approved automatically."""
-    intermedia = next(s for s in stages if s.code == "intermedia")
-    OfferPolicy.objects.create(
+    intermedia = next(s for s in live_stages if s.code == "intermedia")
+    OfferPolicyFactory(
         name="Intermedia general",
         stage=intermedia,
         currency="COP",
