@@ -16,10 +16,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
 
 from agreements.services import Evidence
+from portal.debtors.selectors import forget_mora_stages
 from portal.debtors.services import ledger_post
 from portal.staff.roles import AGENT, SUPERVISOR
 from tests.factories import (
@@ -36,8 +39,6 @@ from tests.helpers.cast import OTHER_DEBT_BALANCE
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` are skipped with a reason on SQLite, never silently passed."""
-    from django.conf import settings
-
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" in engine:
         return
@@ -55,10 +56,6 @@ def on_postgres():
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     """Cached data (the mora stages, the cache backend) must not leak between tests."""
-    from django.core.cache import cache
-
-    from portal.debtors.selectors import forget_mora_stages
-
     forget_mora_stages()
     cache.clear()
     yield

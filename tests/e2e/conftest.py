@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from portal.debtors.services import ledger_post
+from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory, default_stages
 from tests.helpers.browser import (
     ARTIFACTS,
     BLOCKING_IMPACTS,
@@ -184,17 +186,12 @@ def shoot():
 def live_stages(transactional_db):
     """The default mora bands, committed where the live server's thread can read them (the
     shared `stages` lives inside a test transaction): a list, in band order."""
-    from tests.factories import default_stages
-
     return default_stages()
 
 
 @pytest.fixture
 def journey_debtor(live_stages):
     """Ana owes one card debt with 25 movements: more than one page (20) of history."""
-    from portal.debtors.services import ledger_post
-    from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory
-
     portfolio = PortfolioFactory(code="tarjetas-e2e", creditor__name="Banco Andino")
     debtor = DebtorFactory(document_number="1020304050", full_name="Ana María Peña", language="es")
     debt = DebtFactory(portfolio=portfolio, debtor=debtor, account_ref="TC-100", days_past_due=45)
