@@ -4,11 +4,14 @@ import datetime as dt
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
+from agreements.models import OfferPolicy
 from portal.debtors.imputation import Parts
 from portal.debtors.models import Creditor, Debt, Debtor, LedgerEntry, MoraStage, Portfolio
 from portal.debtors.services import ledger_post
 from portal.debtors.stages import DEFAULT_STAGES
+from portal.outreach.models import Campaign, CampaignTemplate
 
 
 class CreditorFactory(factory.django.DjangoModelFactory):
@@ -91,6 +94,45 @@ class StaffFactory(factory.django.DjangoModelFactory):
         user.set_password(extracted or "s3cret-pass")
         if create:
             user.save(update_fields=["password"])
+
+    @factory.post_generation
+    def role(user, create, extracted, **kwargs):
+        """`role=AGENT` puts the user in that group (the groups come from a migration)."""
+        if create and extracted:
+            user.groups.add(Group.objects.get(name=extracted))
+
+
+class OfferPolicyFactory(factory.django.DjangoModelFactory):
+    """A stage-wide COP policy; pass `stage` (a MoraStage from `default_stages()`).
+    Unset fields keep the model's defaults."""
+
+    class Meta:
+        model = OfferPolicy
+
+    name = factory.Sequence(lambda n: f"Política {n}")
+    currency = "COP"
+    allowed_frequencies = factory.LazyFunction(lambda: ["monthly"])
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    """A draft campaign with no templates: add them with CampaignTemplateFactory."""
+
+    class Meta:
+        model = Campaign
+
+    name = factory.Sequence(lambda n: f"Campaña {n}")
+    portfolio = factory.SubFactory(PortfolioFactory)
+    channels = factory.LazyFunction(lambda: ["sms"])
+
+
+class CampaignTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CampaignTemplate
+
+    campaign = factory.SubFactory(CampaignFactory)
+    channel = "sms"
+    language = "es"
+    body = "Hola {first_name}: debes {amount}. {link}"
 
 
 class PaymentAttemptFactory(factory.django.DjangoModelFactory):

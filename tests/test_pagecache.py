@@ -9,8 +9,8 @@ from portal.audit.services import record
 from portal.debtors.models import MoraStage
 from portal.debtors.services import debts_refresh_days_past_due, ledger_post
 from portal.pagecache import debtor_pages_all_changed, debtor_pages_cached
-from tests.access.conftest import sign_in
 from tests.factories import DebtFactory, DebtorFactory, assign
+from tests.helpers.access import sign_in
 
 pytestmark = pytest.mark.django_db
 

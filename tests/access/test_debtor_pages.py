@@ -9,8 +9,7 @@ from portal.audit.models import AuditEvent
 from portal.debtors.models import DebtStatus
 from portal.debtors.services import ledger_post
 from tests.factories import DebtFactory
-
-from .conftest import sign_in
+from tests.helpers.access import sign_in
 
 pytestmark = pytest.mark.django_db
 

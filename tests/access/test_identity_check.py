@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from portal.access.services import payment_link_create
 from portal.audit.models import AuditEvent
-
-from .conftest import VERIFY_URL, link_url, open_and_answer
+from tests.helpers.access import VERIFY_URL, link_url, open_and_answer
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,7 @@
 import pytest
 
 from portal.debtors.models import Debt
-
-from .conftest import sign_in
+from tests.helpers.access import sign_in
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,7 @@ import pytest
 
 from portal.access.models import PaymentLink
 from portal.audit.models import AuditEvent
-
-from .conftest import link_url
+from tests.helpers.access import link_url
 
 pytestmark = pytest.mark.django_db
 

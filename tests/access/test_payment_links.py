@@ -9,8 +9,7 @@ from portal.access.models import LinkOpen, PaymentLink
 from portal.access.services import payment_link_create, payment_link_revoke
 from portal.access.tokens import hash_token
 from portal.audit.models import AuditEvent
-
-from .conftest import link_url
+from tests.helpers.access import link_url
 
 pytestmark = pytest.mark.django_db
 

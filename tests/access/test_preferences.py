@@ -3,8 +3,7 @@ from django.test import Client
 
 from portal.audit.models import AuditEvent
 from portal.outreach.models import Consent
-
-from .conftest import sign_in
+from tests.helpers.access import sign_in
 
 pytestmark = pytest.mark.django_db
 

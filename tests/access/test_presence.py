@@ -14,8 +14,7 @@ from django.utils import timezone
 
 from portal.access.models import PortalPresence
 from portal.access.selectors import debtors_on_portal
-
-from .conftest import sign_in
+from tests.helpers.access import sign_in
 
 pytestmark = pytest.mark.django_db
 

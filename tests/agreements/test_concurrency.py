@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from agreements.models import Agreement, AgreementDebt, Installment, Quote
@@ -21,8 +19,18 @@ from portal.audit.models import AuditEvent
 from portal.debtors.models import Debt, DebtStatus
 from portal.debtors.services import ledger_post
 from tests.factories import DebtFactory
+from tests.helpers.concurrency import run_times
 
 CLICKS = 20
+
+
+def _label(outcome) -> str:
+    """What one thread's call came to: its result, a refusal, or the failure we look for."""
+    if outcome.error is None:
+        return outcome.value
+    if isinstance(outcome.error, AgreementError):
+        return "refused"
+    return f"{type(outcome.error).__name__}: {outcome.error}"
 
 
 @pytest.mark.postgres
@@ -34,43 +42,25 @@ def test_twenty_concurrent_acceptances_make_exactly_one_agreement(
     ledger_post(debt=second, kind="charge", amount_minor=200_000_00)
     quote_id = quote_for_debtor(debtor=debtor).pk
     keys = [offer["key"] for offer in Quote.objects.get(pk=quote_id).offers]
-    start = threading.Barrier(CLICKS)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def click(n: int) -> None:
-        try:
-            quote = Quote.objects.select_related("debtor", "portfolio").get(pk=quote_id)
-            start.wait(timeout=30)
-            try:
-                agreement_accept_offer(
-                    debtor=quote.debtor,
-                    quote=quote,
-                    offer_key=keys[n % len(keys)],  # different offers, same debts
-                    accepted_terms=True,
-                    accepted_esign=True,
-                    evidence=Evidence(
-                        at=timezone.now(),
-                        ip="190.24.1.10",
-                        user_agent=f"click {n}",
-                        payment_link_id=None,
-                    ),
-                )
-                outcome = "agreement"
-            except AgreementError:
-                outcome = "refused"
-            except Exception as error:  # noqa: BLE001 - anything else is the failure we look for
-                outcome = f"{type(error).__name__}: {error}"
-            with lock:
-                outcomes.append(outcome)
-        finally:
-            connection.close()
+    def click(n: int) -> str:
+        quote = Quote.objects.select_related("debtor", "portfolio").get(pk=quote_id)
+        agreement_accept_offer(
+            debtor=quote.debtor,
+            quote=quote,
+            offer_key=keys[n % len(keys)],  # different offers, same debts
+            accepted_terms=True,
+            accepted_esign=True,
+            evidence=Evidence(
+                at=timezone.now(),
+                ip="190.24.1.10",
+                user_agent=f"click {n}",
+                payment_link_id=None,
+            ),
+        )
+        return "agreement"
 
-    threads = [threading.Thread(target=click, args=(n,)) for n in range(CLICKS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    outcomes = [_label(outcome) for outcome in run_times(click, CLICKS)]
 
     assert Counter(outcomes) == {"agreement": 1, "refused": CLICKS - 1}
     agreement = Agreement.objects.get()
@@ -92,44 +82,27 @@ def test_ten_concurrent_proposals_leave_exactly_one_open(on_postgres, debtor, de
     from portal.debtors.services import portfolio_today
 
     first_due = portfolio_today(debt.portfolio) + dt.timedelta(days=10)
-    start = threading.Barrier(SENDS)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def send(n: int) -> None:
-        try:
-            start.wait(timeout=30)
-            try:
-                proposal_submit(
-                    debtor=debtor,
-                    installments=7 + n,  # outside the auto-approve bounds: all wait for review
-                    frequency="monthly",
-                    first_due_date=first_due,
-                    down_payment_minor=0,
-                    accepted_terms=True,
-                    accepted_esign=True,
-                    evidence=Evidence(
-                        at=timezone.now(),
-                        ip="190.24.1.10",
-                        user_agent=f"send {n}",
-                        payment_link_id=None,
-                    ),
-                )
-                outcome = "sent"
-            except AgreementError:
-                outcome = "refused"
-            except Exception as error:  # noqa: BLE001 - a deadlock or IntegrityError is the bug
-                outcome = f"{type(error).__name__}: {error}"
-            with lock:
-                outcomes.append(outcome)
-        finally:
-            connection.close()
+    def send(n: int) -> str:
+        proposal_submit(
+            debtor=debtor,
+            installments=7 + n,  # outside the auto-approve bounds: all wait for review
+            frequency="monthly",
+            first_due_date=first_due,
+            down_payment_minor=0,
+            accepted_terms=True,
+            accepted_esign=True,
+            evidence=Evidence(
+                at=timezone.now(),
+                ip="190.24.1.10",
+                user_agent=f"send {n}",
+                payment_link_id=None,
+            ),
+        )
+        return "sent"
 
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(SENDS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    # A deadlock or an IntegrityError is the bug: it shows up as its own label.
+    outcomes = [_label(outcome) for outcome in run_times(send, SENDS)]
 
     counts = Counter(outcomes)
     assert set(counts) <= {"sent", "refused"}, counts

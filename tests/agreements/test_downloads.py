@@ -7,48 +7,16 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from agreements.documents import agreement_pdf_render
-from portal.debtors.services import ledger_post
-from tests.access.conftest import sign_in
 from tests.agreements.test_pdf import make_agreement
 from tests.factories import (
-    DebtFactory,
-    DebtorFactory,
-    PortfolioFactory,
     StaffFactory,
-    default_stages,
 )
+from tests.helpers.access import sign_in
 
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def portfolio(db):
-    default_stages()
-    return PortfolioFactory(code="tarjetas", creditor__name="Banco Andino")
-
-
-def debtor_with_debt(portfolio, *, document_number: str, full_name: str, account_ref: str):
-    debtor = DebtorFactory(document_number=document_number, full_name=full_name)
-    debt = DebtFactory(portfolio=portfolio, debtor=debtor, account_ref=account_ref)
-    ledger_post(debt=debt, kind="charge", amount_minor=1_060_000_00)
-    return debtor, debt
-
-
-@pytest.fixture
-def debtor(portfolio):
-    return debtor_with_debt(
-        portfolio, document_number="1020304050", full_name="Ana María Peña", account_ref="TC-100"
-    )[0]
-
-
-@pytest.fixture
-def other_debtor(portfolio):
-    return debtor_with_debt(
-        portfolio, document_number="9988776655", full_name="Carlos Ruiz", account_ref="TC-200"
-    )[0]
 
 
 @pytest.fixture
@@ -70,12 +38,14 @@ def staff_url(agreement):
 
 
 @pytest.fixture
-def agent(db):
+def clerk(db):
+    """Staff with no permission at all."""
     return StaffFactory(username="agent")
 
 
 @pytest.fixture
-def supervisor(db):
+def agreement_reader(db):
+    """Staff who may view agreements and nothing else."""
     user = StaffFactory(username="supervisor")
     user.user_permissions.add(Permission.objects.get(codename="view_agreement"))
     return user
@@ -108,8 +78,8 @@ def test_anonymous_is_sent_to_the_signed_out_page(client, debtor_url):
     assert response["Location"] == reverse("access:signed_out")
 
 
-def test_staff_user_has_no_debtor_session(client, supervisor, debtor_url):
-    client.force_login(supervisor)
+def test_staff_user_has_no_debtor_session(client, agreement_reader, debtor_url):
+    client.force_login(agreement_reader)
     assert client.get(debtor_url).status_code == 302
 
 
@@ -129,13 +99,13 @@ def test_debtor_cannot_reach_the_staff_url(client, debtor, staff_url):
     assert response["Location"].startswith(reverse("admin:login"))
 
 
-def test_supervisor_with_permission_downloads(client, supervisor, agreement, staff_url):
-    client.force_login(supervisor)
+def test_supervisor_with_permission_downloads(client, agreement_reader, agreement, staff_url):
+    client.force_login(agreement_reader)
     assert_is_the_pdf(client.get(staff_url), agreement)
 
 
-def test_agent_without_permission_gets_403(client, agent, staff_url):
-    client.force_login(agent)
+def test_agent_without_permission_gets_403(client, clerk, staff_url):
+    client.force_login(clerk)
     assert client.get(staff_url).status_code == 403
 
 
@@ -145,8 +115,8 @@ def test_anonymous_staff_url_goes_to_admin_login(client, staff_url):
     assert response["Location"].startswith(reverse("admin:login"))
 
 
-def test_unknown_agreement_is_404_for_staff(client, supervisor, agreement):
-    client.force_login(supervisor)
+def test_unknown_agreement_is_404_for_staff(client, agreement_reader, agreement):
+    client.force_login(agreement_reader)
     url = reverse("agreement_files:staff_pdf", args=[agreement.pk + 1000])
     assert client.get(url).status_code == 404
 

@@ -17,7 +17,7 @@ from agreements.models import Agreement, Proposal, ProposalStatus
 from agreements.rules import breaks_in_words
 from portal.audit.models import AuditEvent
 from portal.debtors.services import ledger_post, portfolio_today
-from tests.access.conftest import sign_in
+from tests.helpers.access import sign_in
 
 PROPOSE = "/mi-cuenta/propuesta/"
 TICKS = {"accept_terms": "on", "accept_esign": "on"}

@@ -11,7 +11,7 @@ from agreements.models import OfferPolicy
 from agreements.selectors import debtor_portfolio_debts, policy_for
 from portal.debtors.models import DebtStatus
 from portal.debtors.services import ledger_post
-from tests.factories import CreditorFactory, DebtFactory, PortfolioFactory
+from tests.factories import CreditorFactory, DebtFactory, OfferPolicyFactory, PortfolioFactory
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -24,7 +24,7 @@ def make_policy(stage, **fields) -> OfferPolicy:
         "allowed_frequencies": ["monthly"],
         **fields,
     }
-    return OfferPolicy.objects.create(**values)
+    return OfferPolicyFactory(**values)
 
 
 @pytest.fixture

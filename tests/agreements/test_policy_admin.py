@@ -8,6 +8,8 @@ from django.urls import reverse
 from agreements.models import Agreement, OfferPolicy, Quote
 from portal.audit.models import AuditEvent
 from portal.money import major_text
+from portal.staff.roles import ADMINISTRATOR
+from tests.factories import StaffFactory
 
 ADD_URL = reverse("admin:agreements_offerpolicy_add")
 
@@ -44,19 +46,25 @@ def form_data(stage, **changes) -> dict:
 
 
 @pytest.fixture
-def staff_client(client, supervisor):
-    client.force_login(supervisor)
+def administrator(db):
+    """Offer policies are an administrator's to set (portal.staff.roles)."""
+    return StaffFactory(username="administradora-sofia", role=ADMINISTRATOR)
+
+
+@pytest.fixture
+def staff_client(client, administrator):
+    client.force_login(administrator)
     return client
 
 
-def test_adding_a_policy_is_audited_with_every_value(staff_client, supervisor, stages):
+def test_adding_a_policy_is_audited_with_every_value(staff_client, administrator, stages):
     response = staff_client.post(ADD_URL, form_data(stages["tardia"]))
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     policy = OfferPolicy.objects.get(name="Tardía general")
     assert policy.allowed_frequencies == ["monthly", "biweekly"]
     event = AuditEvent.objects.get(action="offer_policy.created")
-    assert event.actor_label == supervisor.username
+    assert event.actor_label == administrator.username
     assert event.subject_id == str(policy.pk)
     assert event.details["changed"]["max_installments"] == [None, 12]
     # Typed in pesos, stored in centavos.
@@ -75,7 +83,7 @@ def test_the_policy_page_shows_minimum_installments_in_pesos(staff_client, polic
 
 
 def test_changing_a_policy_audits_who_and_the_old_and_new_values(
-    staff_client, supervisor, stages, policy
+    staff_client, administrator, stages, policy
 ):
     data = form_data(stages["intermedia"], name=policy.name, max_installments="10")
     data["discount_interest_fees_pct"] = "50"
@@ -87,7 +95,7 @@ def test_changing_a_policy_audits_who_and_the_old_and_new_values(
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     event = AuditEvent.objects.get(action="offer_policy.changed")
-    assert event.actor_type == "staff" and event.actor_label == supervisor.username
+    assert event.actor_type == "staff" and event.actor_label == administrator.username
     assert event.details["changed"] == {"max_installments": [12, 10]}
 
 

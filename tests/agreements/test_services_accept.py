@@ -14,8 +14,7 @@ from portal.audit.models import AuditEvent
 from portal.debtors.models import Debt, DebtStatus
 from portal.debtors.services import ledger_post
 from tests.factories import DebtFactory
-
-from .conftest import DEBT_BALANCE
+from tests.helpers.cast import DEBT_BALANCE
 
 TODAY = dt.date(2026, 11, 25)
 NOON = dt.datetime(2026, 11, 25, 17, 0, tzinfo=dt.UTC)  # 12:00 in Bogotá

@@ -14,8 +14,7 @@ from agreements.models import Agreement, Proposal, ProposalStatus
 from agreements.services import AgreementError, Evidence, proposal_submit
 from portal.audit.models import AuditEvent
 from portal.debtors.models import DebtStatus
-
-from .conftest import DEBT_BALANCE
+from tests.helpers.cast import DEBT_BALANCE
 
 TODAY = dt.date(2026, 11, 25)
 NOON = dt.datetime(2026, 11, 25, 17, 0, tzinfo=dt.UTC)

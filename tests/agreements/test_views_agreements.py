@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from agreements.models import Agreement
-from tests.access.conftest import sign_in
+from tests.helpers.access import sign_in
 
 TICKS = {"accept_terms": "on", "accept_esign": "on"}
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from agreements.models import Agreement, Quote
-from tests.access.conftest import sign_in
+from tests.helpers.access import sign_in
 
 OFFERS = "/mi-cuenta/ofertas/"
 

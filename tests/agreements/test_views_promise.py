@@ -8,7 +8,7 @@ import pytest
 
 from agreements.models import PromiseToPay
 from portal.debtors.services import portfolio_today
-from tests.access.conftest import sign_in
+from tests.helpers.access import sign_in
 
 PROMISE = "/mi-cuenta/promesa/"
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from agreements.models import Agreement, Proposal, ProposalStatus
 from portal.debtors.services import portfolio_today
-from tests.access.conftest import sign_in
+from tests.helpers.access import sign_in
 
 PROPOSE = "/mi-cuenta/propuesta/"
 PREVIEW = "/mi-cuenta/propuesta/vista-previa/"

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 
 from portal.audit.models import AuditEvent
 from portal.audit.selectors import verify_chain
 from portal.audit.services import record
+from tests.helpers.concurrency import errors_of, run_times
 
 pytestmark = pytest.mark.postgres
 
@@ -48,24 +47,12 @@ def test_raw_sql_update_and_delete_are_refused(event):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_records_from_many_threads_keep_one_intact_chain(on_postgres):
     threads, per_thread = 8, 15
-    start = threading.Barrier(threads)
-    errors: list[BaseException] = []
 
     def write(n: int) -> None:
-        try:
-            start.wait()
-            for i in range(per_thread):
-                record("test.concurrent", details={"thread": n, "i": i})
-        except BaseException as exc:  # surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        for i in range(per_thread):
+            record("test.concurrent", details={"thread": n, "i": i})
 
-    workers = [threading.Thread(target=write, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    errors = errors_of(run_times(write, threads))
     assert errors == []
     report = verify_chain()
     assert report.ok, report.reason

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 from django.db.models import Sum
 
 from portal.audit.models import AuditEvent
@@ -12,6 +10,7 @@ from portal.audit.selectors import verify_chain
 from portal.debtors.models import Debt, LedgerEntry
 from portal.debtors.services import LedgerError, ledger_post
 from tests.factories import DebtFactory, DebtorFactory, StaffFactory
+from tests.helpers.concurrency import errors_of, run_times
 
 
 def _ledger_sum(debt: Debt) -> int:
@@ -98,27 +97,15 @@ def test_entry_takes_the_debts_currency(db):
 def test_concurrent_posts_to_one_debt_keep_balance_equal_to_sum(on_postgres):
     debt = DebtFactory()
     threads, per_thread = 8, 10
-    start = threading.Barrier(threads)
-    errors: list[BaseException] = []
 
     def post(n: int) -> None:
-        try:
-            start.wait()
-            for i in range(per_thread):
-                if i % 2:
-                    ledger_post(debt=debt, kind="payment", amount_minor=-(n + 1))
-                else:
-                    ledger_post(debt=debt, kind="charge", amount_minor=1_000 + n)
-        except BaseException as exc:  # surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        for i in range(per_thread):
+            if i % 2:
+                ledger_post(debt=debt, kind="payment", amount_minor=-(n + 1))
+            else:
+                ledger_post(debt=debt, kind="charge", amount_minor=1_000 + n)
 
-    workers = [threading.Thread(target=post, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    errors = errors_of(run_times(post, threads))
     assert errors == []
     debt.refresh_from_db()
     expected = sum(5 * (1_000 + n) - 5 * (n + 1) for n in range(threads))

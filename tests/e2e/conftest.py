@@ -8,48 +8,20 @@ import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-# A phone: 390×844 CSS pixels (iPhone 12-14 class), touch, mobile Chrome's user agent.
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-    "user_agent": (
-        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
-        "(KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36"
-    ),
-    "locale": "es-CO",
-    "timezone_id": "America/Bogota",
-}
-BLOCKING_IMPACTS = {"serious", "critical"}
-
-# Reports every CSP violation to Python. Init scripts and exposed bindings run through the
-# DevTools protocol, so the page's CSP does not apply to them (it would block an inline one).
-_CSP_LISTENER = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__reportCsp({
-    directive: event.violatedDirective,
-    blocked: event.blockedURI,
-    source: event.sourceFile,
-    sample: event.sample,
-  });
-});
-"""
+from portal.debtors.services import ledger_post
+from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory, default_stages
+from tests.helpers.browser import (
+    ARTIFACTS,
+    BLOCKING_IMPACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CSP_LISTENER,
+    PHONE,
+)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -127,7 +99,7 @@ def phone(request, browser, watch):
     context = browser.new_context(**PHONE)
     context.set_default_timeout(10_000)
     context.expose_function("__reportCsp", watch.report_csp)
-    context.add_init_script(_CSP_LISTENER)
+    context.add_init_script(CSP_LISTENER)
     page = context.new_page()
     page.on(
         "console",
@@ -200,7 +172,7 @@ def shoot():
     """Save a full-page screenshot as tests/e2e/artifacts/NN-name.png."""
     ARTIFACTS.mkdir(exist_ok=True)
 
-    def save(page, name: str) -> Path:
+    def save(page, name: str):
         path = ARTIFACTS / f"{name}.png"
         # caret="hide" (the default) leaves style="" on every input; htmx's settle step then
         # copies that attribute on the next swap and CSP blocks it: a false CSP report.
@@ -211,18 +183,15 @@ def shoot():
 
 
 @pytest.fixture
-def stages(transactional_db):
-    from tests.factories import default_stages
-
+def live_stages(transactional_db):
+    """The default mora bands, committed where the live server's thread can read them (the
+    shared `stages` lives inside a test transaction): a list, in band order."""
     return default_stages()
 
 
 @pytest.fixture
-def journey_debtor(stages):
+def journey_debtor(live_stages):
     """Ana owes one card debt with 25 movements: more than one page (20) of history."""
-    from portal.debtors.services import ledger_post
-    from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory
-
     portfolio = PortfolioFactory(code="tarjetas-e2e", creditor__name="Banco Andino")
     debtor = DebtorFactory(document_number="1020304050", full_name="Ana María Peña", language="es")
     debt = DebtFactory(portfolio=portfolio, debtor=debtor, account_ref="TC-100", days_past_due=45)
@@ -238,21 +207,3 @@ def journey_debtor(stages):
         )
     debtor.refresh_from_db()
     return debtor
-
-
-# Stripe's test card, as typed into localstripe's Card Element stand-in.
-TEST_CARD = {
-    "number": "4242424242424242",
-    "exp_month": "12",
-    "exp_year": "34",
-    "cvc": "123",
-    "postal_code": "110111",
-}
-
-
-def fill_test_card(page) -> None:
-    """Type the 4242 test card into the card form once localstripe's fields are there."""
-    card = page.get_by_test_id("card-element")
-    card.locator("input").first.wait_for()
-    for name, value in TEST_CARD.items():
-        card.locator(f"input[placeholder='{name}']").fill(value)

@@ -12,9 +12,11 @@ from decimal import Decimal
 
 import pytest
 
-from agreements.models import Agreement, OfferPolicy, Proposal, ProposalStatus
+from agreements.models import Agreement, Proposal, ProposalStatus
 from portal.access.services import payment_link_create
 from portal.debtors.services import ledger_post, portfolio_today
+from tests.factories import OfferPolicyFactory
+from tests.helpers.browser import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
 
@@ -23,13 +25,13 @@ ADMIN_PASSWORD = "s3cret-pass"
 
 
 @pytest.fixture
-def plan_debtor(stages):
+def plan_debtor(live_stages):
     """Ana owes 1,060,000.00 COP on a card 45 days late; the intermedia policy applies."""
     from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory
 
     portfolio = PortfolioFactory(code="tarjetas-acuerdos", creditor__name="Banco Andino")
-    intermedia = next(stage for stage in stages if stage.code == "intermedia")
-    OfferPolicy.objects.create(
+    intermedia = next(stage for stage in live_stages if stage.code == "intermedia")
+    OfferPolicyFactory(
         name="Intermedia general",
         stage=intermedia,
         currency="COP",
@@ -204,7 +206,5 @@ def test_plan_outside_the_bounds_waits_then_a_supervisor_approves_it_in_admin(
 
 
 def _artifact(name: str):
-    from tests.e2e.conftest import ARTIFACTS
-
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / f"{name}.png"

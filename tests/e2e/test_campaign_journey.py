@@ -14,10 +14,10 @@ from portal.access.models import PaymentLink
 from portal.debtors.models import Debtor, Portfolio
 from portal.outreach.campaigns import campaign_launch
 from portal.outreach.channels import forget_backends
-from portal.outreach.models import Campaign, CampaignTemplate, Message
+from portal.outreach.models import Message
 from portal.outreach.services import consent_set
 from portal.staff.demo import DEMO_PORTFOLIO_CODE, seed_demo
-from tests.factories import StaffFactory
+from tests.factories import CampaignFactory, CampaignTemplateFactory, StaffFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -51,16 +51,14 @@ def demo_campaign(transactional_db, console_sms):
         debtor.save(update_fields=["contact_from", "contact_to"])
         consent_set(debtor=debtor, channel="sms", granted=True, source="staff",
                     evidence={"e2e": True})  # fmt: skip
-    campaign = Campaign.objects.create(
+    campaign = CampaignFactory(
         name="Demo noviembre", portfolio=portfolio, channels=["sms"], agreement_filter="any"
     )
     for language, body in (
         ("es", "Hola {first_name}, {creditor} te ofrece pagar {amount}: {link}"),
         ("en", "Hi {first_name}, {creditor}: pay {amount} here: {link}"),
     ):
-        CampaignTemplate.objects.create(
-            campaign=campaign, channel="sms", language=language, body=body
-        )
+        CampaignTemplateFactory(campaign=campaign, channel="sms", language=language, body=body)
     return campaign
 
 

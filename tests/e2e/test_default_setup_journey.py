@@ -25,8 +25,9 @@ from payments.models import Payment
 from portal.access.services import link_resolve
 from portal.debtors.selectors import mora_stages, stage_for_days
 from portal.debtors.services import portfolio_today
-from tests.e2e.conftest import fill_test_card
 from tests.e2e.test_agreement_journey import _assert_browser_was_happy
+from tests.factories import OfferPolicyFactory
+from tests.helpers.browser import fill_test_card
 from tests.localstripe import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -66,7 +67,7 @@ def _ensure_offer_policy(debtor) -> None:
     stage = stage_for_days(debt.days_past_due, mora_stages())
     if OfferPolicy.objects.filter(stage=stage).exists():
         return
-    OfferPolicy.objects.create(
+    OfferPolicyFactory(
         name=f"{stage.name} demo",
         stage=stage,
         currency="COP",

@@ -18,12 +18,12 @@ from django.core import mail
 
 from agreements.models import Agreement, InstallmentStatus
 from payments.models import Payment
-from tests.e2e.conftest import fill_test_card
 from tests.e2e.test_agreement_journey import (  # noqa: F401 - fixture
     _assert_browser_was_happy,
     _sign_in,
     plan_debtor,
 )
+from tests.helpers.browser import fill_test_card
 from tests.localstripe import (  # noqa: F401 - fixtures
     localstripe,
     localstripe_server,

@@ -13,7 +13,7 @@ from agreements.models import PromiseToPay
 from portal.outreach.services import consent_set
 from portal.staff.roles import SUPERVISOR, roles_sync
 from portal.staff.rollup import kpi_rollup_refresh
-from tests.e2e.conftest import _CSP_LISTENER
+from tests.helpers.browser import ARTIFACTS, CSP_LISTENER
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +43,7 @@ def test_a_supervisor_logs_a_call_with_a_promise_and_sees_it_on_the_timeline_and
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="es-CO")
     context.set_default_timeout(10_000)
     context.expose_function("__reportCsp", lambda violation: violations.append(violation))
-    context.add_init_script(_CSP_LISTENER)
+    context.add_init_script(CSP_LISTENER)
     try:
         page = context.new_page()
         page.goto(f"{live_server.url}/admin/login/?next=/admin/debtors/debtor/")
@@ -105,7 +105,5 @@ def test_a_supervisor_logs_a_call_with_a_promise_and_sees_it_on_the_timeline_and
 
 
 def _artifact(name: str):
-    from tests.e2e.conftest import ARTIFACTS
-
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / f"{name}.png"

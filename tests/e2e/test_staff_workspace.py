@@ -13,11 +13,12 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 
 from agreements import services
-from agreements.models import OfferPolicy, ProposalStatus
+from agreements.models import ProposalStatus
 from portal.outreach.models import Campaign
 from portal.staff.roles import SUPERVISOR, roles_sync
 from portal.staff.tasks import refresh_kpis_all
-from tests.e2e.conftest import _CSP_LISTENER
+from tests.factories import OfferPolicyFactory
+from tests.helpers.browser import ARTIFACTS, CSP_LISTENER
 
 pytestmark = pytest.mark.e2e
 
@@ -35,10 +36,10 @@ def supervisor(transactional_db):
 
 
 @pytest.fixture
-def pending_proposal(journey_debtor, stages):
+def pending_proposal(journey_debtor, live_stages):
     """Ana asks for ten monthly installments: more than the six approved automatically."""
-    intermedia = next(s for s in stages if s.code == "intermedia")
-    OfferPolicy.objects.create(
+    intermedia = next(s for s in live_stages if s.code == "intermedia")
+    OfferPolicyFactory(
         name="Intermedia general",
         stage=intermedia,
         currency="COP",
@@ -75,7 +76,7 @@ def test_a_supervisor_works_the_day_in_spanish_from_the_workspace_to_the_kpis(
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     context.set_default_timeout(15_000)
     context.expose_function("__reportCsp", lambda violation: violations.append(violation))
-    context.add_init_script(_CSP_LISTENER)
+    context.add_init_script(CSP_LISTENER)
     try:
         page = context.new_page()
         page.goto(f"{live_server.url}/admin/login/")
@@ -153,7 +154,5 @@ def test_a_supervisor_works_the_day_in_spanish_from_the_workspace_to_the_kpis(
 
 
 def _artifact(name: str):
-    from tests.e2e.conftest import ARTIFACTS
-
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / f"{name}.png"

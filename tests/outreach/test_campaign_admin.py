@@ -18,8 +18,9 @@ TUESDAY_10 = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def staff_client(client, agent):
-    client.force_login(agent)
+def staff_client(client, admin_user):
+    """The campaign desk as a superuser: what each role may do is tests/staff/test_roles.py."""
+    client.force_login(admin_user)
     return client
 
 
@@ -40,7 +41,7 @@ def test_sms_segments_by_encoding(text, expected):
 
 
 def test_launch_and_pause_are_admin_actions(
-    staff_client, campaign, debtor, django_capture_on_commit_callbacks
+    staff_client, campaign, debtor, ana_consents, django_capture_on_commit_callbacks
 ):
     changelist = reverse("admin:outreach_campaign_changelist")
     campaign.start_at = TUESDAY_10

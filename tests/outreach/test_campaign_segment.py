@@ -11,14 +11,7 @@ import pytest
 from agreements.promises import daily_review
 from portal.outreach.campaigns import campaign_recipients
 from portal.outreach.models import Campaign
-from tests.agreements import conftest as agreements_fixtures
-from tests.payments.conftest import accept_offer, policy  # noqa: F401 - fixture
-
-stages = agreements_fixtures.stages
-portfolio = agreements_fixtures.portfolio
-debtor = agreements_fixtures.debtor
-debt = agreements_fixtures.debt
-other_debtor = agreements_fixtures.other_debtor
+from tests.helpers.payments import accept_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +31,7 @@ def test_debtors_are_in_or_out_of_the_segment_while_their_agreement_holds_the_de
     debtor,
     debt,
     other_debtor,
-    policy,  # noqa: F811 - the imported fixture
+    policy,
 ):
     agreement = accept_offer(debtor, "plan-monthly-3")
 

@@ -21,7 +21,7 @@ from portal.outreach.campaigns import (
 )
 from portal.outreach.models import Message
 from portal.staff.selectors import campaign_funnel
-from tests.outreach.conftest import make_debtor
+from tests.helpers.outreach import make_debtor
 
 BOGOTA = ZoneInfo("America/Bogota")
 TUESDAY_10 = dt.datetime(2026, 11, 24, 10, 0, tzinfo=BOGOTA)
@@ -38,7 +38,14 @@ def statuses(campaign) -> dict[tuple[int, str], str]:
 
 
 def test_launch_sends_the_preferred_channel_now_and_defers_the_second(
-    tuesday, campaign, debtor, other_debtor, agent, django_capture_on_commit_callbacks
+    tuesday,
+    campaign,
+    debtor,
+    ana_consents,
+    other_debtor,
+    carlos_consents,
+    agent,
+    django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
         campaign_launch(campaign=campaign, actor=agent)
@@ -65,7 +72,7 @@ def test_launch_sends_the_preferred_channel_now_and_defers_the_second(
 
 
 def test_deferred_messages_go_out_when_their_window_opens(
-    tuesday, campaign, debtor, agent, django_capture_on_commit_callbacks
+    tuesday, campaign, debtor, ana_consents, agent, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         campaign_launch(campaign=campaign, actor=agent)
@@ -84,7 +91,14 @@ def test_deferred_messages_go_out_when_their_window_opens(
 
 
 def test_a_chunk_task_run_twice_creates_and_sends_nothing_twice(
-    tuesday, campaign, debtor, other_debtor, agent, django_capture_on_commit_callbacks
+    tuesday,
+    campaign,
+    debtor,
+    ana_consents,
+    other_debtor,
+    carlos_consents,
+    agent,
+    django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
         campaign_launch(campaign=campaign, actor=agent)
@@ -99,7 +113,7 @@ def test_a_chunk_task_run_twice_creates_and_sends_nothing_twice(
 
 
 def test_messages_never_claimed_by_a_dead_worker_are_sent_by_the_beat_once(
-    tuesday, campaign, debtor, other_debtor, agent
+    tuesday, campaign, debtor, ana_consents, other_debtor, carlos_consents, agent
 ):
     # Launch without running the on-commit fan-out: as if the worker died before it ran.
     campaign_launch(campaign=campaign, actor=agent)
@@ -116,7 +130,9 @@ def test_messages_never_claimed_by_a_dead_worker_are_sent_by_the_beat_once(
     assert PaymentLink.objects.filter(campaign_id=campaign.pk).count() == 2
 
 
-def test_a_message_claimed_by_a_killed_worker_is_never_sent_again(tuesday, campaign, debtor, agent):
+def test_a_message_claimed_by_a_killed_worker_is_never_sent_again(
+    tuesday, campaign, debtor, ana_consents, agent
+):
     campaign_launch(campaign=campaign, actor=agent)
     from portal.outreach.campaigns import campaign_chunk_create
 
@@ -136,7 +152,7 @@ def test_a_message_claimed_by_a_killed_worker_is_never_sent_again(tuesday, campa
 
 
 def test_pause_holds_messages_and_resume_sends_them(
-    tuesday, campaign, debtor, agent, django_capture_on_commit_callbacks
+    tuesday, campaign, debtor, ana_consents, agent, django_capture_on_commit_callbacks
 ):
     campaign.start_at = TUESDAY_10 + dt.timedelta(hours=1)
     campaign.save()
@@ -156,7 +172,7 @@ def test_pause_holds_messages_and_resume_sends_them(
 
 
 def test_cancel_stops_everything_not_yet_sent(
-    tuesday, campaign, debtor, agent, django_capture_on_commit_callbacks
+    tuesday, campaign, debtor, ana_consents, agent, django_capture_on_commit_callbacks
 ):
     campaign.start_at = TUESDAY_10 + dt.timedelta(hours=1)
     campaign.save()
@@ -188,7 +204,15 @@ def test_throughput_limit_spreads_messages_over_minutes(
 
 
 def test_funnel_counts_each_step(
-    tuesday, campaign, portfolio, debtor, other_debtor, agent, django_capture_on_commit_callbacks
+    tuesday,
+    campaign,
+    portfolio,
+    debtor,
+    ana_consents,
+    other_debtor,
+    carlos_consents,
+    agent,
+    django_capture_on_commit_callbacks,
 ):
     silent = make_debtor(portfolio, number="5550001111", name="Sin Permiso", channels=())
     disputed = make_debtor(portfolio, number="5550002222", name="En Disputa")
@@ -240,7 +264,7 @@ def test_launch_needs_a_template_for_each_channel(campaign, agent):
 
 
 def test_a_campaign_with_every_message_decided_is_done_without_a_beat(
-    tuesday, campaign, portfolio, debtor, agent, django_capture_on_commit_callbacks
+    tuesday, campaign, portfolio, debtor, ana_consents, agent, django_capture_on_commit_callbacks
 ):
     silent = make_debtor(portfolio, number="5550001111", name="Sin Permiso", channels=())
     campaign.channels = ["sms"]
@@ -256,7 +280,7 @@ def test_a_campaign_with_every_message_decided_is_done_without_a_beat(
 
 
 def test_a_campaign_is_not_done_while_a_chunk_is_still_to_come(
-    tuesday, campaign, debtor, other_debtor, agent
+    tuesday, campaign, debtor, ana_consents, other_debtor, carlos_consents, agent
 ):
     from portal.outreach.campaigns import campaign_fan_out
 
@@ -283,7 +307,7 @@ def test_a_campaign_whose_segment_is_empty_is_done_at_once(
     assert (campaign.status, campaign.targeted) == ("done", 0)
 
 
-def test_dispatch_takes_a_now_in_any_timezone(tuesday, campaign, debtor, agent):
+def test_dispatch_takes_a_now_in_any_timezone(tuesday, campaign, debtor, ana_consents, agent):
     from portal.outreach.campaigns import campaign_chunk_create
     from portal.outreach.outbox.dispatch import messages_dispatch
 

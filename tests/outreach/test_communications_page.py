@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portal.outreach.models import Message
-from tests.access.conftest import sign_in
+from tests.helpers.access import sign_in
 
 URL = reverse("selfservice:communications")
 AT = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
@@ -30,7 +30,9 @@ def sent(debtor, n: int, **fields) -> None:
         )
 
 
-def test_the_page_lists_the_debtors_sent_messages_only(client, debtor, other_debtor):
+def test_the_page_lists_the_debtors_sent_messages_only(
+    client, debtor, ana_consents, other_debtor, carlos_consents
+):
     sent(debtor, 2)
     sent(debtor, 1, status="blocked")
     sent(debtor, 1, status="deferred")
@@ -41,7 +43,9 @@ def test_the_page_lists_the_debtors_sent_messages_only(client, debtor, other_deb
     assert "Carlos Ruiz" not in html
 
 
-def test_other_debtor_sees_none_of_debtors_messages(client, debtor, other_debtor):
+def test_other_debtor_sees_none_of_debtors_messages(
+    client, debtor, ana_consents, other_debtor, carlos_consents
+):
     sent(debtor, 3)
     sign_in(client, other_debtor)
     html = client.get(URL).content.decode()
@@ -50,7 +54,7 @@ def test_other_debtor_sees_none_of_debtors_messages(client, debtor, other_debtor
 
 
 @pytest.mark.parametrize("count", [1, 40])
-def test_the_page_runs_a_fixed_number_of_queries(client, debtor, count):
+def test_the_page_runs_a_fixed_number_of_queries(client, debtor, ana_consents, count):
     sent(debtor, count)
     sign_in(client, debtor)
     client.get(URL)

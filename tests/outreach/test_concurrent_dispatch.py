@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 import time_machine
-from django.db import connection
 
 from portal.outreach.models import Message
 from portal.outreach.outbox.dispatch import messages_dispatch
-from tests.outreach.conftest import make_debtor
+from tests.helpers.concurrency import errors_of, run_together
+from tests.helpers.outreach import make_debtor
 
 WORKERS = 8
 TUESDAY_10 = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
@@ -34,25 +33,10 @@ def test_workers_racing_for_the_same_rows_send_each_once(portfolio):
         ).pk
         for d in debtors
     ]
-    start = threading.Barrier(WORKERS)
-    results: list[dict] = []
-    lock = threading.Lock()
-
-    def work() -> None:
-        try:
-            start.wait(timeout=30)
-            counts = messages_dispatch(ids, now=TUESDAY_10)
-            with lock:
-                results.append(counts)
-        finally:
-            connection.close()
-
     with time_machine.travel(TUESDAY_10, tick=False):
-        threads = [threading.Thread(target=work) for _ in range(WORKERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        outcomes = run_together(*[lambda: messages_dispatch(ids, now=TUESDAY_10)] * WORKERS)
+    assert errors_of(outcomes) == []
+    results = [outcome.value for outcome in outcomes]
     assert len(results) == WORKERS
     assert sum(r["claimed"] for r in results) == len(ids)
     assert sum(r["sent"] for r in results) == len(ids)

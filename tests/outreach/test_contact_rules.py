@@ -16,14 +16,14 @@ from django.utils import translation
 
 from portal.outreach import tasks
 from portal.outreach.campaigns import campaign_launch
-from portal.outreach.models import Campaign, CampaignTemplate, Message
+from portal.outreach.models import Campaign, Message
 from portal.outreach.outbox.queue import message_queue
 from portal.outreach.selectors import facts_for_many
 from portal.outreach.services import call_attempt_record
 from portal.staff.selectors import call_check, call_checks
 from portal.staff.services import contact_outcome_log
-from tests.factories import DebtFactory, PortfolioFactory
-from tests.outreach.conftest import make_debtor
+from tests.factories import CampaignFactory, CampaignTemplateFactory, DebtFactory, PortfolioFactory
+from tests.helpers.outreach import make_debtor
 
 NEW_YORK, DENVER = ZoneInfo("America/New_York"), ZoneInfo("America/Denver")
 MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=NEW_YORK)
@@ -188,12 +188,12 @@ def test_no_call_on_the_debt_for_7_days_after_a_conversation_about_it(
 
 
 def us_campaign(portfolio, agent, channels) -> Campaign:
-    campaign = Campaign.objects.create(
+    campaign = CampaignFactory(
         name="November", portfolio=portfolio, channels=channels, created_by=agent,
         agreement_filter="any",
     )  # fmt: skip
     for channel in channels:
-        CampaignTemplate.objects.create(
+        CampaignTemplateFactory(
             campaign=campaign, channel=channel, language="es", subject="Saldo {creditor}",
             body="Hola {first_name}: debes {amount}. {link}",
         )  # fmt: skip

@@ -31,7 +31,7 @@ def tuesday():
 
 
 def test_an_email_has_text_html_and_one_click_unsubscribe_headers(
-    tuesday, debtor, django_capture_on_commit_callbacks
+    tuesday, debtor, ana_consents, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         message = message_queue(
@@ -64,13 +64,13 @@ def _token(debtor) -> str:
     return unsubscribe_token(debtor_id=debtor.pk, message_id=41)
 
 
-def test_the_unsubscribe_link_asks_before_acting_on_a_get(client, debtor):
+def test_the_unsubscribe_link_asks_before_acting_on_a_get(client, debtor, ana_consents):
     response = client.get(reverse("outreach:unsubscribe", args=[_token(debtor)]))
     assert response.status_code == 200
     assert Consent.objects.get(debtor=debtor, channel="email").granted
 
 
-def test_one_click_post_revokes_email_consent_with_its_evidence(client, debtor):
+def test_one_click_post_revokes_email_consent_with_its_evidence(client, debtor, ana_consents):
     url = reverse("outreach:unsubscribe", args=[_token(debtor)])
     response = client.post(url, {"List-Unsubscribe": "One-Click"}, HTTP_USER_AGENT="Gmail")
     assert response.status_code == 200
@@ -83,7 +83,7 @@ def test_one_click_post_revokes_email_consent_with_its_evidence(client, debtor):
     assert AuditEvent.objects.filter(action="consent.revoked").count() == 1  # once
 
 
-def test_an_expired_or_tampered_unsubscribe_link_changes_nothing(client, debtor):
+def test_an_expired_or_tampered_unsubscribe_link_changes_nothing(client, debtor, ana_consents):
     token = _token(debtor)
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=91)):
         expired = client.post(reverse("outreach:unsubscribe", args=[token]))
@@ -92,7 +92,9 @@ def test_an_expired_or_tampered_unsubscribe_link_changes_nothing(client, debtor)
     assert Consent.objects.get(debtor=debtor, channel="email").granted
 
 
-def test_no_email_after_unsubscribing(tuesday, client, debtor, django_capture_on_commit_callbacks):
+def test_no_email_after_unsubscribing(
+    tuesday, client, debtor, ana_consents, django_capture_on_commit_callbacks
+):
     client.post(reverse("outreach:unsubscribe", args=[_token(debtor)]))
     with django_capture_on_commit_callbacks(execute=True):
         message = message_queue(
@@ -108,7 +110,7 @@ def test_no_email_after_unsubscribing(tuesday, client, debtor, django_capture_on
     assert not mail.outbox
 
 
-def test_staff_consent_changes_are_audited_with_the_agent(debtor, agent):
+def test_staff_consent_changes_are_audited_with_the_agent(debtor, ana_consents, agent):
     consent_set(
         debtor=debtor,
         channel="whatsapp",
@@ -124,7 +126,7 @@ def test_staff_consent_changes_are_audited_with_the_agent(debtor, agent):
 
 
 def test_a_receipt_carries_its_stored_attachment_and_goes_out_while_on_the_portal(
-    debtor, settings, tmp_path
+    debtor, ana_consents, settings, tmp_path
 ):
     settings.MEDIA_ROOT = str(tmp_path)
     path = default_storage.save("receipts/r.pdf", ContentFile(b"%PDF-1.7 r"))

@@ -29,7 +29,7 @@ from portal.outreach.models import Campaign, Message
 from portal.outreach.outbox.dispatch import messages_dispatch
 from portal.outreach.outbox.recovery import messages_interrupted_recover
 from portal.staff.selectors import campaign_funnel
-from tests.outreach.conftest import make_debtor
+from tests.helpers.outreach import make_debtor
 
 BOGOTA = ZoneInfo("America/Bogota")
 TUESDAY_10 = dt.datetime(2026, 11, 24, 10, 0, tzinfo=BOGOTA)

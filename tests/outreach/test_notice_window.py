@@ -22,8 +22,7 @@ from portal.outreach.outbox.now import notice_send_now
 from portal.outreach.outbox.queue import message_queue
 from portal.outreach.selectors import facts_for_many
 from portal.outreach.tasks import dispatch_due
-
-from .conftest import make_debtor
+from tests.helpers.outreach import make_debtor
 
 NIGHT = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)  # Tuesday 22:00 in Bogotá
 MORNING = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)  # Wednesday 07:00 in Bogotá
@@ -60,7 +59,7 @@ def receipt(debtor, attachments=None, key="receipt:1") -> Message:
 
 
 def test_a_night_notice_waits_for_the_window_and_the_beat_sends_it_with_its_file_once(
-    night, debtor, stored_pdf
+    night, debtor, ana_consents, stored_pdf
 ):
     message = receipt(debtor, [stored_pdf])
 
@@ -78,7 +77,9 @@ def test_a_night_notice_waits_for_the_window_and_the_beat_sends_it_with_its_file
     assert (message.status, message.sent_at, message.context) == ("sent", MORNING, {})
 
 
-def test_a_notice_goes_at_once_while_the_debtor_has_a_live_session(night, debtor, stored_pdf):
+def test_a_notice_goes_at_once_while_the_debtor_has_a_live_session(
+    night, debtor, ana_consents, stored_pdf
+):
     debtor_signed_in(debtor_id=debtor.pk)
 
     message = receipt(debtor, [stored_pdf])
@@ -92,7 +93,7 @@ def test_a_notice_goes_at_once_while_the_debtor_has_a_live_session(night, debtor
     ["idle 16 minutes", "signed out", "signed in over 2 hours ago", "never signed in"],
 )
 def test_a_notice_keeps_the_window_when_the_debtor_is_not_on_the_portal(
-    night, debtor, other_debtor, session
+    night, debtor, ana_consents, other_debtor, carlos_consents, session
 ):
     debtor_signed_in(debtor_id=other_debtor.pk)  # someone else's session changes nothing
     if session == "idle 16 minutes":
@@ -113,7 +114,7 @@ def test_a_notice_keeps_the_window_when_the_debtor_is_not_on_the_portal(
 
 
 def test_reminders_keep_the_window_even_while_the_debtor_is_on_the_portal(
-    night, debtor, django_capture_on_commit_callbacks
+    night, debtor, ana_consents, django_capture_on_commit_callbacks
 ):
     debtor_signed_in(debtor_id=debtor.pk)
 
@@ -133,7 +134,7 @@ def test_reminders_keep_the_window_even_while_the_debtor_is_on_the_portal(
 
 
 def test_whether_debtors_are_on_the_portal_is_one_query_for_the_whole_batch(
-    night, portfolio, debtor
+    night, portfolio, debtor, ana_consents
 ):
     others = [
         make_debtor(portfolio, number=f"77{n:08d}", name=f"Otro {n}", emails=[f"o{n}@x.co"])
@@ -155,7 +156,7 @@ def test_whether_debtors_are_on_the_portal_is_one_query_for_the_whole_batch(
 
 
 def test_a_file_changed_since_it_was_stored_fails_the_notice_rather_than_send_without_it(
-    night, debtor, stored_pdf
+    night, debtor, ana_consents, stored_pdf
 ):
     debtor_signed_in(debtor_id=debtor.pk)
     default_storage.delete(stored_pdf.path)
@@ -167,7 +168,9 @@ def test_a_file_changed_since_it_was_stored_fails_the_notice_rather_than_send_wi
     assert mail.outbox == []
 
 
-def test_a_retry_after_a_failure_sends_the_text_and_file_again(night, debtor, stored_pdf):
+def test_a_retry_after_a_failure_sends_the_text_and_file_again(
+    night, debtor, ana_consents, stored_pdf
+):
     debtor_signed_in(debtor_id=debtor.pk)
     missing = StoredFile(**{**stored_pdf.as_json(), "path": "receipts/not-yet.pdf"})
     assert receipt(debtor, [missing]).status == "failed"

@@ -119,6 +119,7 @@ def test_a_debtor_without_email_is_skipped_audited_and_no_link_is_minted(debtor,
     assert event.details == {"channel": "email", "notice": "payment_failed", "reason": "no_email"}
 
 
+@pytest.mark.usefixtures("ana_consents")  # reminders are capped outreach: consent counts
 def test_a_reminder_without_a_phone_is_kept_and_blocked_by_the_policy(
     tuesday, debtor, django_capture_on_commit_callbacks
 ):
@@ -218,6 +219,7 @@ def test_the_debtors_own_answer_goes_at_once_at_night(
     assert Message.objects.get().status == "sent" and len(mail.outbox) == 1
 
 
+@pytest.mark.usefixtures("ana_consents")  # reminders are capped outreach: consent counts
 def test_a_reminder_outside_the_window_is_deferred(
     night, debtor, django_capture_on_commit_callbacks
 ):
@@ -275,6 +277,7 @@ def test_without_a_key_the_same_text_is_the_same_notice(tuesday, debtor):
     assert len(mail.outbox) == 1
 
 
+@pytest.mark.usefixtures("ana_consents")  # reminders are capped outreach: consent counts
 def test_a_reminder_key_is_queued_once(tuesday, debtor, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         remind(debtor)

@@ -32,7 +32,13 @@ def agreement_for(debtor, portfolio, **fields) -> Agreement:
 
 
 def test_installments_due_in_three_days_and_today_are_reminded_once(
-    tuesday, debtor, other_debtor, portfolio, django_capture_on_commit_callbacks
+    tuesday,
+    debtor,
+    ana_consents,
+    other_debtor,
+    carlos_consents,
+    portfolio,
+    django_capture_on_commit_callbacks,
 ):
     other_debtor.language = "en"
     other_debtor.preferred_channel = "email"
@@ -61,7 +67,7 @@ def test_installments_due_in_three_days_and_today_are_reminded_once(
 
 
 def test_broken_promises_and_agreements_get_a_follow_up(
-    tuesday, debtor, portfolio, django_capture_on_commit_callbacks
+    tuesday, debtor, ana_consents, portfolio, django_capture_on_commit_callbacks
 ):
     debt = debtor.debts.get()
     PromiseToPay.objects.create(
@@ -88,7 +94,7 @@ def test_broken_promises_and_agreements_get_a_follow_up(
 
 
 def test_reminders_respect_do_not_contact(
-    tuesday, debtor, portfolio, django_capture_on_commit_callbacks
+    tuesday, debtor, ana_consents, portfolio, django_capture_on_commit_callbacks
 ):
     debtor.legal_hold = True
     debtor.save()

@@ -91,7 +91,7 @@ def signed_post(client, name: str, params: dict, *, token: str | None = None):
 
 
 @pytest.fixture
-def sent_sms(debtor):
+def sent_sms(debtor, ana_consents):
     return Message.objects.create(
         key="t1",
         debtor=debtor,
@@ -157,7 +157,9 @@ def inbound(client, sid: str, body: str, sender: str = "+573001112233"):
 
 
 @pytest.mark.parametrize("word", ["STOP", "baja", "Parar", "BAJA."])
-def test_a_stop_word_revokes_that_channel_and_is_confirmed_once(client, sent_sms, debtor, word):
+def test_a_stop_word_revokes_that_channel_and_is_confirmed_once(
+    client, sent_sms, debtor, ana_consents, word
+):
     first = inbound(client, "SMin1", word)
     assert first.status_code == 200
     assert "<Message>No recibirás más mensajes nuestros por este canal." in first.content.decode()
@@ -173,21 +175,21 @@ def test_a_stop_word_revokes_that_channel_and_is_confirmed_once(client, sent_sms
     assert InboundMessage.objects.count() == 2
 
 
-def test_the_confirmation_is_in_the_debtors_language(client, sent_sms, debtor):
+def test_the_confirmation_is_in_the_debtors_language(client, sent_sms, debtor, ana_consents):
     debtor.language = "en"
     debtor.save()
     reply = inbound(client, "SMin3", "STOP").content.decode()
     assert "You will not receive more messages from us on this channel" in reply
 
 
-def test_other_replies_are_stored_and_change_nothing(client, sent_sms, debtor):
+def test_other_replies_are_stored_and_change_nothing(client, sent_sms, debtor, ana_consents):
     reply = inbound(client, "SMin4", "Mañana pago")
     assert "<Message>" not in reply.content.decode()
     assert Consent.objects.get(debtor=debtor, channel="sms").granted
     assert InboundMessage.objects.get().debtor == debtor
 
 
-def test_whatsapp_stop_revokes_whatsapp(client, debtor, sent_sms):
+def test_whatsapp_stop_revokes_whatsapp(client, debtor, ana_consents, sent_sms):
     Message.objects.create(
         key="t2",
         debtor=debtor,

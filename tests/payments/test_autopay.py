@@ -17,7 +17,7 @@ from agreements.models import InstallmentStatus
 from payments.models import AttemptStatus, Autopay, AutopayStatus, Payment, PaymentAttempt
 from payments.tasks import charge_due_autopays
 from portal.audit.models import AuditEvent
-from tests.access.conftest import sign_in
+from tests.helpers.access import sign_in
 from tests.localstripe import SECRET_KEY
 
 

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.access.conftest import sign_in
+from tests.helpers.access import sign_in
 
 pytestmark = pytest.mark.django_db
 

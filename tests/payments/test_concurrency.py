@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from payments.models import Payment, PaymentAllocation, StripeEvent
@@ -14,36 +12,23 @@ from payments.services import payment_post_intent
 from portal.audit.models import AuditEvent
 from portal.debtors.models import LedgerEntry
 from tests.factories import intent_payload
+from tests.helpers.concurrency import run_times
+from tests.helpers.payments import started
 from tests.localstripe import make_event, signed_event_post
-
-from .conftest import started
 
 DELIVERIES = 50
 
 
-def _in_threads(work) -> list[str]:
-    start = threading.Barrier(DELIVERIES)
-    outcomes: list[str] = []
-    lock = threading.Lock()
+def _in_threads(work) -> list:
+    """`work(n)` in DELIVERIES threads at once: what each returned, or the error it raised
+    (anything raised is the failure we look for)."""
+    return [_label(outcome) for outcome in run_times(work, DELIVERIES)]
 
-    def run(n: int) -> None:
-        try:
-            start.wait(timeout=30)
-            try:
-                outcome = work(n)
-            except Exception as error:  # noqa: BLE001 - anything else is the failure we look for
-                outcome = f"{type(error).__name__}: {error}"
-            with lock:
-                outcomes.append(outcome)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(DELIVERIES)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
+def _label(outcome):
+    if outcome.error is None:
+        return outcome.value
+    return f"{type(outcome.error).__name__}: {outcome.error}"
 
 
 @pytest.mark.postgres

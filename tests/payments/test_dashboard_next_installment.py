@@ -8,10 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from portal.money import format_minor
-from tests.access.conftest import sign_in
 from tests.factories import intent_payload
+from tests.helpers.access import sign_in
+from tests.helpers.payments import started
 from tests.localstripe import make_event
-from tests.payments.conftest import started
 
 DASHBOARD = "/mi-cuenta/"
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from payments.models import DebtDispute, Payment, PaymentStatus, StripeEvent
 from portal.audit.models import AuditEvent
 from portal.debtors.models import DebtStatus, LedgerEntry
+from tests.helpers.payments import started
 from tests.localstripe import make_event
 
-from .conftest import started
 from .test_webhook import succeeded
 
 

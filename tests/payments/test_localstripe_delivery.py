@@ -9,7 +9,7 @@ from django.core import mail
 from agreements.models import InstallmentStatus
 from payments.models import AttemptStatus, EventStatus, Payment, StripeEvent
 from payments.services import attempt_confirm_card, attempt_open_intent, attempt_start
-from tests.access.conftest import sign_in
+from tests.helpers.access import sign_in
 from tests.localstripe import card_token, wait_for
 
 

@@ -15,11 +15,10 @@ from agreements.documents import agreement_pdf_render
 from payments.models import Payment
 from payments.receipts import receipt_pdf_bytes
 from portal.debtors.services import ledger_post
-from tests.access.conftest import sign_in
 from tests.factories import intent_payload
+from tests.helpers.access import sign_in
+from tests.helpers.payments import accept_offer, started
 from tests.localstripe import make_event
-
-from .conftest import accept_offer, started
 
 pytestmark = pytest.mark.django_db
 

@@ -17,11 +17,11 @@ from payments.tasks import send_payment_receipt
 from portal.audit.models import AuditEvent
 from portal.outreach.models import Message
 from portal.outreach.tasks import dispatch_due
-from tests.access.conftest import sign_in
 from tests.factories import intent_payload
+from tests.helpers.access import sign_in
+from tests.helpers.payments import started
 from tests.localstripe import make_event
 
-from .conftest import started
 from .test_autopay import charge_on, first_due, save_card
 
 NIGHT = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)  # Tuesday 22:00 in Bogotá

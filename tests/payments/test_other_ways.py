@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from portal.debtors.models import PaymentMethod, PaymentMethodKind
-from tests.access.conftest import sign_in
 from tests.factories import PortfolioFactory
+from tests.helpers.access import sign_in
 
 PAY_URL = "/mi-cuenta/pagar/"
 

@@ -13,11 +13,10 @@ from django.urls import reverse
 from agreements.promises import promise_create
 from payments.models import Payment, PaymentAttempt
 from portal.debtors.services import ledger_post, portfolio_today
-from tests.access.conftest import sign_in
 from tests.factories import DebtFactory, intent_payload
+from tests.helpers.access import sign_in
+from tests.helpers.payments import started
 from tests.localstripe import card_token, make_event
-
-from .conftest import started
 
 
 @pytest.fixture

@@ -13,11 +13,10 @@ from payments.models import Payment, PaymentAllocation
 from portal.audit.models import AuditEvent
 from portal.debtors.models import DebtStatus, LedgerEntry
 from portal.debtors.services import portfolio_today
-from tests.access.conftest import sign_in
 from tests.factories import intent_payload
+from tests.helpers.access import sign_in
+from tests.helpers.payments import accept_offer, started
 from tests.localstripe import make_event
-
-from .conftest import accept_offer, started
 
 
 def pay(deliver, attempt, amount_minor=None):

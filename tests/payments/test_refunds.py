@@ -21,9 +21,10 @@ from portal.audit.models import AuditEvent
 from portal.debtors.models import DebtStatus, LedgerEntry
 from portal.money import format_minor
 from tests.factories import StaffFactory
+from tests.helpers.cast import DEBT_BALANCE
+from tests.helpers.payments import accept_offer
 from tests.localstripe import SECRET_KEY, make_event
 
-from .conftest import DEBT_BALANCE, accept_offer
 from .test_reconcile import paid_without_webhook
 
 

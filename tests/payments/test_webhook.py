@@ -23,9 +23,8 @@ from payments.models import (
 from portal.audit.models import AuditEvent
 from portal.debtors.models import LedgerEntry
 from tests.factories import intent_payload
+from tests.helpers.payments import started
 from tests.localstripe import make_event
-
-from .conftest import started
 
 
 def succeeded(attempt, **kwargs):

@@ -53,7 +53,9 @@ def sms_decision(debtor, debt, at):
     return decide(facts, channel="sms", at=at, rules=rules_for("CO"))
 
 
-def test_an_agent_cannot_resolve_a_dispute(client, tuesday, debtor, debt, agent):
+def test_an_agent_cannot_resolve_a_dispute(
+    client, tuesday, debtor, ana_consents_to_calls, debt, agent
+):
     row = raise_dispute(debtor, debt, agent)
     client.force_login(agent)
 
@@ -68,7 +70,9 @@ def test_an_agent_cannot_resolve_a_dispute(client, tuesday, debtor, debt, agent)
     assert "Resolver la disputa" not in panel.content.decode()
 
 
-def test_compliance_cannot_resolve_a_dispute(client, tuesday, debtor, debt, agent, compliance):
+def test_compliance_cannot_resolve_a_dispute(
+    client, tuesday, debtor, ana_consents_to_calls, debt, agent, compliance
+):
     row = raise_dispute(debtor, debt, agent)
     client.force_login(compliance)
     response = client.post(resolve_url(row), {"resolution": "upheld", "note": "x"})
@@ -77,7 +81,7 @@ def test_compliance_cannot_resolve_a_dispute(client, tuesday, debtor, debt, agen
 
 
 def test_a_rejected_dispute_restores_the_debt_and_outreach_resumes(
-    client, tuesday, debtor, debt, agent, supervisor
+    client, tuesday, debtor, ana_consents_to_calls, debt, agent, supervisor
 ):
     row = raise_dispute(debtor, debt, agent)
     assert sms_decision(debtor, debt, tuesday).reason == "debt_disputed"
@@ -106,7 +110,9 @@ def test_a_rejected_dispute_restores_the_debt_and_outreach_resumes(
     assert call_check(debtor, debt).allowed
 
 
-def test_the_resolution_shows_on_the_debtors_timeline(tuesday, debtor, debt, agent, supervisor):
+def test_the_resolution_shows_on_the_debtors_timeline(
+    tuesday, debtor, ana_consents_to_calls, debt, agent, supervisor
+):
     row = raise_dispute(debtor, debt, agent)
     resolve(row, supervisor, "rejected", "Verificada")
 
@@ -119,7 +125,7 @@ def test_the_resolution_shows_on_the_debtors_timeline(tuesday, debtor, debt, age
 
 
 def test_an_upheld_dispute_closes_the_debt_and_outreach_stays_stopped(
-    tuesday, debtor, debt, agent, supervisor
+    tuesday, debtor, ana_consents_to_calls, debt, agent, supervisor
 ):
     row = raise_dispute(debtor, debt, agent)
     resolve(row, supervisor, "upheld", "Pagó en sucursal")
@@ -129,7 +135,9 @@ def test_an_upheld_dispute_closes_the_debt_and_outreach_stays_stopped(
     assert sms_decision(debtor, debt, tuesday).action == "block"
 
 
-def test_a_dispute_is_resolved_once_and_needs_a_note(tuesday, debtor, debt, agent, supervisor):
+def test_a_dispute_is_resolved_once_and_needs_a_note(
+    tuesday, debtor, ana_consents_to_calls, debt, agent, supervisor
+):
     row = raise_dispute(debtor, debt, agent)
     with pytest.raises(OutcomeError, match="Say why"):
         resolve(row, supervisor, "upheld", " ")
@@ -139,7 +147,9 @@ def test_a_dispute_is_resolved_once_and_needs_a_note(tuesday, debtor, debt, agen
     assert AuditEvent.objects.filter(action="call.dispute_resolved").count() == 1
 
 
-def test_a_contact_without_a_dispute_cannot_be_resolved(tuesday, debtor, debt, agent, supervisor):
+def test_a_contact_without_a_dispute_cannot_be_resolved(
+    tuesday, debtor, ana_consents_to_calls, debt, agent, supervisor
+):
     row = contact_outcome_log(
         debtor=debtor, agent=agent, method="phone", direction="inbound", outcome="right_party"
     )
@@ -168,7 +178,7 @@ CARD_DISPUTE = {"id": "dp_1", "reason": "fraudulent", "amount": 50_000_00}
 
 
 def test_a_rejected_call_dispute_leaves_the_debt_disputed_while_a_card_dispute_is_open(
-    tuesday, debtor, debt, agent, supervisor
+    tuesday, debtor, ana_consents_to_calls, debt, agent, supervisor
 ):
     payment = card_payment(debtor, debt, tuesday)
     row = raise_dispute(debtor, debt, agent)
@@ -186,7 +196,7 @@ def test_a_rejected_call_dispute_leaves_the_debt_disputed_while_a_card_dispute_i
 
 
 def test_a_won_card_dispute_leaves_the_debt_disputed_while_a_call_dispute_is_open(
-    tuesday, debtor, debt, agent, supervisor
+    tuesday, debtor, ana_consents_to_calls, debt, agent, supervisor
 ):
     payment = card_payment(debtor, debt, tuesday)
     payment_dispute_open(payment=payment, dispute=CARD_DISPUTE)
@@ -203,7 +213,7 @@ def test_a_won_card_dispute_leaves_the_debt_disputed_while_a_call_dispute_is_ope
 
 
 def test_a_second_call_dispute_remembers_the_status_before_the_first(
-    tuesday, debtor, debt, agent, supervisor
+    tuesday, debtor, ana_consents_to_calls, debt, agent, supervisor
 ):
     first = raise_dispute(debtor, debt, agent)
     second = raise_dispute(debtor, debt, agent)
@@ -217,7 +227,9 @@ def test_a_second_call_dispute_remembers_the_status_before_the_first(
     assert debt.status == "active"
 
 
-def test_only_this_debt_is_restored(tuesday, debtor, debt, portfolio, agent, supervisor):
+def test_only_this_debt_is_restored(
+    tuesday, debtor, ana_consents_to_calls, debt, portfolio, agent, supervisor
+):
     other = DebtFactory(portfolio=portfolio, debtor=debtor, account_ref="TC-200")
     raise_dispute(debtor, other, agent)
     row = raise_dispute(debtor, debt, agent)

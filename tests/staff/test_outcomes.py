@@ -18,8 +18,7 @@ from portal.staff.selectors import call_check
 from portal.staff.services import OutcomeError, contact_outcome_log
 from portal.staff.timeline import timeline_page
 from tests.factories import DebtFactory, PortfolioFactory
-
-from .conftest import BOGOTA
+from tests.helpers.staff import BOGOTA
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +28,9 @@ def log(debtor, agent, outcome, **extra):
     return contact_outcome_log(debtor=debtor, agent=agent, **fields)
 
 
-def test_a_promise_on_the_call_creates_a_promise_to_pay(tuesday, debtor, debt, agent):
+def test_a_promise_on_the_call_creates_a_promise_to_pay(
+    tuesday, debtor, ana_consents_to_calls, debt, agent
+):
     row = log(
         debtor,
         agent,
@@ -50,7 +51,9 @@ def test_a_promise_on_the_call_creates_a_promise_to_pay(tuesday, debtor, debt, a
     assert event.details["text"] == "Paga el 1 de diciembre"
 
 
-def test_a_promise_the_agreements_rules_refuse_logs_nothing(tuesday, debtor, debt, agent):
+def test_a_promise_the_agreements_rules_refuse_logs_nothing(
+    tuesday, debtor, ana_consents_to_calls, debt, agent
+):
     with pytest.raises(OutcomeError, match="15"):
         log(
             debtor,
@@ -65,7 +68,9 @@ def test_a_promise_the_agreements_rules_refuse_logs_nothing(tuesday, debtor, deb
     assert not AuditEvent.objects.filter(action__startswith="call.").exists()
 
 
-def test_a_dispute_flags_the_debt_and_stops_outreach_to_it(tuesday, debtor, debt, agent):
+def test_a_dispute_flags_the_debt_and_stops_outreach_to_it(
+    tuesday, debtor, ana_consents_to_calls, debt, agent
+):
     row = log(debtor, agent, Outcome.DISPUTE, debt=debt, notes="Dice que ya pagó")
 
     debt.refresh_from_db()
@@ -80,7 +85,9 @@ def test_a_dispute_flags_the_debt_and_stops_outreach_to_it(tuesday, debtor, debt
 
 
 @pytest.mark.parametrize("outcome", Outcome.values)
-def test_every_outcome_is_audited_with_the_debtor_as_a_note(tuesday, debtor, debt, agent, outcome):
+def test_every_outcome_is_audited_with_the_debtor_as_a_note(
+    tuesday, debtor, ana_consents_to_calls, debt, agent, outcome
+):
     extra = {"debt": debt}
     if outcome == Outcome.PROMISE:
         extra |= {"promise_amount_minor": 100_00, "promise_date": dt.date(2026, 11, 30)}
@@ -94,7 +101,9 @@ def test_every_outcome_is_audited_with_the_debtor_as_a_note(tuesday, debtor, deb
     assert entry.event == event
 
 
-def test_an_outbound_call_counts_as_a_call_attempt_for_the_policy(tuesday, debtor, debt, agent):
+def test_an_outbound_call_counts_as_a_call_attempt_for_the_policy(
+    tuesday, debtor, ana_consents_to_calls, debt, agent
+):
     assert call_check(debtor, debt).allowed
     row = log(debtor, agent, Outcome.NO_ANSWER, debt=debt)
 
@@ -108,7 +117,7 @@ def test_an_outbound_call_counts_as_a_call_attempt_for_the_policy(tuesday, debto
     assert "ya se contactó hoy" in check.explanation
 
 
-def test_eight_calls_in_seven_days_are_refused_on_a_us_debt(debtor, agent):
+def test_eight_calls_in_seven_days_are_refused_on_a_us_debt(debtor, ana_consents_to_calls, agent):
     portfolio = PortfolioFactory(code="us-cards", country="US", timezone="America/Denver")
     debt = DebtFactory(portfolio=portfolio, debtor=debtor, currency="USD")
     debtor.timezone = "America/Denver"
@@ -123,7 +132,9 @@ def test_eight_calls_in_seven_days_are_refused_on_a_us_debt(debtor, agent):
     assert "7 intentos de llamada" in check.explanation
 
 
-def test_a_call_against_the_policy_is_logged_with_the_policy_decision(debtor, debt, agent):
+def test_a_call_against_the_policy_is_logged_with_the_policy_decision(
+    debtor, ana_consents_to_calls, debt, agent
+):
     sunday = dt.datetime(2026, 11, 29, 10, 0, tzinfo=BOGOTA)
     with time_machine.travel(sunday, tick=False):
         row = log(debtor, agent, Outcome.RIGHT_PARTY, debt=debt)
@@ -134,7 +145,7 @@ def test_a_call_against_the_policy_is_logged_with_the_policy_decision(debtor, de
 
 @pytest.mark.parametrize(("method", "direction"), [("visit", "outbound"), ("phone", "inbound")])
 def test_visits_and_calls_from_the_debtor_are_no_call_attempts(
-    tuesday, debtor, debt, agent, method, direction
+    tuesday, debtor, ana_consents_to_calls, debt, agent, method, direction
 ):
     row = log(debtor, agent, Outcome.RIGHT_PARTY, debt=debt, method=method, direction=direction)
     assert row.message_id is None
@@ -145,7 +156,9 @@ def test_visits_and_calls_from_the_debtor_are_no_call_attempts(
     )
 
 
-def test_a_promise_or_dispute_needs_a_debt_of_this_debtor(tuesday, debtor, debt, agent):
+def test_a_promise_or_dispute_needs_a_debt_of_this_debtor(
+    tuesday, debtor, ana_consents_to_calls, debt, agent
+):
     with pytest.raises(OutcomeError, match="Choose the debt"):
         log(debtor, agent, Outcome.DISPUTE)
     other = DebtFactory()

@@ -14,8 +14,7 @@ from agreements.models import PromiseToPay
 from portal.debtors.services import ledger_post
 from portal.outreach.models import ContactOutcome
 from portal.staff.models import KpiBalance
-
-from .conftest import BOGOTA
+from tests.helpers.staff import BOGOTA
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +36,7 @@ def promise_form(debt) -> dict:
 
 
 def test_the_debtor_page_loads_the_call_panel_and_reloads_the_timeline_after_a_call(
-    client, agent, debtor, debt
+    client, agent, debtor, ana_consents_to_calls, debt
 ):
     client.force_login(agent)
     page = client.get(reverse("admin:debtors_debtor_change", args=[debtor.pk])).content.decode()
@@ -45,7 +44,9 @@ def test_the_debtor_page_loads_the_call_panel_and_reloads_the_timeline_after_a_c
     assert 'hx-trigger="load, call-logged from:body"' in page
 
 
-def test_the_agent_sees_whether_calling_now_is_allowed_and_why(client, agent, debtor, debt):
+def test_the_agent_sees_whether_calling_now_is_allowed_and_why(
+    client, agent, debtor, ana_consents_to_calls, debt
+):
     client.force_login(agent)
     with time_machine.travel(dt.datetime(2026, 11, 24, 10, 0, tzinfo=BOGOTA), tick=False):
         allowed = client.get(log_url(debtor)).content.decode()
@@ -57,7 +58,9 @@ def test_the_agent_sees_whether_calling_now_is_allowed_and_why(client, agent, de
     assert "Próximo momento permitido: 25/11/2026 08:00 (America/Bogota)." in late
 
 
-def test_an_agent_logs_a_promise_and_it_shows_on_the_timeline(client, tuesday, agent, debtor, debt):
+def test_an_agent_logs_a_promise_and_it_shows_on_the_timeline(
+    client, tuesday, agent, debtor, ana_consents_to_calls, debt
+):
     client.force_login(agent)
     response = client.post(log_url(debtor), promise_form(debt), headers={"HX-Request": "true"})
 
@@ -73,7 +76,9 @@ def test_an_agent_logs_a_promise_and_it_shows_on_the_timeline(client, tuesday, a
     assert 'class="timeline-note"' in html
 
 
-def test_without_htmx_a_logged_call_goes_back_to_the_debtor(client, tuesday, agent, debtor, debt):
+def test_without_htmx_a_logged_call_goes_back_to_the_debtor(
+    client, tuesday, agent, debtor, ana_consents_to_calls, debt
+):
     client.force_login(agent)
     response = client.post(log_url(debtor), promise_form(debt), follow=True)
     assert response.redirect_chain == [
@@ -83,7 +88,9 @@ def test_without_htmx_a_logged_call_goes_back_to_the_debtor(client, tuesday, age
     assert said == ["Resultado de la llamada guardado: Llamada telefónica · Promesa de pago."]
 
 
-def test_a_bad_form_is_answered_400_and_logs_nothing(client, tuesday, agent, debtor, debt):
+def test_a_bad_form_is_answered_400_and_logs_nothing(
+    client, tuesday, agent, debtor, ana_consents_to_calls, debt
+):
     client.force_login(agent)
     form = {**promise_form(debt), "promise_amount": ""}
     response = client.post(log_url(debtor), form, headers={"HX-Request": "true"})
@@ -92,7 +99,9 @@ def test_a_bad_form_is_answered_400_and_logs_nothing(client, tuesday, agent, deb
     assert not ContactOutcome.objects.exists()
 
 
-def test_compliance_sees_the_panel_but_cannot_log_calls(client, compliance, debtor, debt):
+def test_compliance_sees_the_panel_but_cannot_log_calls(
+    client, compliance, debtor, ana_consents_to_calls, debt
+):
     client.force_login(compliance)
     page = client.get(log_url(debtor))
     assert page.status_code == 200 and "Registrar el contacto" not in page.content.decode()
@@ -139,7 +148,13 @@ def test_the_kpi_page_takes_its_filters(client, supervisor, portfolio, stages, d
 
 
 def test_a_logged_call_reaches_the_kpi_numbers_at_once(
-    client, tuesday, supervisor, debtor, debt, django_capture_on_commit_callbacks
+    client,
+    tuesday,
+    supervisor,
+    debtor,
+    ana_consents_to_calls,
+    debt,
+    django_capture_on_commit_callbacks,
 ):
     client.force_login(supervisor)
     with django_capture_on_commit_callbacks(execute=True):
@@ -199,7 +214,7 @@ def test_the_kpi_charts_name_steps_channels_and_stages_in_spanish(client, superv
 
 
 def test_field_names_and_the_call_panel_read_spanish_then_english_after_the_switch(
-    client, agent, debtor, debt
+    client, agent, debtor, ana_consents_to_calls, debt
 ):
     client.force_login(agent)
     change = reverse("admin:debtors_debtor_change", args=[debtor.pk])

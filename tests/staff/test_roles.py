@@ -12,14 +12,6 @@ from agreements import services
 from agreements.models import OfferPolicy, ProposalStatus
 from portal.debtors.services import portfolio_today
 from portal.staff.roles import ADMINISTRATOR, AGENT, COMPLIANCE, SUPERVISOR
-from tests.agreements.conftest import (  # noqa: F401  (fixtures)
-    debt,
-    debtor,
-    evidence,
-    policy,
-    portfolio,
-    stages,
-)
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +25,7 @@ def person(client, role: str, username: str):
 
 
 @pytest.fixture
-def pending(debtor, debt, policy, evidence):  # noqa: F811
+def pending(debtor, debt, policy, evidence):
     proposal, _ = services.proposal_submit(
         debtor=debtor,
         installments=10,
@@ -47,7 +39,7 @@ def pending(debtor, debt, policy, evidence):  # noqa: F811
     return proposal
 
 
-def policy_change(policy: OfferPolicy) -> str:  # noqa: F811
+def policy_change(policy: OfferPolicy) -> str:
     return reverse("admin:agreements_offerpolicy_change", args=[policy.pk])
 
 
@@ -62,8 +54,8 @@ def test_the_migration_made_the_four_roles():
 
 def test_an_agent_reads_debtors_but_cannot_change_a_policy_or_export_the_log(
     client,
-    policy,  # noqa: F811
-    debtor,  # noqa: F811
+    policy,
+    debtor,
 ):
     person(client, AGENT, "agente-lucia")
 
@@ -86,13 +78,13 @@ def test_an_agent_cannot_decide_a_proposal_but_a_supervisor_can(client, pending)
     assert pending.status == ProposalStatus.APPROVED
 
 
-def test_a_supervisor_runs_campaigns_but_cannot_change_policies(client, policy):  # noqa: F811
+def test_a_supervisor_runs_campaigns_but_cannot_change_policies(client, policy):
     person(client, SUPERVISOR, "supervisora-ana")
     assert client.get(reverse("admin:outreach_campaign_add")).status_code == 200
     assert client.post(policy_change(policy), {"name": "hack"}).status_code == 403
 
 
-def test_compliance_reads_and_exports_but_changes_nothing(client, debtor, pending):  # noqa: F811
+def test_compliance_reads_and_exports_but_changes_nothing(client, debtor, pending):
     person(client, COMPLIANCE, "cumplimiento-marta")
 
     assert client.get(reverse("admin:audit_auditevent_export")).status_code == 200

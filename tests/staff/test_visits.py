@@ -18,8 +18,7 @@ from portal.outreach.selectors import facts_for_many
 from portal.outreach.services import consent_set
 from portal.staff.selectors import call_check, visit_check
 from portal.staff.services import contact_outcome_log
-
-from .conftest import BOGOTA
+from tests.helpers.staff import BOGOTA
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +40,7 @@ def visit(debtor, agent, debt, outcome=Outcome.NO_ANSWER, **extra):
 
 
 @pytest.fixture
-def late_debtor(debtor):
+def late_debtor(debtor, ana_consents_to_calls):
     """Ana's own hours reach past the legal window, so the law's 19:00 is the edge."""
     debtor.contact_to = dt.time(21)
     debtor.save(update_fields=["contact_to"])
@@ -59,7 +58,7 @@ def test_a_visit_at_18_59_is_allowed_and_at_19_00_is_not(late_debtor, debt):
     )
 
 
-def test_no_visit_on_sunday(debtor, debt):
+def test_no_visit_on_sunday(debtor, ana_consents_to_calls, debt):
     check = visit_check(debtor, debt, at=at(29, 10))
     assert check.decision.reason == "outside_window"
     assert "Próximo momento permitido: 30/11/2026 08:00" in check.explanation
@@ -68,7 +67,9 @@ def test_no_visit_on_sunday(debtor, debt):
     assert not visit_check(debtor, debt, at=at(28, 15, 0)).allowed
 
 
-def test_a_visit_needs_no_call_consent_but_stops_on_a_disputed_debt(tuesday, debtor, debt, agent):
+def test_a_visit_needs_no_call_consent_but_stops_on_a_disputed_debt(
+    tuesday, debtor, ana_consents_to_calls, debt, agent
+):
     consent_set(debtor=debtor, channel="call", granted=False, source="staff")
     assert not call_check(debtor, debt).allowed
     assert visit_check(debtor, debt).explanation == "Se permite visitar ahora."
@@ -85,7 +86,7 @@ def test_a_visit_needs_no_call_consent_but_stops_on_a_disputed_debt(tuesday, deb
     )
 
 
-def test_a_visit_counts_toward_the_daily_cap(tuesday, debtor, debt, agent):
+def test_a_visit_counts_toward_the_daily_cap(tuesday, debtor, ana_consents_to_calls, debt, agent):
     visit(debtor, agent, debt)
 
     assert not Message.objects.exists()  # counted from the logged visit itself
@@ -101,7 +102,7 @@ def test_a_visit_counts_toward_the_daily_cap(tuesday, debtor, debt, agent):
     assert decision.reason == "same_day_other_channel"
 
 
-def test_a_visit_counts_toward_the_weekly_channels(debtor, debt, agent):
+def test_a_visit_counts_toward_the_weekly_channels(debtor, ana_consents_to_calls, debt, agent):
     with time_machine.travel(at(24, 10), tick=False):
         visit(debtor, agent, debt)
     # Colombia: one channel per debtor per calendar week; Thursday, a call must wait.
@@ -111,7 +112,9 @@ def test_a_visit_counts_toward_the_weekly_channels(debtor, debt, agent):
     assert visit_check(debtor, debt, at=at(26, 10)).allowed
 
 
-def test_a_visit_from_the_debtor_counts_nothing(tuesday, debtor, debt, agent):
+def test_a_visit_from_the_debtor_counts_nothing(
+    tuesday, debtor, ana_consents_to_calls, debt, agent
+):
     row = contact_outcome_log(
         debtor=debtor,
         agent=agent,
@@ -124,7 +127,9 @@ def test_a_visit_from_the_debtor_counts_nothing(tuesday, debtor, debt, agent):
     assert call_check(debtor, debt).allowed
 
 
-def test_a_visit_against_the_policy_is_logged_with_its_decision(debtor, debt, agent):
+def test_a_visit_against_the_policy_is_logged_with_its_decision(
+    debtor, ana_consents_to_calls, debt, agent
+):
     with time_machine.travel(at(29, 10), tick=False):
         row = visit(debtor, agent, debt, Outcome.RIGHT_PARTY)
     assert (row.policy_decision["action"], row.policy_decision["reason"]) == (
@@ -136,7 +141,9 @@ def test_a_visit_against_the_policy_is_logged_with_its_decision(debtor, debt, ag
     assert event.details["reason"] == "logged against policy: outside_window"
 
 
-def test_the_panel_says_whether_a_visit_is_allowed(client, agent, debtor, debt):
+def test_the_panel_says_whether_a_visit_is_allowed(
+    client, agent, debtor, ana_consents_to_calls, debt
+):
     client.force_login(agent)
     url = reverse("admin:staff_contactoutcome_log", args=[debtor.pk])
     with time_machine.travel(at(24, 10), tick=False):

@@ -8,20 +8,21 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from agreements.models import OfferPolicy, PromiseToPay, Proposal
-from portal.outreach.models import Campaign, Message
-from tests.factories import DebtFactory, StaffFactory
-
-from .conftest import TUESDAY_10
+from agreements.models import PromiseToPay, Proposal
+from portal.outreach.models import Message
+from tests.factories import CampaignFactory, DebtFactory, OfferPolicyFactory, StaffFactory
+from tests.helpers.staff import TUESDAY_10
 
 pytestmark = pytest.mark.django_db
 HOME = reverse("admin:index")
 
 
 @pytest.fixture
-def waiting(debtor, debt, portfolio, stages):
+def waiting(debtor, ana_consents_to_calls, debt, portfolio, stages):
     """Two proposals waiting, one decided; two promises due today, one tomorrow."""
-    policy = OfferPolicy.objects.create(name="Intermedia", stage=stages["intermedia"])
+    policy = OfferPolicyFactory(
+        name="Intermedia", stage=stages["intermedia"], allowed_frequencies=[]
+    )
     # A debtor has one open proposal per portfolio at a time, so the second is another's.
     other_debt = DebtFactory(portfolio=portfolio)
     for status, owed in (("pending", debt), ("pending", other_debt), ("rejected", debt)):
@@ -48,9 +49,9 @@ def waiting(debtor, debt, portfolio, stages):
 
 
 def test_the_supervisor_home_shows_the_workspace_in_spanish(
-    client, tuesday, supervisor, waiting, portfolio, debtor
+    client, tuesday, supervisor, waiting, portfolio, debtor, ana_consents_to_calls
 ):
-    running = Campaign.objects.create(
+    running = CampaignFactory(
         name="Noviembre", portfolio=portfolio, channels=["sms"], status="running", targeted=4
     )
     sent = {"sms": "sent", "whatsapp": "delivered", "email": "queued", "call": "failed"}
