@@ -200,12 +200,13 @@ def intent_charge_off_session(
     )
 
 
-def construct_event(payload: bytes, signature: str) -> stripe.Event:
+def signature_verify(payload: bytes, signature: str) -> None:
     """Verify the Stripe-Signature header (HMAC with our secret, timestamp within the
-    tolerance) and parse the event. Raises ValueError or SignatureVerificationError."""
+    tolerance); raises SignatureVerificationError. The body is parsed and checked by the
+    caller: a signed body need not be an event (`stripe_event_problem`)."""
     if not settings.STRIPE_WEBHOOK_SECRET:
         raise stripe.SignatureVerificationError("no webhook secret configured", signature)
-    return stripe.Webhook.construct_event(
+    stripe.WebhookSignature.verify_header(
         payload,
         signature,
         settings.STRIPE_WEBHOOK_SECRET,

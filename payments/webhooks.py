@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from . import stripe_api
-from .services import stripe_event_receive
+from .services import stripe_event_problem, stripe_event_receive
 
 
 @csrf_exempt  # Stripe cannot send our CSRF token; the signature authenticates the request.
@@ -18,10 +18,13 @@ from .services import stripe_event_receive
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     signature = request.headers.get("Stripe-Signature", "")
     try:
-        stripe_api.construct_event(request.body, signature)
+        stripe_api.signature_verify(request.body, signature)
         event = json.loads(request.body)
     except (ValueError, stripe.SignatureVerificationError):
         return HttpResponseBadRequest("invalid payload or signature")
+    problem = stripe_event_problem(event)
+    if problem:
+        return HttpResponseBadRequest(problem, content_type="text/plain")
     stored = stripe_event_receive(event=event)
     # 200 for new, duplicate and ignored events alike: Stripe must stop retrying all three.
     return HttpResponse("ok" if stored else "duplicate", content_type="text/plain")

@@ -4,7 +4,12 @@ Every service that writes commits its audit record in the same transaction; Stri
 happen between transactions, never inside one; email and PDFs are queued `on_commit`.
 """
 
-from .events import deferred_events_for, stripe_event_process, stripe_event_receive
+from .events import (
+    deferred_events_for,
+    stripe_event_problem,
+    stripe_event_process,
+    stripe_event_receive,
+)
 from .paying import (
     PaymentError,
     attempt_confirm_card,
@@ -30,5 +35,6 @@ __all__ = [
     "payable_for_key",
     "payment_post_intent",
     "stripe_event_process",
+    "stripe_event_problem",
     "stripe_event_receive",
 ]

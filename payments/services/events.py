@@ -51,6 +51,37 @@ def _intent_id(event_type: str, obj: dict[str, Any]) -> str:
     return intent.get("id", "") if isinstance(intent, dict) else intent
 
 
+def stripe_event_problem(event: Any) -> str | None:
+    """Why a verified body is not an event we can store and process, or None.
+
+    Stripe signs whatever it sends, and so does anyone holding the secret: a signed body
+    still has to be an event object, with an id and type, whose `data.object` is an object
+    and whose metadata (the attempt and debtor it names) is a string map. Anything else is
+    refused with a 400 and nothing is stored.
+    """
+    if not isinstance(event, dict):
+        return "the body is not a JSON object"
+    for key in ("id", "type"):
+        value = event.get(key)
+        if not isinstance(value, str) or not value or len(value) > 255:
+            return f"the event has no valid {key!r}"
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        return "the event has no data.object"
+    metadata = obj.get("metadata", {})
+    if metadata is not None and not (
+        isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())
+    ):
+        return "data.object.metadata is not a map of strings"
+    intent = obj.get("payment_intent")
+    if intent is not None and not isinstance(intent, str | dict):
+        return "data.object.payment_intent is neither an id nor an object"
+    if event["type"].startswith("payment_intent.") and not isinstance(obj.get("id"), str):
+        return "the payment intent has no id"
+    return None
+
+
 def stripe_event_receive(*, event: dict[str, Any]) -> StripeEvent | None:
     """Store a verified event once and queue its processing; None for a duplicate."""
     from ..tasks import process_stripe_event

@@ -80,3 +80,24 @@ class CampaignForm(forms.ModelForm):
                 "balance_max_minor", _("The upper limit must not be below the lower limit.")
             )
         return data
+
+
+class TwilioStatusForm(forms.Form):
+    """A signed delivery callback's fields; longer than our columns is not Twilio's."""
+
+    MessageSid = forms.CharField(max_length=64)
+    MessageStatus = forms.CharField(max_length=20)
+    ErrorCode = forms.CharField(max_length=16, required=False)
+
+
+class TwilioInboundForm(forms.Form):
+    """A signed inbound SMS or WhatsApp message's fields."""
+
+    MessageSid = forms.CharField(max_length=64)
+    From = forms.CharField(max_length=64 + len("whatsapp:"))
+    Body = forms.CharField(max_length=1600, required=False, strip=False)
+
+
+def form_problem(form: forms.Form) -> str:
+    """The refused fields, for the 400's plain-text body."""
+    return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -11,6 +11,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from portal.requests import client_address
 
 from . import inbound, rendering, services
+from .forms import TwilioInboundForm, TwilioStatusForm, form_problem
 
 
 def _twilio_signed(request: HttpRequest) -> bool:
@@ -26,10 +27,13 @@ def _twilio_signed(request: HttpRequest) -> bool:
 def twilio_status(request: HttpRequest) -> HttpResponse:
     if not _twilio_signed(request):
         return HttpResponseForbidden("bad signature")
+    form = TwilioStatusForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form_problem(form), content_type="text/plain")
     inbound.provider_status_apply(
-        provider_id=request.POST.get("MessageSid", ""),
-        status=request.POST.get("MessageStatus", ""),
-        error_code=request.POST.get("ErrorCode", ""),
+        provider_id=form.cleaned_data["MessageSid"],
+        status=form.cleaned_data["MessageStatus"],
+        error_code=form.cleaned_data["ErrorCode"],
         message_id=request.GET.get("m", ""),
     )
     return HttpResponse(status=204)
@@ -40,13 +44,16 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
 def twilio_inbound(request: HttpRequest) -> HttpResponse:
     if not _twilio_signed(request):
         return HttpResponseForbidden("bad signature")
-    sender = request.POST.get("From", "")
+    form = TwilioInboundForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form_problem(form), content_type="text/plain")
+    sender = form.cleaned_data["From"]
     channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
     reply = inbound.inbound_receive(
-        provider_id=request.POST.get("MessageSid", ""),
+        provider_id=form.cleaned_data["MessageSid"],
         channel=channel,
         sender=sender.removeprefix("whatsapp:"),
-        body=request.POST.get("Body", ""),
+        body=form.cleaned_data["Body"],
     )
     twiml = MessagingResponse()
     if reply:

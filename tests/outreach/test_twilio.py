@@ -205,3 +205,22 @@ def test_whatsapp_stop_revokes_whatsapp(client, debtor, ana_consents, sent_sms):
     inbound(client, "SMwa1", "PARAR", sender="whatsapp:+573001112233")
     assert not Consent.objects.get(debtor=debtor, channel="whatsapp").granted
     assert Consent.objects.get(debtor=debtor, channel="sms").granted
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("twilio_inbound", {"MessageSid": "SM" + "1" * 200, "From": "+573001112233", "Body": "x"}),
+        ("twilio_inbound", {"MessageSid": "SM1", "From": "+57" + "3" * 200, "Body": "x"}),
+        ("twilio_inbound", {"From": "+573001112233", "Body": "x"}),
+        ("twilio_status", {"MessageSid": "SM" + "2" * 200, "MessageStatus": "delivered"}),
+        ("twilio_status", {"MessageSid": "SM2", "MessageStatus": "d" * 200}),
+    ],
+    ids=["long sid", "long sender", "no sid", "long status sid", "long status"],
+)
+def test_a_signed_callback_with_fields_twilio_never_sends_is_a_400(client, db, name, params):
+    response = signed_post(client, name, params)
+
+    assert response.status_code == 400
+    assert response.content.decode()
+    assert not InboundMessage.objects.exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from django.core import mail
 
 from agreements.models import InstallmentStatus
@@ -245,4 +246,33 @@ def test_an_intent_we_never_started_is_recorded_as_failed(deliver, client, webho
     assert response.status_code == 200
     stored = StripeEvent.objects.get()
     assert stored.status == EventStatus.FAILED and "no payment attempt" in stored.error
+    assert not Payment.objects.exists()
+
+
+HOSTILE = {
+    "a JSON array": [1, 2],
+    "a JSON string": "evt",
+    "an event without type": {"id": "evt_x", "data": {"object": {}}},
+    "an event without id": {"type": "payment_intent.succeeded", "data": {"object": {"id": "pi"}}},
+    "an event with empty data": {"id": "evt_y", "type": "payment_intent.succeeded", "data": {}},
+    "metadata that is a string": {
+        "id": "evt_z",
+        "type": "payment_intent.succeeded",
+        "data": {"object": {"id": "pi_z", "metadata": "attempt=1"}},
+    },
+    "a payment intent without id": {
+        "id": "evt_w",
+        "type": "payment_intent.succeeded",
+        "data": {"object": {"metadata": {}}},
+    },
+}
+
+
+@pytest.mark.parametrize("body", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_a_signed_body_that_is_no_event_is_refused_and_nothing_is_stored(db, deliver, body):
+    response = deliver(body)
+
+    assert response.status_code == 400
+    assert response.content.decode()  # says what is wrong
+    assert not StripeEvent.objects.exists()
     assert not Payment.objects.exists()
