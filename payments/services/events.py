@@ -61,9 +61,9 @@ def stripe_event_problem(event: Any) -> str | None:
     """
     if not isinstance(event, dict):
         return "the body is not a JSON object"
-    for key in ("id", "type"):
+    for key, longest in (("id", 255), ("type", 100)):  # the columns they are stored in
         value = event.get(key)
-        if not isinstance(value, str) or not value or len(value) > 255:
+        if not isinstance(value, str) or not value or len(value) > longest:
             return f"the event has no valid {key!r}"
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None

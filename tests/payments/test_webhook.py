@@ -254,6 +254,7 @@ HOSTILE = {
     "a JSON string": "evt",
     "an event without type": {"id": "evt_x", "data": {"object": {}}},
     "an event without id": {"type": "payment_intent.succeeded", "data": {"object": {"id": "pi"}}},
+    "a type longer than any": {"id": "evt_t", "type": "x" * 101, "data": {"object": {}}},
     "an event with empty data": {"id": "evt_y", "type": "payment_intent.succeeded", "data": {}},
     "metadata that is a string": {
         "id": "evt_z",
