@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
+
+from django.conf import settings
+from django.urls import reverse
 
 # 32 bytes = 256 bits of randomness; URL-safe base64 gives a 43-character token.
 TOKEN_BYTES = 32
@@ -13,3 +17,16 @@ def new_token() -> str:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def payment_link_url(token: str) -> str:
+    """The public address of a payment link: what SMS, emails and staff hand to a debtor."""
+    before, after = _link_affixes(settings.PUBLIC_BASE_URL)
+    return before + token + after
+
+
+@functools.lru_cache(maxsize=8)
+def _link_affixes(base_url: str) -> tuple[str, str]:
+    """What surrounds the token in a link: `reverse` once, not once per message."""
+    before, after = reverse("access:open_link", args=["TOKEN"]).split("TOKEN")
+    return base_url.rstrip("/") + before, after

@@ -16,11 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 
 from portal.access.services import payment_link_create
+from portal.access.tokens import payment_link_url
 from portal.audit.services import record
 from portal.debtors.models import Debt, Debtor, Portfolio
 
@@ -168,7 +167,7 @@ def _address(channel: str) -> str:
 def _link_url(debtor: Debtor, portfolio: Portfolio | None) -> str:
     """A new personal link, minted in the caller's transaction: rolled back, it never was."""
     _link, token = payment_link_create(debtor=debtor, portfolio=portfolio)
-    return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("access:open_link", args=[token])
+    return payment_link_url(token)
 
 
 def _key(

@@ -4,13 +4,12 @@ unsubscribe link and headers. What is stored on the row has links redacted."""
 
 from __future__ import annotations
 
-import functools
-
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from portal.access.tokens import payment_link_url
 
 from .. import rendering
 from ..channels import Outgoing, SendError
@@ -42,7 +41,7 @@ def _templates_for(campaign_ids: set[int]) -> dict[int, dict]:
 def outgoing(message: Message, token: str | None, templates: dict) -> Outgoing:
     headers, variables, content_sid = {}, {}, ""
     if message.campaign_id:
-        link = link_url(token)
+        link = payment_link_url(token)
         rendered, template, values = _campaign_text(
             message, templates.get(message.campaign_id, {}), link
         )
@@ -105,15 +104,3 @@ def _campaign_text(message: Message, templates: dict, link_url: str) -> tuple:
             rendering.EMAIL_LAYOUT, {"text": text, "PORTAL_NAME": settings.PORTAL_NAME}
         )
     return rendering.Rendered(subject, text, html), template, values
-
-
-def link_url(token: str) -> str:
-    before, after = _link_affixes(settings.PUBLIC_BASE_URL)
-    return before + token + after
-
-
-@functools.lru_cache(maxsize=8)
-def _link_affixes(base_url: str) -> tuple[str, str]:
-    """What surrounds the token in a link: `reverse` once, not once per message."""
-    before, after = reverse("access:open_link", args=["TOKEN"]).split("TOKEN")
-    return base_url.rstrip("/") + before, after

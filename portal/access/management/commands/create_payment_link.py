@@ -1,8 +1,7 @@
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.urls import reverse
 
 from portal.access.services import LinkError, payment_link_create
+from portal.access.tokens import payment_link_url
 from portal.debtors.models import Debtor
 
 
@@ -32,6 +31,6 @@ class Command(BaseCommand):
             link, token = payment_link_create(debtor=found[0], days=days)
         except LinkError as error:
             raise CommandError(str(error)) from error
-        url = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("access:open_link", args=[token])
+        url = payment_link_url(token)
         self.stdout.write(url)
         self.stderr.write(f"expires {link.expires_at:%Y-%m-%d %H:%M %Z}")

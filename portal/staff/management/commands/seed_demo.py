@@ -6,9 +6,9 @@ import logging
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.urls import reverse
 
 from portal.access.services import payment_link_create
+from portal.access.tokens import payment_link_url
 from portal.debtors.models import Debtor, IdentityCheck
 from portal.staff.demo import demo_summary, seed_demo
 
@@ -51,9 +51,9 @@ class Command(BaseCommand):
                 f"password={result.admin_password}"
             )
         )
-        self._print_demo_link(result.portfolio, base)
+        self._print_demo_link(result.portfolio)
 
-    def _print_demo_link(self, portfolio, base: str) -> None:
+    def _print_demo_link(self, portfolio) -> None:
         # The debtor with the longest history makes the best tour; a fresh link every run,
         # since only the hash of an earlier one is stored.
         debtor = (
@@ -68,6 +68,6 @@ class Command(BaseCommand):
             answer = f"date of birth {debtor.birth_date:%Y-%m-%d}"
         else:
             answer = f"last 4 digits of the document {debtor.document_number[-4:]}"
-        url = base + reverse("access:open_link", args=[token])
+        url = payment_link_url(token)
         self.stdout.write(self.style.SUCCESS(f"demo debtor link: {url}"))
         self.stdout.write(f"  debtor: {debtor.full_name}; identity check answer: {answer}")
