@@ -19,7 +19,15 @@ from agreements.models import (
 )
 from portal.debtors.models import Debt, Debtor, DebtStatus, PaymentMethod, Portfolio
 
-from .models import Autopay, AutopayStatus, Payment, PaymentAttempt, Purpose
+from .models import (
+    Autopay,
+    AutopayStatus,
+    EventStatus,
+    Payment,
+    PaymentAttempt,
+    Purpose,
+    StripeEvent,
+)
 
 
 @dataclass(frozen=True)
@@ -197,4 +205,13 @@ def live_autopay_for(agreement: Agreement) -> Autopay | None:
 def debtor_autopay_or_404(debtor: Debtor, pk: int) -> Autopay:
     return get_object_or_404(
         Autopay.objects.filter(debtor=debtor).select_related("agreement", "debtor"), pk=pk
+    )
+
+
+def deferred_events_for(intent_id: str) -> list[int]:
+    """Events of this intent waiting for its payment to be posted, in arrival order."""
+    return list(
+        StripeEvent.objects.filter(payment_intent_id=intent_id, status=EventStatus.DEFERRED)
+        .order_by("received_at", "id")
+        .values_list("pk", flat=True)
     )

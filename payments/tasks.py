@@ -22,7 +22,8 @@ def process_stripe_event(self, event_pk: int) -> str:
 @shared_task
 def process_deferred_events(payment_intent_id: str) -> int:
     """A refund or dispute that arrived before its payment: process it now."""
-    from .services import deferred_events_for, stripe_event_process
+    from .selectors import deferred_events_for
+    from .services import stripe_event_process
 
     pks = deferred_events_for(payment_intent_id)
     for pk in pks:

@@ -5,7 +5,6 @@ happen between transactions, never inside one; email and PDFs are queued `on_com
 """
 
 from .events import (
-    deferred_events_for,
     stripe_event_problem,
     stripe_event_process,
     stripe_event_receive,
@@ -30,7 +29,6 @@ __all__ = [
     "attempt_open_intent",
     "attempt_start",
     "check_amount",
-    "deferred_events_for",
     "idempotency_base",
     "payable_for_key",
     "payment_post_intent",

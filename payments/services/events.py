@@ -135,14 +135,6 @@ def stripe_event_process(*, event_pk: int) -> str:
         return EventStatus.FAILED
 
 
-def deferred_events_for(intent_id: str) -> list[int]:
-    return list(
-        StripeEvent.objects.filter(payment_intent_id=intent_id, status=EventStatus.DEFERRED)
-        .order_by("received_at", "id")
-        .values_list("pk", flat=True)
-    )
-
-
 # -- handlers: run inside the event's transaction; return the event's new status ---------
 
 

@@ -10,6 +10,7 @@ Lock order: attempt → agreement → installments → debts (the ledger service
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -31,6 +32,7 @@ from ..models import (
     PaymentAttempt,
     Purpose,
 )
+from ..selectors import deferred_events_for
 from ..tasks import process_deferred_events, send_payment_receipt
 
 
@@ -122,8 +124,16 @@ def payment_post_intent(*, intent: dict[str, Any]) -> Payment | None:
         },
     )
     delay_on_commit(send_payment_receipt, payment.pk)
-    delay_on_commit(process_deferred_events, intent["id"])
+    transaction.on_commit(partial(_process_deferred_events, intent["id"]), robust=True)
     return payment
+
+
+def _process_deferred_events(intent_id: str) -> None:
+    """After the posting commits: a refund or dispute of this intent that arrived before
+    it waits as deferred; its turn comes now. Almost always there is none, so the query
+    saves a task per payment."""
+    if deferred_events_for(intent_id):
+        process_deferred_events.delay(intent_id)
 
 
 def _allocate(payment: Payment, attempt: PaymentAttempt, amount: int) -> bool:
@@ -145,9 +155,13 @@ def _allocate(payment: Payment, attempt: PaymentAttempt, amount: int) -> bool:
                 Payment.objects.filter(pk=payment.pk).update(agreement=agreement)
                 payment.agreement = agreement
             return _allocate_to_agreement(payment, agreement, amount)
-        debts = list(Debt.objects.filter(agreement_lines__agreement=agreement).order_by("id"))
+        debts = list(
+            Debt.objects.filter(agreement_lines__agreement=agreement)
+            .select_related("portfolio")
+            .order_by("id")
+        )
     else:
-        debts = [Debt.objects.get(pk=attempt.debt_id)]
+        debts = [Debt.objects.select_related("portfolio").get(pk=attempt.debt_id)]
     _allocate_to_debts(payment, debts, amount)
     if attempt.purpose == Purpose.PROMISE and attempt.promise_id:
         promise_keep(promise=PromiseToPay.objects.get(pk=attempt.promise_id), paid_minor=amount)
@@ -211,10 +225,10 @@ def _allocate_to_agreement(payment: Payment, agreement: Agreement, amount: int) 
 
 def _allocate_to_debts(payment: Payment, debts: list[Debt], amount: int) -> None:
     """Outside a plan: each debt up to its balance in order, any excess on the last one
-    (a credit the agency refunds or keeps, visible as a negative balance)."""
+    (a credit the agency refunds or keeps, visible as a negative balance). The debts were
+    read in this transaction, and `ledger_post` keeps each one's balance current."""
     left = amount
     for index, debt in enumerate(debts):
-        debt.refresh_from_db(fields=["balance_minor"])
         last = index == len(debts) - 1
         part = left if last else min(left, max(debt.balance_minor, 0))
         if part:

@@ -81,7 +81,12 @@ def ledger_post(
         interest_minor=F("interest_minor") + split.interest,
         fees_minor=F("fees_minor") + split.fees,
     )
-    debt.refresh_from_db(fields=["balance_minor", *_OUTSTANDING])
+    # Read under the row lock and moved by this UPDATE alone, so the new values are known;
+    # the parts sum to the balance (a CHECK).
+    debt.principal_minor = locked.principal_minor + split.principal
+    debt.interest_minor = locked.interest_minor + split.interest
+    debt.fees_minor = locked.fees_minor + split.fees
+    debt.balance_minor = debt.principal_minor + debt.interest_minor + debt.fees_minor
     record(
         "ledger.posted",
         actor=actor,
@@ -97,9 +102,6 @@ def ledger_post(
         },
     )
     return entry
-
-
-_OUTSTANDING = ("principal_minor", "interest_minor", "fees_minor")
 
 
 def _split(
