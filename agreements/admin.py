@@ -60,6 +60,7 @@ class OfferPolicyAdmin(admin.ModelAdmin):
                     "quote_validity_days",
                     "grace_days",
                     "max_days_to_promise",
+                    "min_promise_minor",
                 ]
             },
         ),

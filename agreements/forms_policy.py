@@ -129,6 +129,13 @@ class OfferPolicyForm(forms.ModelForm):
         required=False,
         help_text=gettext_lazy("In the policy's currency, e.g. 50.000. Empty: no minimum."),
     )
+    min_promise_minor = MoneyField(
+        label=gettext_lazy("Minimum promise to pay"),
+        required=False,
+        help_text=gettext_lazy(
+            "In the policy's currency, e.g. 20.000. Empty: the currency's minimum payment."
+        ),
+    )
     auto_min_installment_minor = MoneyField(
         label=gettext_lazy("Minimum installment approved automatically"),
         required=False,
@@ -154,6 +161,7 @@ class OfferPolicyForm(forms.ModelForm):
             "quote_validity_days",
             "grace_days",
             "max_days_to_promise",
+            "min_promise_minor",
             "auto_max_installments",
             "auto_min_down_payment_pct",
             "auto_min_installment_minor",
@@ -165,7 +173,7 @@ class OfferPolicyForm(forms.ModelForm):
         currency = (self.data.get(self.add_prefix("currency")) if self.is_bound else None) or (
             self.instance.currency or "COP"
         )
-        for name in ("min_installment_minor", "auto_min_installment_minor"):
+        for name in ("min_installment_minor", "auto_min_installment_minor", "min_promise_minor"):
             self.fields[name].currency = str(currency)[:3].upper()
 
     def clean_min_installment_minor(self) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils.formats import date_format
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from portal.audit.services import record
 from portal.debtors.models import Debt, Debtor, DebtStatus, LedgerEntry, LedgerKind
 from portal.debtors.services import portfolio_today
+from portal.money import format_minor
 
 from .lifecycle import agreement_break, installment_mark_late, promise_break, promise_keep
 from .models import (
@@ -26,6 +28,7 @@ from .models import (
     AgreementStatus,
     Installment,
     InstallmentStatus,
+    OfferPolicy,
     PromiseStatus,
     PromiseToPay,
 )
@@ -36,6 +39,14 @@ DEFAULT_MAX_DAYS_TO_PROMISE = 15
 
 class PromiseError(ValueError):
     pass
+
+
+def promise_min_minor(*, policy: OfferPolicy | None, currency: str) -> int:
+    """The smallest promise a policy takes: its own minimum, else the currency's smallest
+    free payment on the portal (PAYMENT_MIN_FREE_MINOR), else one minor unit."""
+    if policy is not None and policy.min_promise_minor:
+        return policy.min_promise_minor
+    return settings.PAYMENT_MIN_FREE_MINOR.get(currency, 1)
 
 
 @transaction.atomic
@@ -52,7 +63,8 @@ def promise_create(
     """Record that `debtor` will pay `amount_minor` on `debt` by `promised_date`.
 
     The date must fall between today and the policy's `max_days_to_promise` (15 days when no
-    policy applies); the amount between one minor unit and the debt's balance.
+    policy applies); the amount between `promise_min_minor` (or the whole balance, when
+    that is less) and the debt's balance.
     """
     # Locking the debt serialises two promises made at once on the same debt.
     debt = Debt.objects.select_for_update().select_related("portfolio").get(pk=debt.pk)
@@ -67,9 +79,16 @@ def promise_create(
         raise PromiseError(_("The promised amount must be greater than zero."))
     if amount_minor > debt.balance_minor:
         raise PromiseError(_("The promised amount cannot be more than the debt's balance."))
+    policy = policy_for(debts=[debt])
+    # A balance below the minimum can still be promised whole.
+    least = min(promise_min_minor(policy=policy, currency=debt.currency), debt.balance_minor)
+    if amount_minor < least:
+        raise PromiseError(
+            _("The promised amount must be at least %(amount)s.")
+            % {"amount": format_minor(least, debt.currency)}
+        )
 
     today = today or portfolio_today(debt.portfolio)
-    policy = policy_for(debts=[debt])
     max_days = policy.max_days_to_promise if policy else DEFAULT_MAX_DAYS_TO_PROMISE
     last_day = today + dt.timedelta(days=max_days)
     if promised_date < today:

@@ -3,6 +3,7 @@ database transaction (callers commit first, then call, then store the answer).""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -202,16 +203,31 @@ def intent_charge_off_session(
 
 def signature_verify(payload: bytes, signature: str) -> None:
     """Verify the Stripe-Signature header (HMAC with our secret, timestamp within the
-    tolerance); raises SignatureVerificationError. The body is parsed and checked by the
-    caller: a signed body need not be an event (`stripe_event_problem`)."""
+    tolerance on both sides of now); raises SignatureVerificationError saying why. The body
+    is parsed and checked by the caller: a signed body need not be an event
+    (`stripe_event_problem`)."""
     if not settings.STRIPE_WEBHOOK_SECRET:
         raise stripe.SignatureVerificationError("no webhook secret configured", signature)
+    tolerance = settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
     stripe.WebhookSignature.verify_header(
-        payload,
-        signature,
-        settings.STRIPE_WEBHOOK_SECRET,
-        tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+        payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=tolerance
     )
+    # stripe-python only refuses timestamps older than the tolerance; a header dated ahead
+    # would stay replayable for as long as it is early, so the window is closed both ways.
+    timestamp = _signature_timestamp(signature)
+    if timestamp > time.time() + tolerance:
+        raise stripe.SignatureVerificationError(
+            "timestamp is more than the tolerance in the future", signature
+        )
+
+
+def _signature_timestamp(signature: str) -> int:
+    # verify_header has already parsed a valid integer `t=` from this header.
+    for item in signature.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t":
+            return int(value)
+    raise stripe.SignatureVerificationError("no timestamp in the header", signature)
 
 
 def _origin(url: str) -> str:

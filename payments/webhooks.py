@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import stripe
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -12,6 +13,8 @@ from django.views.decorators.http import require_POST
 from . import stripe_api
 from .services import stripe_event_problem, stripe_event_receive
 
+log = logging.getLogger(__name__)
+
 
 @csrf_exempt  # Stripe cannot send our CSRF token; the signature authenticates the request.
 @require_POST
@@ -20,10 +23,12 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     try:
         stripe_api.signature_verify(request.body, signature)
         event = json.loads(request.body)
-    except (ValueError, stripe.SignatureVerificationError):
+    except (ValueError, stripe.SignatureVerificationError) as error:
+        log.warning("stripe webhook refused (400): %s", error)
         return HttpResponseBadRequest("invalid payload or signature")
     problem = stripe_event_problem(event)
     if problem:
+        log.warning("stripe webhook refused (400): %s", problem)
         return HttpResponseBadRequest(problem, content_type="text/plain")
     stored = stripe_event_receive(event=event)
     # 200 for new, duplicate and ignored events alike: Stripe must stop retrying all three.

@@ -237,3 +237,29 @@ def stripe_proxy(stripe_settings, settings):
     settings.STRIPE_API_BASE = proxy.url
     yield proxy
     proxy.close()
+
+
+class TransactionWatchingClient(stripe.RequestsClient):
+    """The stripe library's own HTTP client, noting for every request whether a database
+    transaction was open on Django's connection while it went out (Stripe calls must be
+    made outside any; STYLE.md rule 3)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: list[tuple[str, str, bool]] = []
+
+    def request(self, method, url, headers, post_data=None):
+        from django.db import connection
+
+        path = url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0]
+        self.seen.append((method.upper(), "/" + path, connection.in_atomic_block))
+        return super().request(method, url, headers, post_data)
+
+
+@pytest.fixture
+def stripe_calls(stripe_settings):
+    """Every Stripe request of the test as (method, path, inside a transaction)."""
+    client = TransactionWatchingClient()
+    before, stripe.default_http_client = stripe.default_http_client, client
+    yield client.seen
+    stripe.default_http_client = before

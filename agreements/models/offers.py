@@ -107,6 +107,14 @@ class OfferPolicy(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(60)],
         verbose_name=_("maximum days to a promise"),
     )
+    # Empty: the currency's smallest free payment (PAYMENT_MIN_FREE_MINOR), so a promise
+    # is never for less than the debtor could pay on the portal.
+    min_promise_minor = models.BigIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        verbose_name=_("minimum promise to pay"),
+    )
 
     # A debtor's own plan inside all of these is approved at once; outside, staff review it.
     auto_max_installments = models.PositiveSmallIntegerField(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db.models import QuerySet
+
+from portal import csvsafe
 
 COLUMNS = (
     "id",
@@ -24,9 +25,6 @@ COLUMNS = (
     "hash",
 )
 CHUNK = 2_000
-# A cell starting with one of these is a formula to a spreadsheet; names and details come
-# from debtors and files, so they are defused with a leading apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class _Echo:
@@ -38,15 +36,14 @@ class _Echo:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, dict | list):
-        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return value
 
 
 def csv_lines(events: QuerySet) -> Iterator[str]:
-    """The header, then one CSV line per event in id order, read a chunk at a time."""
-    writer = csv.writer(_Echo())
+    """The header, then one CSV line per event in id order, read a chunk at a time; text
+    cells a spreadsheet would run as formulas are defused (portal.csvsafe)."""
+    writer = csvsafe.writer(_Echo())
     yield writer.writerow(COLUMNS)
     rows: Iterable[tuple] = events.order_by("id").values_list(*COLUMNS).iterator(chunk_size=CHUNK)
     for row in rows:

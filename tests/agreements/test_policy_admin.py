@@ -74,6 +74,24 @@ def test_adding_a_policy_is_audited_with_every_value(staff_client, administrator
     )
 
 
+def test_the_promise_minimum_is_typed_in_pesos_and_may_be_left_empty(staff_client, stages):
+    typed = staff_client.post(ADD_URL, form_data(stages["tardia"], min_promise_minor="$20.000"))
+    empty = staff_client.post(ADD_URL, form_data(stages["temprana"], name="Temprana"))
+
+    assert typed.status_code == empty.status_code == 302
+    assert OfferPolicy.objects.get(name="Tardía general").min_promise_minor == 20_000_00
+    assert OfferPolicy.objects.get(name="Temprana").min_promise_minor is None
+
+
+@pytest.mark.parametrize("typed", ["0", "abc"])
+def test_a_promise_minimum_that_is_no_amount_is_refused(staff_client, stages, typed):
+    response = staff_client.post(ADD_URL, form_data(stages["tardia"], min_promise_minor=typed))
+
+    assert response.status_code == 200
+    assert "min_promise_minor" in response.context["adminform"].form.errors
+    assert not OfferPolicy.objects.exists()
+
+
 def test_the_policy_page_shows_minimum_installments_in_pesos(staff_client, policy):
     page = staff_client.get(change_url(policy)).content.decode()
 

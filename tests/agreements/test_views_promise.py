@@ -51,6 +51,18 @@ def test_a_date_beyond_the_policy_is_a_400_with_the_reason(ana, debt, portfolio,
     assert not PromiseToPay.objects.exists()
 
 
+def test_a_promise_below_the_minimum_is_a_400_naming_it(ana, debt, portfolio, policy):
+    date = portfolio_today(portfolio) + dt.timedelta(days=5)
+
+    response = ana.post(PROMISE, {"debt": debt.pk, "amount": "1,50", "promised_date": date})
+
+    assert response.status_code == 400
+    assert response.context["form"].non_field_errors() == [
+        "El valor prometido debe ser de al menos $20.000."
+    ]
+    assert not PromiseToPay.objects.exists()
+
+
 @pytest.mark.parametrize(
     "data",
     [

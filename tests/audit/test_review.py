@@ -145,6 +145,18 @@ def test_consent_evidence_holds_one_debtors_consent_history(client):
     ).exists()
 
 
+def test_consent_evidence_defuses_formulas_and_keeps_numbers_numbers(client):
+    staff_with(client, "export_auditevent")
+    ana = DebtorFactory(full_name="@SUM(A1:A9)")
+    consent_set(debtor=ana, channel="email", granted=False, source="portal", actor=ana)
+
+    url = reverse("admin:audit_auditevent_consent_evidence", args=[ana.pk])
+    _, line = rows(client.get(url))
+
+    assert line[4] == "'@SUM(A1:A9)"
+    assert line[0].isdigit() and line[8] == str(ana.pk)  # ids we write stay numbers
+
+
 def test_exports_need_their_permission(client):
     staff_with(client)
     debtor = DebtorFactory()

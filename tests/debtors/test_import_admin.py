@@ -97,6 +97,26 @@ def test_a_refused_file_marks_the_import_failed_with_the_reason(
     assert "missing required columns" in page.content.decode()
 
 
+def test_a_field_past_the_csv_limit_refuses_the_file_and_imports_nothing(
+    client, supervisor, portfolio, django_capture_on_commit_callbacks
+):
+    # Runs the database's own loader: the ORM one on SQLite, COPY on PostgreSQL.
+    huge = GOOD.replace("Alicia Peña", "A" * 200_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, portfolio, csv_bytes(GOOD.replace("CR-001", "CR-000"), huge))
+
+    assert response.status_code == 302
+    job = PortfolioImport.objects.get()
+    assert job.status == ImportStatus.FAILED
+    assert "La línea 3 tiene un campo de más de 131072 caracteres" in job.error_message
+    assert not Debt.objects.exists()
+    assert not AuditEvent.objects.filter(action="portfolio.imported").exists()
+    refused = AuditEvent.objects.get(action="portfolio.import_refused")
+    assert "131072" in refused.details["reason"]
+    page = client.get(reverse("admin:debtors_portfolioimport_change", args=[job.pk]))
+    assert page.status_code == 200 and "131072" in page.content.decode()
+
+
 def test_change_page_shows_progress_counts_and_first_errors(
     client, supervisor, portfolio, django_capture_on_commit_callbacks
 ):

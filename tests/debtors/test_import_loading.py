@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import translation
 
 from portal.audit.models import AuditEvent
 from portal.debtors import services
-from portal.debtors.importing import portfolio_import_file
+from portal.debtors.importing import FileRefused, portfolio_import_file
 from portal.debtors.models import Debt, Debtor, LedgerEntry
 from tests.factories import DebtFactory, DebtorFactory, PortfolioFactory, StaffFactory
 
@@ -503,3 +504,40 @@ def test_both_loaders_give_identical_results_with_states(tmp_path, portfolio):
     debtors = {d[1]: d[7] for d in orm[1][0]}
     assert debtors == {"1020304050": "TX", "79555111": "", "99000001": "GA", "80111223": "VI"}
     assert [(e.line, e.column) for e in orm[0][3]] == [(8, "state")]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        (ALICIA + "1000,0,0,2026-09-01", "CR-009,CC,79555111," + "B" * 200_000 + ",,,,1,0,0,"),
+        (ALICIA + "1000,0,0,2026-09-01", 'CR-009,CC,79555111,"Bruno never closed,,,,1,0,0,'),
+    ],
+    ids=["a-huge-field", "an-unclosed-quote-running-past-the-limit"],
+)
+def test_a_field_past_the_csv_limit_refuses_the_file_and_writes_nothing(
+    tmp_path, portfolio, loader, rows
+):
+    first, second = rows
+    # An unclosed quote swallows every later line into one field.
+    later = [ALICIA.replace("CR-001", f"X{i:05d}") + "5,0,0,2026-09-01" for i in range(4000)]
+    path = write(tmp_path, first, second, *later)
+
+    with (
+        translation.override("en"),
+        pytest.raises(FileRefused, match="field longer than 131072 characters") as refused,
+    ):
+        run(portfolio, path, loader)
+
+    assert "Line 3 " in str(refused.value)
+    assert not Debt.objects.exists() and not Debtor.objects.exists()
+    assert not AuditEvent.objects.filter(action="portfolio.imported").exists()
+
+
+def test_a_header_past_the_csv_limit_refuses_the_file(tmp_path, portfolio, loader):
+    path = tmp_path / "cartera.csv"
+    path.write_text(HEADER + ',"' + "x" * 200_000 + '"\n', encoding="utf-8")
+
+    with translation.override("en"), pytest.raises(FileRefused, match="Line 1 has a field longer"):
+        run(portfolio, path, loader)
+
+    assert not Debt.objects.exists()

@@ -3,6 +3,7 @@ column and reason. Runs through the default loader of the database under test.""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import random
@@ -345,6 +346,19 @@ def test_errors_csv_has_line_column_reason():
     assert buffer.getvalue().splitlines() == [
         "line,column,reason",
         '3,phone,"not a valid phone number, for CO"',
+    ]
+
+
+def test_errors_csv_defuses_cells_a_spreadsheet_would_run():
+    buffer = io.StringIO()
+
+    errors_csv_write(
+        [RowError(4, "full_name", '=HYPERLINK("http://x")'), RowError(5, "-col", "+1")], buffer
+    )
+
+    assert list(csv.reader(io.StringIO(buffer.getvalue())))[1:] == [
+        ["4", "full_name", '\'=HYPERLINK("http://x")'],
+        ["5", "'-col", "'+1"],
     ]
 
 

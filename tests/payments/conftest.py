@@ -14,6 +14,7 @@ from tests.localstripe import (  # noqa: F401 - fixtures
     localstripe,
     localstripe_server,
     signed_event_post,
+    stripe_calls,
     stripe_proxy,
     stripe_settings,
     stripe_webhooks,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from zoneinfo import ZoneInfo
 
 import pytest
 import stripe
@@ -241,4 +242,31 @@ def test_due_today_is_the_portfolios_local_date_not_the_servers(
     after_midnight = autopay_charge_due(now=day_start_utc + dt.timedelta(hours=5, minutes=30))
 
     assert evening_before == {} and after_midnight == {"paid": 1}
+    assert PaymentAttempt.objects.get().installment_id == down.pk
+
+
+def test_an_installment_due_today_in_bogota_is_charged_after_utc_midnight(
+    ana, agreement, stripe_settings, settings
+):
+    """20:00 in Bogotá is 01:00 UTC the next day: the installment due that Bogotá day is
+    still due then (and only then, not at 20:00 the evening before, already its UTC date)."""
+    from payments.services.autopay import autopay_charge_due
+
+    settings.TIME_ZONE = "UTC"
+    save_card(ana, agreement)
+    down = first_due(agreement)
+    bogota = ZoneInfo("America/Bogota")
+
+    def at_8pm_in_bogota(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(20), tzinfo=bogota)
+
+    eve = at_8pm_in_bogota(down.due_date - dt.timedelta(days=1))
+    on_the_day = at_8pm_in_bogota(down.due_date)
+    assert eve.astimezone(dt.UTC).date() == down.due_date
+    assert on_the_day.astimezone(dt.UTC) == dt.datetime.combine(
+        down.due_date + dt.timedelta(days=1), dt.time(1), tzinfo=dt.UTC
+    )
+
+    assert autopay_charge_due(now=eve) == {}
+    assert autopay_charge_due(now=on_the_day) == {"paid": 1}
     assert PaymentAttempt.objects.get().installment_id == down.pk

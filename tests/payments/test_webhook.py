@@ -25,7 +25,7 @@ from portal.audit.models import AuditEvent
 from portal.debtors.models import LedgerEntry
 from tests.factories import intent_payload
 from tests.helpers.payments import started
-from tests.localstripe import make_event
+from tests.localstripe import make_event, signature_header
 
 
 def succeeded(attempt, **kwargs):
@@ -61,6 +61,25 @@ def test_a_signature_older_than_the_tolerance_is_refused(deliver, client, debt, 
 
     assert response.status_code == 400
     assert not StripeEvent.objects.exists()
+
+
+def test_a_signature_dated_beyond_the_tolerance_ahead_is_refused(deliver, debt, caplog):
+    attempt = started(debt.debtor, f"free-{debt.pk}", 50_000_00)
+
+    response = deliver(succeeded(attempt), timestamp=int(time.time()) + 6 * 60)
+
+    assert response.status_code == 400
+    assert not StripeEvent.objects.exists() and not Payment.objects.exists()
+    assert "in the future" in caplog.text
+
+
+def test_a_signature_dated_inside_the_tolerance_ahead_is_accepted(deliver, debt):
+    attempt = started(debt.debtor, f"free-{debt.pk}", 50_000_00)
+
+    response = deliver(succeeded(attempt), timestamp=int(time.time()) + 4 * 60)
+
+    assert response.status_code == 200
+    assert Payment.objects.count() == 1
 
 
 def test_without_a_webhook_secret_every_event_is_refused(deliver, client, debt, settings):
@@ -277,3 +296,46 @@ def test_a_signed_body_that_is_no_event_is_refused_and_nothing_is_stored(db, del
     assert response.content.decode()  # says what is wrong
     assert not StripeEvent.objects.exists()
     assert not Payment.objects.exists()
+
+
+def _post_raw(client, body: str, signature: str):
+    return client.post(
+        "/payments/stripe/webhook/",
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature,
+    )
+
+
+REFUSALS = {
+    "no signature header": lambda: ("{}", ""),
+    "a wrong secret": lambda: ("{}", signature_header("{}", secret="whsec_wrong")),
+    "a stale timestamp": lambda: ("{}", signature_header("{}", timestamp=int(time.time()) - 301)),
+    "a future timestamp": lambda: ("{}", signature_header("{}", timestamp=int(time.time()) + 301)),
+    "a signed body that is not JSON": lambda: ("not json", signature_header("not json")),
+    "a signed body that is no event": lambda: ("[1, 2]", signature_header("[1, 2]")),
+}
+
+
+@pytest.mark.parametrize("make", list(REFUSALS.values()), ids=list(REFUSALS))
+def test_every_refusal_writes_a_warning_saying_why(db, client, webhook_secret, caplog, make):
+    body, signature = make()
+
+    with caplog.at_level("WARNING", logger="payments.webhooks"):
+        response = _post_raw(client, body, signature)
+
+    assert response.status_code == 400
+    (line,) = [r for r in caplog.records if r.name == "payments.webhooks"]
+    assert line.levelname == "WARNING" and "refused" in line.getMessage()
+    assert len(line.getMessage()) > len("stripe webhook refused (400): ")
+    assert not StripeEvent.objects.exists()
+
+
+def test_without_a_secret_the_refusal_is_logged(db, client, settings, caplog):
+    settings.STRIPE_WEBHOOK_SECRET = ""
+
+    with caplog.at_level("WARNING", logger="payments.webhooks"):
+        response = _post_raw(client, "{}", signature_header("{}"))
+
+    assert response.status_code == 400
+    assert "no webhook secret configured" in caplog.text

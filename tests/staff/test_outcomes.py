@@ -68,6 +68,22 @@ def test_a_promise_the_agreements_rules_refuse_logs_nothing(
     assert not AuditEvent.objects.filter(action__startswith="call.").exists()
 
 
+def test_a_promise_below_the_minimum_logs_nothing(
+    tuesday, debtor, ana_consents_to_calls, debt, agent, policy
+):
+    with pytest.raises(OutcomeError, match=r"de al menos \$20\.000"):
+        log(
+            debtor,
+            agent,
+            Outcome.PROMISE,
+            debt=debt,
+            promise_amount_minor=1_50,
+            promise_date=dt.date(2026, 12, 1),
+        )
+    assert not ContactOutcome.objects.exists() and not PromiseToPay.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="call.").exists()
+
+
 def test_a_dispute_flags_the_debt_and_stops_outreach_to_it(
     tuesday, debtor, ana_consents_to_calls, debt, agent
 ):
@@ -90,7 +106,7 @@ def test_every_outcome_is_audited_with_the_debtor_as_a_note(
 ):
     extra = {"debt": debt}
     if outcome == Outcome.PROMISE:
-        extra |= {"promise_amount_minor": 100_00, "promise_date": dt.date(2026, 11, 30)}
+        extra |= {"promise_amount_minor": 50_000_00, "promise_date": dt.date(2026, 11, 30)}
     row = log(debtor, agent, outcome, **extra)
 
     event = AuditEvent.objects.get(action=f"call.{outcome}")

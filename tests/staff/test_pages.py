@@ -99,6 +99,19 @@ def test_a_bad_form_is_answered_400_and_logs_nothing(
     assert not ContactOutcome.objects.exists()
 
 
+def test_a_promise_below_the_minimum_is_a_400_naming_it_and_logs_nothing(
+    client, tuesday, agent, debtor, ana_consents_to_calls, debt
+):
+    client.force_login(agent)
+    form = {**promise_form(debt), "promise_amount": "1,50"}
+
+    response = client.post(log_url(debtor), form, headers={"HX-Request": "true"})
+
+    assert response.status_code == 400
+    assert "El valor prometido debe ser de al menos $20.000." in response.content.decode()
+    assert not ContactOutcome.objects.exists() and not PromiseToPay.objects.exists()
+
+
 def test_compliance_sees_the_panel_but_cannot_log_calls(
     client, compliance, debtor, ana_consents_to_calls, debt
 ):

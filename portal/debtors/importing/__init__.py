@@ -6,7 +6,6 @@ orm_loader.py and pg_loader.py write them; uploads.py runs admin uploads.
 
 from __future__ import annotations
 
-import csv
 import os
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -15,6 +14,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from portal import csvsafe
 from portal.audit.services import record
 from portal.db import is_postgresql
 from portal.pagecache import debtor_pages_all_changed
@@ -145,6 +145,6 @@ def _load(load, portfolio: Portfolio, reader: RowReader, today, actor) -> tuple[
 
 def errors_csv_write(errors: list[RowError], handle: IO[str]) -> None:
     """Write `line,column,reason` rows; the line is the file's physical line (header = 1)."""
-    writer = csv.writer(handle)
+    writer = csvsafe.writer(handle)
     writer.writerow(("line", "column", "reason"))
     writer.writerows(errors)

@@ -118,8 +118,30 @@ def source_open(path_or_file: Any) -> CsvSource:
     return source
 
 
+def unreadable(error: csv.Error, line: int) -> FileRefused:
+    """The refusal for a file the csv module cannot read past `line` (nothing is written:
+    the loaders run inside a transaction, or stage into temporary tables)."""
+    if "field limit" in str(error):
+        # Mostly an unclosed quote: the field then runs on to the end of the file.
+        message = _(
+            "Line %(line)s has a field longer than %(limit)s characters, which no column "
+            "of a portfolio file allows (often a quote that is never closed). Nothing was "
+            "imported; fix the file and upload it again."
+        ) % {"line": line, "limit": csv.field_size_limit()}
+    else:
+        message = _(
+            "Line %(line)s cannot be read as CSV (%(error)s). Nothing was imported; fix "
+            "the file and upload it again."
+        ) % {"line": line, "error": error}
+    return FileRefused(message)
+
+
 def _header_check(header: str, delimiter: str) -> list[str]:
-    names = [name.strip().lower() for name in next(csv.reader([header], delimiter=delimiter))]
+    try:
+        fields = next(csv.reader([header], delimiter=delimiter))
+    except csv.Error as exc:
+        raise unreadable(exc, 1) from None
+    names = [name.strip().lower() for name in fields]
     problems = []
     missing = [name for name in REQUIRED_COLUMNS if name not in names]
     if missing:
@@ -259,7 +281,13 @@ class RowReader:
         seen: dict[str, int] = {}
         self.rejected_early = 0
         end = 1
-        for fields in reader:
+        while True:
+            try:
+                fields = next(reader, None)
+            except csv.Error as exc:
+                raise unreadable(exc, end + 1) from None
+            if fields is None:
+                break
             line = end + 1
             end = reader.line_num
             if not any(fields):
