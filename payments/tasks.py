@@ -12,11 +12,17 @@ from portal.outreach.notices import NoticeFailed
     retry_backoff=True,
     max_retries=5,
     acks_late=True,
+    ignore_result=True,
 )
-def process_stripe_event(self, event_pk: int) -> str:
-    from .services import stripe_event_process
+def drain_stripe_events(self, slot: int | None = None) -> int:
+    """Woken by stored webhook events (one task per slot at a time), and by the beat every
+    minute (slot None): process waiting events until none is left."""
+    from .services import stripe_events_drain
 
-    return stripe_event_process(event_pk=event_pk)
+    done, more = stripe_events_drain(slot=slot)
+    if more:
+        drain_stripe_events.delay(slot)  # keeps the slot; lets other tasks in between
+    return done
 
 
 @shared_task

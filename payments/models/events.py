@@ -50,6 +50,10 @@ class StripeEvent(models.Model):
                 condition=Q(status="deferred"),
                 name="stripe_event_deferred",
             ),
+            # The drainers' queue: the waiting events, oldest first.
+            models.Index(
+                fields=["id"], condition=Q(status="received"), name="stripe_event_waiting"
+            ),
         ]
 
     def __str__(self) -> str:

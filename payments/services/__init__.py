@@ -8,6 +8,7 @@ from .events import (
     stripe_event_problem,
     stripe_event_process,
     stripe_event_receive,
+    stripe_events_drain,
 )
 from .paying import (
     PaymentError,
@@ -35,4 +36,5 @@ __all__ = [
     "stripe_event_process",
     "stripe_event_problem",
     "stripe_event_receive",
+    "stripe_events_drain",
 ]

@@ -1,9 +1,17 @@
 """Stripe webhook events: stored once, then processed once, in any order.
 
 `stripe_event_receive` runs in the webhook request: it stores the verified event under its
-unique Stripe id (a second delivery hits the unique index and is dropped) and queues the
-processing after commit. `stripe_event_process` runs in a Celery task: it locks the event
-row, hands the object to the handler for its type, and records the outcome.
+unique Stripe id (a second delivery hits the unique index and is dropped) and wakes a
+drainer after commit. The stored RECEIVED rows are the queue: `stripe_events_drain` runs in
+Celery workers, takes the oldest waiting event with `FOR UPDATE SKIP LOCKED` (so drainers
+never wait for each other), hands its object to the handler for its type and records the
+outcome, one transaction per event, until none waits.
+
+Waking costs the request one cache write, not a Celery message per event: each event picks
+one of `PAYMENT_EVENT_DRAINERS` slots, and a drain task is queued for a slot only when none
+is queued or running for it (`cache.add`). A drainer lets go of its slot before its last
+look for work, so an event stored meanwhile either is seen by that look or wakes a new
+drainer. The beat drains every minute too, for anything a lost wake left behind.
 
 Order never matters: a refund or dispute that arrives before its payment is posted waits
 as DEFERRED and is processed right after the payment posts; a failure that arrives after
@@ -15,40 +23,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from portal.audit.services import record
-from portal.celery import delay_on_commit
 
-from ..models import (
-    AttemptStatus,
-    EventStatus,
-    Payment,
-    RefundStatus,
-    StripeEvent,
-)
-from .disputes import payment_dispute_close, payment_dispute_open
-from .outcomes import attempt_mark_failed, locked_attempt_for_intent
-from .posting import PostingError, payment_post_intent
-from .refunds import (
-    payment_apply_refunded_total,
-    refund_for_stripe_refund,
-    refund_mark_failed,
-    refund_write_back,
-)
+from ..models import EventStatus, StripeEvent
+from .event_handlers import HANDLERS, intent_id_of
+from .posting import PostingError
 
 log = logging.getLogger(__name__)
 
-
-def _intent_id(event_type: str, obj: dict[str, Any]) -> str:
-    if event_type.startswith("payment_intent."):
-        return obj.get("id", "")
-    intent = obj.get("payment_intent") or ""
-    return intent.get("id", "") if isinstance(intent, dict) else intent
+_WAKE_KEY = "payments:stripe-event-drainer:{slot}"
+# A drainer that died without letting go of its slot holds it this long at most.
+_WAKE_TTL_S = 60
 
 
 def stripe_event_problem(event: Any) -> str | None:
@@ -83,9 +75,7 @@ def stripe_event_problem(event: Any) -> str | None:
 
 
 def stripe_event_receive(*, event: dict[str, Any]) -> StripeEvent | None:
-    """Store a verified event once and queue its processing; None for a duplicate."""
-    from ..tasks import process_stripe_event
-
+    """Store a verified event once and wake a drainer; None for a duplicate."""
     handled = event["type"] in HANDLERS
     obj = event.get("data", {}).get("object", {})
     created = event.get("created")
@@ -94,7 +84,7 @@ def stripe_event_receive(*, event: dict[str, Any]) -> StripeEvent | None:
             row = StripeEvent.objects.create(
                 stripe_id=event["id"],
                 type=event["type"],
-                payment_intent_id=_intent_id(event["type"], obj)[:255],
+                payment_intent_id=intent_id_of(event["type"], obj)[:255],
                 livemode=bool(event.get("livemode")),
                 payload=event,
                 status=EventStatus.RECEIVED if handled else EventStatus.IGNORED,
@@ -103,10 +93,84 @@ def stripe_event_receive(*, event: dict[str, Any]) -> StripeEvent | None:
                 else None,
             )
             if handled:
-                delay_on_commit(process_stripe_event, row.pk)
+                slot = row.pk % settings.PAYMENT_EVENT_DRAINERS
+
+                def wake_drainer() -> None:
+                    drainer_wake(slot=slot)
+
+                transaction.on_commit(wake_drainer, robust=True)
     except IntegrityError:
         return None
     return row
+
+
+def drainer_wake(*, slot: int) -> None:
+    """Queue a drain task for `slot` unless one is already queued or running for it."""
+    from ..tasks import drain_stripe_events
+
+    key = _WAKE_KEY.format(slot=slot)
+    if not cache.add(key, 1, _WAKE_TTL_S):
+        return
+    try:
+        drain_stripe_events.delay(slot)
+    except Exception:
+        cache.delete(key)  # the next event tries again; the beat drains meanwhile
+        raise
+
+
+def stripe_events_drain(*, slot: int | None = None, budget: int = 1000) -> tuple[int, bool]:
+    """Process waiting events, oldest first, until none waits or `budget` are done.
+
+    Returns (events processed, whether work may be left: the caller queues another run).
+    `slot` is the wake slot this run holds (None for the beat's sweep, which holds none).
+    """
+    key = None if slot is None else _WAKE_KEY.format(slot=slot)
+    done = 0
+    try:
+        while done < budget:
+            if _process_next():
+                done += 1
+                continue
+            if key is None:
+                return done, False
+            cache.delete(key)
+            if not _process_next():  # one last look now that new events wake a new drainer
+                return done, False
+            done += 1
+    except Exception:
+        if key is not None:
+            cache.delete(key)  # the task retries; meanwhile new events wake another drainer
+        raise
+    return done, True
+
+
+def _process_next() -> bool:
+    """Process the oldest waiting event no other drainer holds; False when there is none."""
+    event_pk = None
+    try:
+        with transaction.atomic():
+            event = (
+                StripeEvent.objects.select_for_update(skip_locked=True)
+                .filter(status=EventStatus.RECEIVED)
+                .order_by("id")
+                .first()
+            )
+            if event is None:
+                return False
+            event_pk = event.pk
+            _handle(event)
+    except PostingError as error:
+        _mark_failed(event_pk, error)
+    except OperationalError:
+        raise  # the database's trouble, not the event's: the task retries, the event waits
+    except Exception as error:
+        if event_pk is None:
+            raise
+        # A bug: the event is marked failed (staff see why in admin) instead of being taken
+        # again by every later run.
+        log.exception("stripe event %s failed", event_pk)
+        _mark_failed(event_pk, error)
+    return True
 
 
 def stripe_event_process(*, event_pk: int) -> str:
@@ -116,123 +180,28 @@ def stripe_event_process(*, event_pk: int) -> str:
             event = StripeEvent.objects.select_for_update().get(pk=event_pk)
             if event.status not in (EventStatus.RECEIVED, EventStatus.DEFERRED):
                 return event.status
-            outcome = HANDLERS[event.type](event.payload["data"]["object"])
-            StripeEvent.objects.filter(pk=event.pk).update(
-                status=outcome, processed_at=timezone.now(), error=""
-            )
-            return outcome
+            return _handle(event)
     except PostingError as error:
-        with transaction.atomic():
-            StripeEvent.objects.filter(pk=event_pk).update(
-                status=EventStatus.FAILED, error=str(error)[:2000], processed_at=timezone.now()
-            )
-            record(
-                "payment.event_failed",
-                subject=("payments.stripeevent", event_pk),
-                details={"error": str(error)},
-            )
-        log.error("stripe event %s not posted: %s", event_pk, error)
+        _mark_failed(event_pk, error)
         return EventStatus.FAILED
 
 
-# -- handlers: run inside the event's transaction; return the event's new status ---------
-
-
-def _on_succeeded(intent: dict[str, Any]) -> str:
-    payment_post_intent(intent=intent)
-    return EventStatus.PROCESSED
-
-
-def _on_failed(intent: dict[str, Any]) -> str:
-    attempt = locked_attempt_for_intent(intent["id"])
-    if attempt is None:
-        return EventStatus.IGNORED
-    if attempt.autopay_id and attempt.status == AttemptStatus.FAILED:
-        return EventStatus.PROCESSED  # autopay already told the debtor when Stripe declined
-    # A late failure after a success or a cancellation changes nothing.
-    attempt_mark_failed(attempt=attempt, intent=intent, source="webhook")
-    return EventStatus.PROCESSED
-
-
-def _payment_for(intent_id: str) -> Payment | None:
-    if not intent_id:
-        return None
-    return Payment.objects.select_for_update().filter(stripe_payment_intent_id=intent_id).first()
-
-
-def _on_refunded(charge: dict[str, Any]) -> str:
-    payment = _payment_for(_intent_id("charge.refunded", charge))
-    if payment is None:
-        return EventStatus.DEFERRED
-    # Cumulative on Stripe's side: an older or repeated event reverses nothing.
-    payment_apply_refunded_total(
-        payment=payment,
-        refunded_total=int(charge.get("amount_refunded") or 0),
-        source="webhook",
-        reference=charge.get("id", ""),
+def _handle(event: StripeEvent) -> str:
+    outcome = HANDLERS[event.type](event.payload["data"]["object"])
+    StripeEvent.objects.filter(pk=event.pk).update(
+        status=outcome, processed_at=timezone.now(), error=""
     )
-    return EventStatus.PROCESSED
+    return outcome
 
 
-def _on_refund(stripe_refund: dict[str, Any]) -> str:
-    """A refund object changed. Ours (found by id or metadata) is settled here if its task
-    has not done it yet; money from refunds made elsewhere comes with `charge.refunded`."""
-    intent_id = _intent_id("refund.updated", stripe_refund)
-    payment = _payment_for(intent_id)
-    if payment is None:
-        return EventStatus.DEFERRED if intent_id else EventStatus.IGNORED
-    refund = refund_for_stripe_refund(stripe_refund)
-    if refund is None or refund.payment_id != payment.pk:
-        return EventStatus.IGNORED
-    status = stripe_refund.get("status")
-    if status in ("succeeded", "pending"):
-        # No network call here: what we know succeeded is the lower bound written back;
-        # `charge.refunded` and the task bring Stripe's cumulative total.
-        refund_write_back(
-            refund=refund, stripe_refund_id=stripe_refund["id"], stripe_total=0, source="webhook"
+def _mark_failed(event_pk: int, error: Exception) -> None:
+    with transaction.atomic():
+        StripeEvent.objects.filter(pk=event_pk).update(
+            status=EventStatus.FAILED, error=str(error)[:2000], processed_at=timezone.now()
         )
-    elif status in ("failed", "canceled"):
-        refund_mark_failed(refund=refund, error=f"Stripe: {status}", source="webhook")
-        if refund.status == RefundStatus.SUCCEEDED:
-            # Stripe gave the money back to us after all. Staff decide what to do with the
-            # debt; nothing is reversed automatically.
-            record(
-                "payment.refund_failed_after_success",
-                subject=payment,
-                details={"refund_id": refund.pk, "stripe_refund": stripe_refund["id"]},
-            )
-    return EventStatus.PROCESSED
-
-
-def _on_dispute(dispute: dict[str, Any]) -> str:
-    payment = _payment_for(_intent_id("charge.dispute.created", dispute))
-    if payment is None:
-        return EventStatus.DEFERRED
-    payment_dispute_open(payment=payment, dispute=dispute)
-    # A `closed` that overtook this event waits as deferred: its turn comes now.
-    from ..tasks import process_deferred_events
-
-    transaction.on_commit(partial(process_deferred_events.delay, payment.stripe_payment_intent_id))
-    return EventStatus.PROCESSED
-
-
-def _on_dispute_closed(dispute: dict[str, Any]) -> str:
-    payment = _payment_for(_intent_id("charge.dispute.closed", dispute))
-    if payment is None:
-        return EventStatus.DEFERRED
-    if not payment.disputes.filter(stripe_dispute_id=dispute.get("id", "")).exists():
-        return EventStatus.DEFERRED  # closed before its opening was processed: wait for it
-    payment_dispute_close(payment=payment, dispute=dispute)
-    return EventStatus.PROCESSED
-
-
-HANDLERS = {
-    "payment_intent.succeeded": _on_succeeded,
-    "payment_intent.payment_failed": _on_failed,
-    "charge.refunded": _on_refunded,
-    "refund.created": _on_refund,
-    "refund.updated": _on_refund,
-    "charge.refund.updated": _on_refund,
-    "charge.dispute.created": _on_dispute,
-    "charge.dispute.closed": _on_dispute_closed,
-}
+        record(
+            "payment.event_failed",
+            subject=("payments.stripeevent", event_pk),
+            details={"error": str(error)},
+        )
+    log.error("stripe event %s not processed: %s", event_pk, error)

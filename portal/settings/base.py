@@ -242,6 +242,13 @@ STRIPE_ELEMENT = env("STRIPE_ELEMENT", default="payment")  # "payment" or "card"
 # Added to the CSP of the checkout page only (payments.stripe_api.checkout_csp).
 STRIPE_FRAME_ORIGINS = ["https://js.stripe.com", "https://hooks.stripe.com"]
 STRIPE_CONNECT_ORIGINS = ["https://api.stripe.com"]
+# Webhook events are processed by up to this many drain tasks at once (payments/services/
+# events.py); more than the workers' processes buys nothing.
+PAYMENT_EVENT_DRAINERS = env.int("PAYMENT_EVENT_DRAINERS", default=4)
+CELERY_BEAT_SCHEDULE["payments-drain-events"] = {
+    "task": "payments.tasks.drain_stripe_events",
+    "schedule": 60,
+}
 # Reconciliation (beat, hourly) looks this many days back for what webhooks missed.
 PAYMENT_RECONCILE_DAYS = env.int("PAYMENT_RECONCILE_DAYS", default=3)
 # Autopay: charges per installment (first try included) and days between them.
