@@ -1,7 +1,7 @@
 """Stripe webhooks as deployed: gunicorn ingests, a Celery worker on Redis posts.
 
     .venv/bin/python bench/webhooks.py [N] [--debts 1000] [--scenario many|one|both]
-        [--concurrency 8] [--workers 2] [--celery-concurrency 2]
+        [--concurrency 8] [--workers 2] [--threads 1] [--celery-concurrency 2]
 
 For each scenario it creates a throwaway PostgreSQL database (server from DATABASE_URL,
 default postgres://postgres@127.0.0.1:5432/), migrates it and seeds N payment attempts of
@@ -296,7 +296,7 @@ def run_scenario(scenario: str, args, database_url: str, tmp: Path) -> bool:
         celery_worker(env=env, concurrency=args.celery_concurrency, log=tmp / "celery.log"),
         gunicorn_running(
             port=port, workers=args.workers, env=env, log=tmp / "gunicorn.log",
-            extra=("--timeout", "120"),
+            extra=("--threads", str(args.threads), "--timeout", "120"),
         ),
     ):  # fmt: skip
         start, ingest_s, latencies, statuses = post_all(port, events, args.concurrency)
@@ -334,6 +334,7 @@ def main() -> None:
     parser.add_argument("--scenario", choices=("many", "one", "both"), default="both")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument("--celery-concurrency", type=int, default=2, help="worker processes")
     args = parser.parse_args()
 
