@@ -125,7 +125,7 @@ _INSERT = (
 
 
 def _insert(event: AuditEvent) -> None:
-    """One prepared-once INSERT: the write path of every audited fact, where the ORM's
+    """One INSERT statement built once: the write path of every audited fact, where the ORM's
     per-save SQL compilation cost more CPU than the rest of record() (docs/performance.md).
     The same statement on both engines; the JSON text is what the ORM would write."""
     params = [getattr(event, name) for name in CONTENT_FIELDS]
