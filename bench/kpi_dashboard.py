@@ -226,14 +226,13 @@ def fill(debts: int, audit_rows: int, supervisor_id: int) -> None:
         (
             "audit rows",
             f"""INSERT INTO audit_auditevent (occurred_at, actor_type, actor_id, actor_label,
-                action, subject_type, subject_id, details, prev_hash, hash, debtor_id)
+                action, subject_type, subject_id, details, debtor_id, content_digest)
             SELECT now() - make_interval(secs => {audit_rows} - g), 'system', '', 'system',
                 (ARRAY['message.decided','payment_link.opened','identity_check.passed',
                        'payment.posted','consent.granted'])[1 + g % 5],
                 'outreach.message', g::text,
                 jsonb_build_object('decision', 'send', 'channel', 'sms', 'n', g),
-                md5((g - 1)::text) || md5((g - 1)::text), md5(g::text) || md5(g::text),
-                1 + g % {debtors}
+                1 + g % {debtors}, ''
             FROM generate_series(1, {audit_rows}) g""",
         ),
     ]

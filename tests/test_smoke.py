@@ -2,6 +2,7 @@ import pytest
 
 from portal.audit.services import record
 from tests.factories import DebtFactory
+from tests.helpers.audit import sealed
 
 
 @pytest.mark.django_db
@@ -13,6 +14,7 @@ def test_healthz_answers_ok(client):
 
 @pytest.mark.django_db
 def test_record_chains_onto_previous_event():
-    first = record("test.first", subject=DebtFactory())
-    second = record("test.second", details={"n": 1})
+    first, second = sealed(
+        record("test.first", subject=DebtFactory()), record("test.second", details={"n": 1})
+    )
     assert second.prev_hash == first.hash

@@ -10,6 +10,8 @@ from django.db.models import QuerySet
 
 from portal import csvsafe
 
+from .models import NOT_SEALED
+
 COLUMNS = (
     "id",
     "occurred_at",
@@ -21,6 +23,7 @@ COLUMNS = (
     "subject_id",
     "debtor_id",
     "details",
+    "chain_position",
     "prev_hash",
     "hash",
 )
@@ -46,5 +49,6 @@ def csv_lines(events: QuerySet) -> Iterator[str]:
     writer = csvsafe.writer(_Echo())
     yield writer.writerow(COLUMNS)
     rows: Iterable[tuple] = events.order_by("id").values_list(*COLUMNS).iterator(chunk_size=CHUNK)
-    for row in rows:
-        yield writer.writerow([_cell(value) for value in row])
+    for *content, position, prev_hash, hash_ in rows:
+        chain = [position, prev_hash, hash_] if position is not None else ["", "", NOT_SEALED]
+        yield writer.writerow([_cell(value) for value in (*content, *chain)])

@@ -6,6 +6,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 GENESIS_HASH = "0" * 64
+# The columns a row's content is made of: what the chain hash and the insert digest cover.
+CONTENT_FIELDS = (
+    "occurred_at",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "action",
+    "subject_type",
+    "subject_id",
+    "details",
+    "debtor_id",
+)
 
 
 def canonical_content(
@@ -48,17 +60,16 @@ def chain_hash(prev_hash: str, content: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{content}".encode()).hexdigest()
 
 
+def content_digest(content: str) -> str:
+    """The row's own fingerprint, taken at insert, before any chain exists to cover it."""
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def event_content(event: Any) -> str:
+    """The canonical content of a stored AuditEvent (or anything with its fields)."""
+    return canonical_content(**{name: getattr(event, name) for name in CONTENT_FIELDS})
+
+
 def event_hash(event: Any) -> str:
-    """Recompute the hash of a stored AuditEvent (or anything with its fields)."""
-    content = canonical_content(
-        occurred_at=event.occurred_at,
-        actor_type=event.actor_type,
-        actor_id=event.actor_id,
-        actor_label=event.actor_label,
-        action=event.action,
-        subject_type=event.subject_type,
-        subject_id=event.subject_id,
-        details=event.details,
-        debtor_id=event.debtor_id,
-    )
-    return chain_hash(event.prev_hash, content)
+    """Recompute the chain hash of a sealed AuditEvent (or anything with its fields)."""
+    return chain_hash(event.prev_hash, event_content(event))

@@ -3,6 +3,9 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# What the chain columns show until the sealer has linked a row (docs/architecture.md).
+NOT_SEALED = _("not sealed yet")
+
 
 class ActorType(models.TextChoices):
     STAFF = "staff", _("Staff user")
@@ -11,10 +14,12 @@ class ActorType(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    """One append-only, hash-chained row per auditable fact.
+    """One append-only row per auditable fact, linked into a hash chain when sealed.
 
-    `hash` covers `prev_hash` and the row's canonical content, so editing or deleting any
-    row breaks every hash after it; `verify_audit_log` walks the chain.
+    `record()` writes the content and its `content_digest` only; the sealer later gives the
+    row its `chain_position`, `prev_hash` (the hash at the position before) and `hash`
+    (covering `prev_hash` and the canonical content), so editing or deleting a sealed row
+    breaks the chain from there on; `verify_audit_log` walks it. See docs/architecture.md.
     """
 
     occurred_at = models.DateTimeField(db_index=True, verbose_name=_("occurred at"))
@@ -32,14 +37,46 @@ class AuditEvent(models.Model):
     debtor_id = models.BigIntegerField(
         null=True, blank=True, db_index=True, verbose_name=_("debtor")
     )
-    prev_hash = models.CharField(max_length=64, verbose_name=_("previous hash"))
-    hash = models.CharField(max_length=64, unique=True, verbose_name=_("hash"))
+    # SHA-256 of the canonical content taken at insert; "" on rows older than sealing.
+    content_digest = models.CharField(
+        max_length=64, blank=True, default="", verbose_name=_("content digest")
+    )
+    # The three chain columns are NULL until the sealer links the row (all or none, a
+    # check below); NULL rather than "" because `hash` and the position stay unique.
+    chain_position = models.BigIntegerField(
+        null=True, blank=True, unique=True, verbose_name=_("chain position")
+    )
+    prev_hash = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, verbose_name=_("previous hash")
+    )
+    hash = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, unique=True, verbose_name=_("hash")
+    )
 
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["id"]
-        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id"]),
+            # The unsealed tail: what the sealer picks up and verify counts.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(chain_position__isnull=True),
+                name="audit_unsealed_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    chain_position__isnull=True, prev_hash__isnull=True, hash__isnull=True
+                )
+                | models.Q(
+                    chain_position__isnull=False, prev_hash__isnull=False, hash__isnull=False
+                ),
+                name="audit_sealed_all_or_nothing",
+            )
+        ]
         permissions = [
             ("export_auditevent", "Can export the audit log and consent evidence"),
             ("verify_auditevent", "Can run the audit chain verification"),
@@ -48,3 +85,7 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.subject_type}:{self.subject_id}"
+
+    @property
+    def sealed(self) -> bool:
+        return self.chain_position is not None

@@ -223,6 +223,18 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Audit chain (portal/audit): record() appends without a lock and the beat seals new rows
+# into the hash chain every AUDIT_SEAL_SECONDS. Without Redis there is no beat, so each
+# record() seals right after its transaction commits instead.
+AUDIT_SEAL_SECONDS = env.int("AUDIT_SEAL_SECONDS", default=5)
+AUDIT_SEAL_INLINE = env.bool("AUDIT_SEAL_INLINE", default=not REDIS_URL)
+CELERY_BEAT_SCHEDULE["audit-seal-chain"] = {
+    "task": "portal.audit.tasks.seal_audit_chain",
+    "schedule": AUDIT_SEAL_SECONDS,
+    # A seal that waited longer than the interval is superseded by the next one.
+    "options": {"expires": AUDIT_SEAL_SECONDS},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -11,6 +11,9 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # exercised by tests that talk to Redis directly.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Nothing seals audit rows behind a test's back: tests about the chain call
+# audit_chain_seal() themselves, as the beat would, on either engine.
+AUDIT_SEAL_INLINE = False
 # Providers are never called from tests: SMS and WhatsApp land in the outbox (the Message
 # rows), email in Django's locmem outbox; the Twilio backend is tested on its own.
 OUTREACH_BACKENDS = {

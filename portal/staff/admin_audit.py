@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit import exports, selectors, services
-from portal.audit.models import AuditEvent
+from portal.audit.models import NOT_SEALED, AuditEvent
 
 from .admin_timeline import timeline_view
 from .audit_filters import ChannelFilter, DebtorFilter, PeriodFilter
@@ -53,8 +53,10 @@ class AuditEventAdmin(admin.ModelAdmin):
         "subject_id",
         "debtor_id",
         "pretty_details",
-        "prev_hash",
-        "hash",
+        "content_digest",
+        "position",
+        "previous_hash",
+        "chain_hash",
     )
     readonly_fields = fields
 
@@ -149,6 +151,18 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description=_("subject"))
     def subject(self, obj: AuditEvent) -> str:
         return f"{obj.subject_type}:{obj.subject_id}" if obj.subject_type else "—"
+
+    @admin.display(description=_("chain position"))
+    def position(self, obj: AuditEvent) -> str:
+        return str(obj.chain_position) if obj.sealed else NOT_SEALED
+
+    @admin.display(description=_("previous hash"))
+    def previous_hash(self, obj: AuditEvent) -> str:
+        return obj.prev_hash if obj.sealed else NOT_SEALED
+
+    @admin.display(description=_("hash"))
+    def chain_hash(self, obj: AuditEvent) -> str:
+        return obj.hash if obj.sealed else NOT_SEALED
 
     @admin.display(description=_("details"))
     def pretty_details(self, obj: AuditEvent) -> str:

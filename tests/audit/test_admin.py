@@ -6,6 +6,7 @@ from django.urls import reverse
 from portal.audit.models import AuditEvent
 from portal.audit.services import record
 from tests.factories import DebtFactory
+from tests.helpers.audit import sealed
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +50,11 @@ def test_changelist_lists_newest_first(admin_client, event):
     newer = record("later.action")
     response = admin_client.get(reverse("admin:audit_auditevent_changelist"))
     assert list(response.context["cl"].result_list) == [newer, event]
+
+
+def test_detail_page_says_an_unsealed_event_is_unsealed_then_shows_its_hash(admin_client, event):
+    url = reverse("admin:audit_auditevent_change", args=[event.pk])
+    assert admin_client.get(url).content.decode().count("aún sin sellar") == 3
+    (stored,) = sealed(event)
+    page = admin_client.get(url).content.decode()
+    assert "aún sin sellar" not in page and stored.hash in page

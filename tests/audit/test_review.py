@@ -12,9 +12,10 @@ from django.urls import reverse
 
 from portal.audit.models import ActorType, AuditEvent
 from portal.audit.selectors import verify_chain
-from portal.audit.services import record
+from portal.audit.services import audit_chain_seal, record
 from portal.outreach.services import consent_set
 from tests.factories import DebtFactory, DebtorFactory, StaffFactory
+from tests.helpers.audit import sealed
 
 from .test_chain import _tamper
 
@@ -48,12 +49,14 @@ def test_events_name_the_debtor_they_are_about():
 
     ids = [e.debtor_id for e in (by_actor, about_debt, about_debtor, explicit, unrelated)]
     assert ids == [debtor.pk] * 4 + [None]
+    assert audit_chain_seal() == 5
     assert verify_chain().ok
 
 
 def test_changing_the_debtor_of_an_event_breaks_the_chain():
     event = record("test.about_debt", subject=DebtFactory())
     record("test.later")
+    audit_chain_seal()
 
     _tamper("UPDATE audit_auditevent SET debtor_id = debtor_id + 1 WHERE id = %s", [event.pk])
 
@@ -110,8 +113,6 @@ def test_export_memory_does_not_grow_with_rows(client):
                 actor_type=ActorType.SYSTEM,
                 action="bulk.row",
                 details={"n": n, "text": "x" * 100},
-                prev_hash="0" * 64,
-                hash=f"{count:08d}{n:056d}",
             )
             for n in range(count)
         )
@@ -177,5 +178,20 @@ def test_verification_runs_on_demand_and_reports(client, django_capture_on_commi
         assert client.post(url).status_code == 302
     page = client.get(url).content.decode()
 
-    assert "The chain holds" in page
+    assert "The chain holds: 1 events checked" in page  # sealed first, then verified
+    assert "Todos los eventos estaban sellados" in page
+    assert AuditEvent.objects.get(action="test.one").sealed
     assert AuditEvent.objects.filter(action="audit.chain_verified").exists()
+
+
+def test_export_marks_unsealed_events_and_gives_sealed_ones_their_links(client):
+    staff_with(client, "export_auditevent")
+    (first,) = sealed(record("test.sealed"))
+    record("test.waiting")
+
+    header, *lines = rows(client.get(reverse("admin:audit_auditevent_export")))
+
+    chain = [header.index(name) for name in ("chain_position", "prev_hash", "hash")]
+    by_action = {line[5]: [line[i] for i in chain] for line in lines}
+    assert by_action["test.sealed"] == ["1", first.prev_hash, first.hash]
+    assert by_action["test.waiting"] == ["", "", "aún sin sellar"]

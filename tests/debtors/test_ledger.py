@@ -7,6 +7,7 @@ from django.db.models import Sum
 
 from portal.audit.models import AuditEvent
 from portal.audit.selectors import verify_chain
+from portal.audit.services import audit_chain_seal
 from portal.debtors.models import Debt, LedgerEntry
 from portal.debtors.services import LedgerError, ledger_post
 from tests.factories import DebtFactory, DebtorFactory, StaffFactory
@@ -76,6 +77,7 @@ def test_every_post_writes_an_audit_event_in_the_chain(debt):
     assert [e.details["balance_minor"] for e in events] == [10_000, 6_000]
     assert {e.subject_id for e in events} == {str(debt.pk)}
     assert [e.actor_label for e in events] == ["agente_lucia", "system"]
+    assert audit_chain_seal() == 2
     assert verify_chain().ok
 
 
@@ -111,4 +113,5 @@ def test_concurrent_posts_to_one_debt_keep_balance_equal_to_sum(on_postgres):
     expected = sum(5 * (1_000 + n) - 5 * (n + 1) for n in range(threads))
     assert debt.balance_minor == _ledger_sum(debt) == expected
     assert LedgerEntry.objects.filter(debt=debt).count() == threads * per_thread
+    audit_chain_seal()
     assert verify_chain().checked == threads * per_thread
