@@ -68,9 +68,7 @@ def test_an_event_whose_wake_was_lost_is_processed_by_the_beat(debt, deliver):
     assert Payment.objects.count() == 1
 
 
-def test_an_event_that_breaks_its_handler_is_failed_and_the_next_one_still_posts(
-    debt, deliver
-):
+def test_an_event_that_breaks_its_handler_is_failed_and_the_next_one_still_posts(debt, deliver):
     cache.add(SLOT_KEY, 1)
     broken = make_event(
         "charge.refunded",
