@@ -167,7 +167,8 @@ class AgreementAdmin(ReadOnlyMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [AgreementDebtInline, InstallmentInline]
     readonly_fields = ["signed_document"]
-    exclude = ["balance_minor", "discount_minor", "total_minor", "down_payment_minor"]
+    # `pdf` is a private file (no URL): `signed_document` links the checking view instead.
+    exclude = ["balance_minor", "discount_minor", "total_minor", "down_payment_minor", "pdf"]
 
     total = money_column("total_minor", _("Total agreed"))
 

@@ -16,11 +16,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.text import get_valid_filename
 
 from portal.audit.services import record
 from portal.debtors.imputation import Parts
 from portal.debtors.selectors import debt_parts_as_of
+from portal.storage import private_name
 
 from .models import Agreement, AgreementDebt, Installment
 
@@ -86,8 +86,8 @@ def agreement_pdf_bytes(*, context: dict[str, Any], language: str) -> bytes:
 
 def _storage_name(agreement: Agreement) -> str:
     accepted = timezone.localtime(agreement.accepted_at)
-    stem = get_valid_filename(agreement.number or f"agreement-{agreement.pk}")
-    return f"agreements/{accepted:%Y/%m}/{stem}.pdf"
+    stem = agreement.number or f"agreement-{agreement.pk}"
+    return private_name(f"agreements/{accepted:%Y/%m}", stem, ".pdf")
 
 
 def agreement_pdf_render(*, agreement_id: int) -> str:

@@ -1,16 +1,17 @@
-"""Agreement PDF downloads. Media is never served publicly in production, so these two
-views are the only way to a stored agreement: the debtor who signed it, or staff allowed to
-view agreements."""
+"""Agreement PDF downloads. The PDF lives in the private storage, which has no URL, so these
+two views are the only way to a stored agreement: the debtor who signed it, or staff allowed
+to view agreements."""
 
 from __future__ import annotations
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from portal.access.decorators import debtor_required
+from portal.storage import private_file_response
 
 from .models import Agreement
 
@@ -19,16 +20,13 @@ def _pdf_response(request: HttpRequest, agreement: Agreement) -> HttpResponse:
     if not agreement.pdf_sha256 or not agreement.pdf:
         # Rendered by a task after acceptance; say so rather than show a bare 404.
         response = render(request, "agreements/pdf/not_ready.html", status=404)
-    else:
-        response = FileResponse(
-            agreement.pdf.open("rb"),
-            as_attachment=True,
-            filename=f"{agreement.number or agreement.pk}.pdf",
-            content_type="application/pdf",
-        )
-    # The file holds personal data: no shared cache and nothing left on the device's disk.
-    response["Cache-Control"] = "private, no-store"
-    return response
+        response["Cache-Control"] = "private, no-store"
+        return response
+    return private_file_response(
+        agreement.pdf,
+        filename=f"{agreement.number or agreement.pk}.pdf",
+        content_type="application/pdf",
+    )
 
 
 @require_GET

@@ -15,15 +15,17 @@ import uuid
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.debtors.money_forms import money_column, parse_major
 from portal.money import format_minor
+from portal.storage import private_file_response
 
 from .models import (
     Autopay,
@@ -140,14 +142,16 @@ class PaymentAdmin(admin.ModelAdmin):
     date_hierarchy = "received_at"
     inlines = [AllocationInline, RefundInline, DisputeInline]
     change_form_template = "admin/payments/payment/change_form.html"
-    exclude = ["amount_minor", "refunded_minor"]
+    # The receipt is a private file (no URL): a link to the checking view stands in for it.
+    exclude = ["amount_minor", "refunded_minor", "receipt_pdf"]
 
     def get_readonly_fields(self, request, obj=None):
         # The amounts formatted with the currency take the place of the raw minor columns.
         names = [field.name for field in Payment._meta.concrete_fields]
         at = names.index("amount_minor")
         names[at : at + 1] = ["amount"]
-        return [{"refunded_minor": "refunded"}.get(name, name) for name in names]
+        shown = {"refunded_minor": "refunded", "receipt_pdf": "receipt_document"}
+        return [shown.get(name, name) for name in names]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # payments only come from Stripe
@@ -163,12 +167,32 @@ class PaymentAdmin(admin.ModelAdmin):
     def refunded(self, payment: Payment) -> str:
         return format_minor(payment.refunded_minor, payment.currency)
 
+    @admin.display(description=_("receipt PDF"))
+    def receipt_document(self, payment: Payment) -> str:
+        if not payment.receipt_sha256:
+            return gettext("being prepared")
+        url = reverse("admin:payments_payment_receipt", args=[payment.pk])
+        return format_html(
+            '<a href="{}">{}</a> · SHA-256 {}', url, gettext("Download"), payment.receipt_sha256
+        )
+
     def get_urls(self):
-        refund = self.admin_site.admin_view(self.refund_view)
+        view = self.admin_site.admin_view
         return [
-            path("<int:pk>/refund/", refund, name="payments_payment_refund"),
+            path("<int:pk>/refund/", view(self.refund_view), name="payments_payment_refund"),
+            path("<int:pk>/receipt.pdf", view(self.receipt_view), name="payments_payment_receipt"),
             *super().get_urls(),
         ]
+
+    def receipt_view(self, request: HttpRequest, pk: int) -> FileResponse:
+        payment = get_object_or_404(Payment, pk=pk)
+        if not self.has_view_permission(request, payment):
+            raise PermissionDenied
+        if not payment.receipt_sha256:
+            raise Http404(gettext("This payment's receipt is being prepared."))
+        return private_file_response(
+            payment.receipt_pdf, filename=f"{payment.number}.pdf", content_type="application/pdf"
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {

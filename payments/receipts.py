@@ -18,11 +18,12 @@ from agreements.documents import html_to_pdf
 from portal.audit.services import record
 from portal.outreach.attachments import StoredFile
 from portal.outreach.notices import notice_send
+from portal.storage import PRIVATE, private_name
 
 from .models import Payment
 
 TEMPLATE = "payments/pdf/receipt.html"
-STORAGE_ALIAS = "default"  # Payment.receipt_pdf's storage, named so a message can reopen it
+STORAGE_ALIAS = PRIVATE  # Payment.receipt_pdf's storage, named so a message can reopen it
 
 
 def receipt_context(payment: Payment) -> dict:
@@ -52,7 +53,7 @@ def _store_pdf(payment: Payment) -> None:
     pdf = receipt_pdf_bytes(payment)
     sha256 = hashlib.sha256(pdf).hexdigest()
     storage = Payment._meta.get_field("receipt_pdf").storage
-    path = f"receipts/{payment.received_at:%Y/%m}/{payment.number}.pdf"
+    path = private_name(f"receipts/{payment.received_at:%Y/%m}", payment.number, ".pdf")
     name = storage.save(path, ContentFile(pdf))
     with transaction.atomic():
         claimed = Payment.objects.filter(pk=payment.pk, receipt_sha256="").update(

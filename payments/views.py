@@ -11,7 +11,7 @@ import logging
 import stripe
 from django import forms
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.access.decorators import debtor_required
 from portal.requests import wants_partial
+from portal.storage import private_file_response
 
 from . import selectors, services, stripe_api
 from .forms import CardTokenForm, PayForm
@@ -129,11 +130,6 @@ def receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     payment = selectors.debtor_payment_or_404(request.debtor, pk)
     if not payment.receipt_sha256:
         return render(request, "payments/receipt_pending.html", status=404)
-    response = FileResponse(
-        payment.receipt_pdf.open("rb"),
-        as_attachment=True,
-        filename=f"{payment.number}.pdf",
-        content_type="application/pdf",
+    return private_file_response(
+        payment.receipt_pdf, filename=f"{payment.number}.pdf", content_type="application/pdf"
     )
-    response["Cache-Control"] = "private, no-store"
-    return response

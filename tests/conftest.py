@@ -63,6 +63,12 @@ def _fresh_caches():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _private_files(settings, tmp_path):
+    """Stored PDFs and uploads land in the test's own directory, never in ./private."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
 @pytest.fixture
 def stages(db):
     """The default mora bands, by code: preventiva, temprana, intermedia, tardia, prejuridica."""

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.debtors.models import currency_code
+from portal.storage import private_storage
 
 from .offers import Frequency, Quote
 from .proposals import Proposal
@@ -91,7 +92,12 @@ class Agreement(models.Model):
     )
     # The link the debtor came through; a plain id, since agreements must not import access.
     payment_link_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("payment link"))
-    pdf = models.FileField(upload_to="agreements/%Y/%m/", blank=True, verbose_name=_("PDF"))
+    pdf = models.FileField(
+        upload_to="agreements/%Y/%m/",
+        storage=private_storage,
+        blank=True,
+        verbose_name=_("PDF"),
+    )
     pdf_sha256 = models.CharField(max_length=64, blank=True, verbose_name=_("PDF SHA-256"))
     pdf_rendered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("PDF rendered at"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portal.debtors.models import currency_code
+from portal.storage import private_storage
 
 from .attempts import PaymentAttempt
 
@@ -63,7 +64,10 @@ class Payment(models.Model):
     disputed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("disputed at"))
     received_at = models.DateTimeField(verbose_name=_("received at"))
     receipt_pdf = models.FileField(
-        upload_to="receipts/%Y/%m/", blank=True, verbose_name=_("receipt PDF")
+        upload_to="receipts/%Y/%m/",
+        storage=private_storage,
+        blank=True,
+        verbose_name=_("receipt PDF"),
     )
     receipt_sha256 = models.CharField(max_length=64, blank=True, verbose_name=_("receipt SHA-256"))
     receipt_sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("receipt sent at"))

@@ -9,13 +9,18 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.storage import private_file_response
 
 from .importing.uploads import import_errors_head, portfolio_import_queue
 from .models import ImportStatus, PortfolioImport
 
 _RESULT_FIELDS = (
     "portfolio",
+    "uploaded_file",
     "original_name",
     "status",
     "total_rows",
@@ -71,6 +76,11 @@ class PortfolioImportAdmin(admin.ModelAdmin):
                 name="debtors_portfolioimport_status",
             ),
             path(
+                "<int:pk>/file.csv",
+                view(self.file_view),
+                name="debtors_portfolioimport_file",
+            ),
+            path(
                 "<int:pk>/errors.csv",
                 view(self.errors_view),
                 name="debtors_portfolioimport_errors",
@@ -105,9 +115,20 @@ class PortfolioImportAdmin(admin.ModelAdmin):
         if not job.errors_file:
             raise Http404(_("This import rejected no rows."))
         name = f"{PurePath(job.original_name).stem or 'import'}-errors.csv"
-        return FileResponse(
-            job.errors_file.open("rb"), as_attachment=True, filename=name, content_type="text/csv"
-        )
+        return private_file_response(job.errors_file, filename=name, content_type="text/csv")
+
+    def file_view(self, request: HttpRequest, pk: int) -> FileResponse:
+        job = self._viewable(request, pk)
+        if not job.file:
+            raise Http404(_("This import has no file."))
+        name = PurePath(job.original_name).name or "import.csv"
+        return private_file_response(job.file, filename=name, content_type="text/csv")
+
+    # The upload is a private file (no URL): its page links the checking view instead.
+    @admin.display(description=gettext_lazy("file"))
+    def uploaded_file(self, job: PortfolioImport) -> str:
+        url = reverse("admin:debtors_portfolioimport_file", args=[job.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.get_object(request, object_id)

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 
 from django.core.files.storage import storages
 
+from portal.storage import PRIVATE
+
 from .channels import SendError
 
 
@@ -22,7 +24,7 @@ class StoredFile:
     path: str  # name in the storage
     sha256: str
     mimetype: str
-    storage: str = "default"  # alias in settings.STORAGES
+    storage: str = PRIVATE  # alias in settings.STORAGES
 
     def as_json(self) -> dict:
         return asdict(self)

@@ -166,9 +166,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "portal.storage.StaticStorage"},
+    # Personal data (agreement PDFs, receipts, portfolio files): no URL, served only by
+    # views that check who asks (docs/architecture.md, Files).
+    "private": {"BACKEND": "portal.storage.PrivateStorage"},
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "media/"
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "private")
 
 # Large portfolio files go to disk, not memory, once they pass 2.5 MB (Django's default).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -14,11 +14,6 @@ from tests.factories import (
 from tests.helpers.access import sign_in
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def agreement(debtor):
     agreement = make_agreement(debtor=debtor, debts=list(debtor.debts.all()), installments=3)

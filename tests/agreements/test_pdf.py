@@ -89,11 +89,6 @@ def money_text(amount_minor: int, currency: str = "COP", locale: str = "es_CO") 
     return re.sub(r"\s+", " ", format_minor(amount_minor, currency, locale=locale))
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def portfolio(db):
     return PortfolioFactory(code="tarjetas", name="Tarjetas 2026", creditor__name="Banco Andino")
@@ -175,7 +170,10 @@ def test_stored_hash_is_the_hash_of_the_stored_file(agreement):
     assert data.startswith(b"%PDF-")
     assert sha256 == agreement.pdf_sha256 == hashlib.sha256(data).hexdigest()
     assert agreement.pdf_rendered_at is not None
-    assert re.fullmatch(rf"agreements/2026/11/{agreement.number}\.pdf", agreement.pdf.name)
+    # The number, then 96 random bits (16 URL-safe characters): a name nobody can guess.
+    assert re.fullmatch(
+        rf"agreements/2026/11/{agreement.number}-[\w-]{{16}}\.pdf", agreement.pdf.name
+    )
     event = AuditEvent.objects.get(action="agreement.pdf_rendered")
     assert event.subject_id == str(agreement.pk)
     assert event.details["sha256"] == sha256

@@ -23,11 +23,6 @@ BAD = "CR-002,CC,79555111,Bruno Díaz,,12,,700,0,0,2026-09-01"
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def portfolio():
     return PortfolioFactory(code="banco-andino-2026")

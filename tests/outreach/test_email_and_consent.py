@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import storages
 from django.urls import reverse
 
 from portal.audit.models import AuditEvent
@@ -126,10 +126,9 @@ def test_staff_consent_changes_are_audited_with_the_agent(debtor, ana_consents, 
 
 
 def test_a_receipt_carries_its_stored_attachment_and_goes_out_while_on_the_portal(
-    debtor, ana_consents, settings, tmp_path
+    debtor, ana_consents
 ):
-    settings.MEDIA_ROOT = str(tmp_path)
-    path = default_storage.save("receipts/r.pdf", ContentFile(b"%PDF-1.7 r"))
+    path = storages["private"].save("receipts/r.pdf", ContentFile(b"%PDF-1.7 r"))
     pdf = StoredFile(
         filename="r.pdf",
         path=path,

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import storages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -36,9 +36,8 @@ def night():
 
 
 @pytest.fixture
-def stored_pdf(settings, tmp_path) -> StoredFile:
-    settings.MEDIA_ROOT = str(tmp_path)
-    path = default_storage.save("receipts/2026/11/P-1.pdf", ContentFile(PDF))
+def stored_pdf() -> StoredFile:
+    path = storages["private"].save("receipts/2026/11/P-1.pdf", ContentFile(PDF))
     return StoredFile(
         filename="P-1.pdf",
         path=path,
@@ -159,8 +158,8 @@ def test_a_file_changed_since_it_was_stored_fails_the_notice_rather_than_send_wi
     night, debtor, ana_consents, stored_pdf
 ):
     debtor_signed_in(debtor_id=debtor.pk)
-    default_storage.delete(stored_pdf.path)
-    default_storage.save(stored_pdf.path, ContentFile(b"%PDF-1.7 forged"))
+    storages["private"].delete(stored_pdf.path)
+    storages["private"].save(stored_pdf.path, ContentFile(b"%PDF-1.7 forged"))
 
     message = receipt(debtor, [stored_pdf])
 
@@ -174,7 +173,7 @@ def test_a_retry_after_a_failure_sends_the_text_and_file_again(
     debtor_signed_in(debtor_id=debtor.pk)
     missing = StoredFile(**{**stored_pdf.as_json(), "path": "receipts/not-yet.pdf"})
     assert receipt(debtor, [missing]).status == "failed"
-    default_storage.save("receipts/not-yet.pdf", ContentFile(PDF))
+    storages["private"].save("receipts/not-yet.pdf", ContentFile(PDF))
 
     message = receipt(debtor, [missing])
 

@@ -27,11 +27,6 @@ pytestmark = pytest.mark.django_db
 PRINCIPAL, INTEREST, FEES, BALANCE = "$974.000", "$0", "$0", "$974.000"
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
-
-
 @pytest.fixture
 def paid(deliver, debt) -> Payment:
     ledger_post(debt=debt, kind="charge", amount_minor=14_000_00, component="interest")

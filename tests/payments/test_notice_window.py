@@ -28,11 +28,6 @@ NIGHT = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)  # Tuesday 22:00 in Bogot
 MORNING = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)  # Wednesday 07:00, window opens
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
-
-
 @pytest.fixture
 def night():
     with time_machine.travel(NIGHT, tick=False) as traveller:

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from portal.storage import private_name, private_storage
 
 from .parties import Portfolio
 
@@ -15,13 +20,25 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", pgettext_lazy("import status", "Rejected")
 
 
+def import_file_name(instance: PortfolioImport, filename: str) -> str:
+    name = PurePath(filename)
+    return private_name(f"imports/{timezone.now():%Y/%m}", name.stem, name.suffix)
+
+
+def import_errors_name(instance: PortfolioImport, filename: str) -> str:
+    name = PurePath(filename)
+    return private_name(f"imports/errors/{timezone.now():%Y/%m}", name.stem, name.suffix)
+
+
 class PortfolioImport(models.Model):
     """One upload of a portfolio CSV and its outcome; the admin shows its progress."""
 
     portfolio = models.ForeignKey(
         Portfolio, on_delete=models.PROTECT, related_name="imports", verbose_name=_("portfolio")
     )
-    file = models.FileField(upload_to="imports/%Y/%m/", verbose_name=_("file"))
+    file = models.FileField(
+        upload_to=import_file_name, storage=private_storage, verbose_name=_("file")
+    )
     original_name = models.CharField(max_length=255, verbose_name=_("original name"))
     sha256 = models.CharField(max_length=64, blank=True, verbose_name=_("SHA-256"))
     uploaded_by = models.ForeignKey(
@@ -42,7 +59,10 @@ class PortfolioImport(models.Model):
     rejected = models.PositiveIntegerField(default=0, verbose_name=_("rejected"))
     error_message = models.TextField(blank=True, verbose_name=_("error message"))
     errors_file = models.FileField(
-        upload_to="imports/errors/%Y/%m/", blank=True, verbose_name=_("rejected rows file")
+        upload_to=import_errors_name,
+        storage=private_storage,
+        blank=True,
+        verbose_name=_("rejected rows file"),
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
