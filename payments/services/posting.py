@@ -31,7 +31,7 @@ from ..models import (
     PaymentAttempt,
     Purpose,
 )
-from ..tasks import process_deferred_events, send_payment_receipt
+from ..tasks import process_deferred_events, render_payment_receipt, send_payment_receipt
 
 
 class PostingError(Exception):
@@ -122,6 +122,7 @@ def payment_post_intent(*, intent: dict[str, Any]) -> Payment | None:
         },
     )
     delay_on_commit(send_payment_receipt, payment.pk)
+    delay_on_commit(render_payment_receipt, payment.pk)
     delay_on_commit(process_deferred_events, intent["id"])
     return payment
 
