@@ -29,8 +29,9 @@ messages: install
 	$(PY) manage.py makemessages -l es --ignore='.venv/*' --ignore='tests/*' --ignore='bench/*'
 	$(PY) manage.py compilemessages --ignore='.venv/*'
 
+# Both queues: "celery" (webhooks, messages) and the low-priority "documents" (PDFs).
 worker: install
-	.venv/bin/celery -A portal worker --loglevel=info
+	.venv/bin/celery -A portal worker -Q celery,documents --loglevel=info
 
 beat: install
 	.venv/bin/celery -A portal beat --loglevel=info

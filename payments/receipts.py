@@ -1,8 +1,11 @@
-"""Payment receipts: a WeasyPrint PDF, stored once with its SHA-256, emailed once.
+"""Payment receipts: an email right after posting, and a WeasyPrint PDF stored once.
 
-Runs in a task after the payment commits. Rendering and sending happen outside any
-transaction; each step is claimed with a conditional UPDATE, so a retried or duplicated
-task neither stores two files nor sends two emails.
+The email carries the amounts and a personal link to the receipt on the portal, never the
+PDF: rendering takes ~100 ms of CPU, too much for the webhook workers. The PDF is rendered
+by `render_payment_receipt` on the low-priority "documents" queue after the posting
+commits, or by the first download if that comes sooner. Both run outside any transaction;
+each step is claimed with a conditional UPDATE, so a retried, duplicated or racing run
+neither stores two files nor sends two emails.
 """
 
 from __future__ import annotations
@@ -12,11 +15,11 @@ import hashlib
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from agreements.documents import html_to_pdf
 from portal.audit.services import record
-from portal.outreach.attachments import StoredFile
 from portal.outreach.notices import notice_send
 from portal.storage import PRIVATE, private_name
 
@@ -70,15 +73,22 @@ def _store_pdf(payment: Payment) -> None:
     payment.refresh_from_db(fields=["receipt_pdf", "receipt_sha256"])
 
 
-def receipt_send(*, payment_id: int) -> str:
-    """Render (once) and email (once) the receipt; returns what happened: "sent",
-    "deferred" (outside the debtor's contact window and not on the portal: the beat sends
-    it, PDF attached, when the window opens), "blocked", "no email" or "already sent"."""
-    payment = Payment.objects.select_related("debtor", "agreement", "attempt").get(pk=payment_id)
-    if payment.receipt_sent_at:
-        return "already sent"
+def receipt_render(*, payment_id: int) -> Payment:
+    """The payment with its receipt PDF, rendered and stored now if it was not yet."""
+    payment = Payment.objects.select_related("debtor", "agreement").get(pk=payment_id)
     if not payment.receipt_sha256:
         _store_pdf(payment)
+    return payment
+
+
+def receipt_send(*, payment_id: int) -> str:
+    """Email the receipt once, with a link to it on the portal; returns what happened:
+    "sent", "deferred" (outside the debtor's contact window and not on the portal: the
+    beat sends the same text when the window opens), "blocked", "no email" or "already
+    sent"."""
+    payment = Payment.objects.select_related("debtor", "agreement").get(pk=payment_id)
+    if payment.receipt_sent_at:
+        return "already sent"
     # `receipt_sent_at` is the claim to hand the receipt to outreach once; the message row
     # says when it actually left.
     claimed = Payment.objects.filter(pk=payment.pk, receipt_sent_at__isnull=True).update(
@@ -86,19 +96,15 @@ def receipt_send(*, payment_id: int) -> str:
     )
     if not claimed:
         return "already sent"
-    pdf = StoredFile(
-        filename=f"{payment.number}.pdf",
-        path=payment.receipt_pdf.name,
-        sha256=payment.receipt_sha256,
-        mimetype="application/pdf",
-        storage=STORAGE_ALIAS,
-    )
+    first = payment.allocations.select_related("debt__portfolio").order_by("id").first()
     try:
         status = notice_send(
             debtor=payment.debtor,
             notice="payment_receipt",
             context={"payment": payment},
-            attachments=[pdf],
+            about=("payment",),  # not the text: each try mints a new link
+            link=first.debt.portfolio if first else True,
+            link_to=reverse("payments:receipt_pdf", args=[payment.pk]),
             when="now",  # this task runs after the payment's commit
         )
     except Exception:

@@ -61,6 +61,14 @@ def send_payment_receipt(self, payment_id: int) -> str:
         raise self.retry(exc=exc) from exc
 
 
+@shared_task(bind=True, max_retries=3, default_retry_delay=30, acks_late=True)
+def render_payment_receipt(self, payment_id: int) -> str:
+    """On the "documents" queue (settings.CELERY_TASK_ROUTES): PDFs wait behind postings."""
+    from .receipts import receipt_render
+
+    return receipt_render(payment_id=payment_id).receipt_sha256
+
+
 @shared_task
 def reconcile_recent_payments() -> str:
     """Beat, hourly: payments, refunds and disputes lost webhooks missed in the last few

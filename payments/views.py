@@ -21,7 +21,7 @@ from portal.access.decorators import debtor_required
 from portal.requests import wants_partial
 from portal.storage import private_file_response
 
-from . import selectors, services, stripe_api
+from . import receipts, selectors, services, stripe_api
 from .forms import CardTokenForm, PayForm
 from .models import AttemptStatus
 
@@ -128,8 +128,8 @@ def result(request: HttpRequest, pk: int) -> HttpResponse:
 @debtor_required
 def receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     payment = selectors.debtor_payment_or_404(request.debtor, pk)
-    if not payment.receipt_sha256:
-        return render(request, "payments/receipt_pending.html", status=404)
+    if not payment.receipt_sha256:  # the documents queue has not got to it: render it now
+        payment = receipts.receipt_render(payment_id=payment.pk)
     return private_file_response(
         payment.receipt_pdf, filename=f"{payment.number}.pdf", content_type="application/pdf"
     )

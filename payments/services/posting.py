@@ -33,7 +33,7 @@ from ..models import (
     Purpose,
 )
 from ..selectors import deferred_events_for
-from ..tasks import process_deferred_events, send_payment_receipt
+from ..tasks import process_deferred_events, render_payment_receipt, send_payment_receipt
 
 
 class PostingError(Exception):
@@ -126,6 +126,7 @@ def payment_post_intent(*, intent: dict[str, Any]) -> Payment | None:
         },
     )
     delay_on_commit(send_payment_receipt, payment.pk)
+    delay_on_commit(render_payment_receipt, payment.pk)
     transaction.on_commit(partial(_process_deferred_events, intent["id"]), robust=True)
     return payment
 

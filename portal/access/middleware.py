@@ -15,6 +15,7 @@ SESSION_AUTH_AT = "debtor_auth_at"
 SESSION_SEEN_AT = "debtor_seen_at"
 SESSION_LINK_ID = "payment_link_id"
 SESSION_PENDING_LINK_ID = "pending_link_id"
+SESSION_NEXT = "pending_link_next"  # the page the opened link lands on after sign-in
 
 
 class DebtorSessionMiddleware:

@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,6 +23,7 @@ from .middleware import (
     SESSION_AUTH_AT,
     SESSION_DEBTOR_ID,
     SESSION_LINK_ID,
+    SESSION_NEXT,
     SESSION_PENDING_LINK_ID,
     SESSION_SEEN_AT,
 )
@@ -51,8 +53,20 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         return _link_unavailable(request, resolved.state)
     ip, user_agent = client_address(request)
     services.link_record_open(link=resolved.link, ip_address=ip, user_agent=user_agent)
+    landing = _landing(request.GET.get("next", ""))
+    if request.debtor is not None and request.debtor.pk == resolved.link.debtor_id:
+        return redirect(landing or "selfservice:dashboard")  # already signed in as them
     request.session[SESSION_PENDING_LINK_ID] = resolved.link.pk
+    request.session[SESSION_NEXT] = landing
     return redirect("access:verify")
+
+
+def _landing(path: str) -> str:
+    """Where a link asks to land after sign-in (`?next=`, e.g. a receipt): a path on this
+    site only, anything else is dropped for the dashboard."""
+    if path.startswith("/") and url_has_allowed_host_and_scheme(path, allowed_hosts=set()):
+        return path
+    return ""
 
 
 @never_cache
@@ -95,6 +109,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 def _start_session(request, link, user, ip, user_agent) -> HttpResponse:
     login(request, user, backend=BACKEND)  # rotates the session key
     request.session.pop(SESSION_PENDING_LINK_ID, None)
+    landing = request.session.pop(SESSION_NEXT, "")
     now = time.time()
     request.session[SESSION_DEBTOR_ID] = link.debtor_id
     request.session[SESSION_LINK_ID] = link.pk
@@ -103,7 +118,7 @@ def _start_session(request, link, user, ip, user_agent) -> HttpResponse:
     request.session.set_expiry(settings.DEBTOR_SESSION_ABSOLUTE_SECONDS)
     services.identity_check_passed(link=link, ip_address=ip, user_agent=user_agent)
     services.debtor_signed_in(debtor_id=link.debtor_id)
-    response = redirect("selfservice:dashboard")
+    response = redirect(_landing(landing) or "selfservice:dashboard")
     language = link.debtor.language
     translation.activate(language)
     response.set_cookie(

@@ -75,6 +75,7 @@ def notice_send(
     when: Literal["commit", "now", "queue"] = "commit",
     attachments: list[StoredFile] | None = None,
     link: bool | Portfolio = False,
+    link_to: str = "",
     debt: Debt | None = None,
     country: str = "",
 ) -> str | None:
@@ -90,7 +91,8 @@ def notice_send(
     The message key makes the notice idempotent: `key` as given, else built from the
     context entries named in `about` (`notice:<notice>:<debtor>:proposal=12`), else from
     the rendered text. `link` mints a fresh personal payment link (into that portfolio,
-    or the debtor's own) that the templates read as `link_url`. `on_portal=True` only from
+    or the debtor's own) that the templates read as `link_url`; `link_to` is the portal
+    path it opens after the sign-in (a receipt), else the dashboard. `on_portal=True` only from
     the debtor's own request: otherwise the policy reads whether they are on the portal.
     `debt` and `country` tell the policy whose rules apply to a queued send (otherwise,
     and by default, Colombia's).
@@ -111,7 +113,8 @@ def notice_send(
         return f"no {_address(channel)}"
     full = {"debtor": debtor, **context}
     if link:
-        full["link_url"] = _link_url(debtor, link if isinstance(link, Portfolio) else None)
+        portfolio = link if isinstance(link, Portfolio) else None
+        full["link_url"] = _link_url(debtor, portfolio, landing=link_to)
     rendered = render_notice(notice=notice, channel=channel, language=debtor.language, context=full)
     key = key or _key(notice, debtor, context, about, rendered)
     if when == "queue":
@@ -164,10 +167,10 @@ def _address(channel: str) -> str:
     return "email" if channel == "email" else "phone"
 
 
-def _link_url(debtor: Debtor, portfolio: Portfolio | None) -> str:
+def _link_url(debtor: Debtor, portfolio: Portfolio | None, *, landing: str) -> str:
     """A new personal link, minted in the caller's transaction: rolled back, it never was."""
     _link, token = payment_link_create(debtor=debtor, portfolio=portfolio)
-    return payment_link_url(token)
+    return payment_link_url(token, landing=landing)
 
 
 def _key(

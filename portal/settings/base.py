@@ -202,6 +202,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
+# PDF rendering (~100 ms of CPU each) has its own queue, so a burst of receipts never
+# delays webhook processing on "celery"; `make worker` consumes both (docs/payments.md).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "payments.tasks.render_payment_receipt": {"queue": "documents"},
+    "agreements.tasks.render_agreement_pdf": {"queue": "documents"},
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "refresh-days-past-due": {

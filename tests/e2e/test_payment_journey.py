@@ -1,6 +1,6 @@
 """Paying in a real browser on a phone: link → identity check → accept a 3-installment plan →
 pay the first installment (the down payment) with the test card 4242 4242 4242 4242 →
-processing → succeeded → balance and history updated → receipt emailed.
+processing → succeeded → balance and history updated → receipt emailed with its link.
 
 Stripe here is localstripe: its Stripe.js stand-in (served by localstripe at
 /js.stripe.com/v3/, chosen with the test-only STRIPE_JS_URL) mounts the *Card Element*
@@ -89,7 +89,7 @@ def test_debtor_pays_the_first_installment_with_a_card_and_gets_a_receipt(
 
     # The receipt leaves once the posting has committed (on SQLite the live server shares
     # this thread's connection, so wait for the commit before reading rows).
-    wait_for(lambda: any(m.attachments for m in mail.outbox))
+    wait_for(lambda: any("%2Frecibos%2F" in m.body for m in mail.outbox))
     payment = Payment.objects.get(debtor=plan_debtor)
     assert payment.amount_minor == first.amount_minor
     first.refresh_from_db()
@@ -103,9 +103,9 @@ def test_debtor_pays_the_first_installment_with_a_card_and_gets_a_receipt(
     assert page.get_by_text(payment.number, exact=False).count() >= 1
     shoot(page, "44-history")
 
-    # 6. The receipt went out, with its PDF.
-    receipts = [m for m in mail.outbox if m.attachments]
+    # 6. The receipt went out with a link to it (the PDF is rendered off the posting path).
+    receipts = [m for m in mail.outbox if payment.number in m.subject]
     assert len(receipts) == 1 and receipts[0].to == plan_debtor.emails[:1]
-    assert receipts[0].attachments[0][1].startswith(b"%PDF")
+    assert receipts[0].attachments == [] and "/p/" in receipts[0].body
 
     _assert_browser_was_happy(watch)

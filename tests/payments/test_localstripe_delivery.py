@@ -30,7 +30,7 @@ def test_localstripe_delivers_the_success_and_the_installment_is_paid(
     assert attempt.status == AttemptStatus.PROCESSING
     # The receipt leaves after the posting commits (on SQLite the live server shares the
     # test's connection, so rows can be seen before their transaction is over).
-    wait_for(lambda: any(m.attachments for m in mail.outbox))
+    wait_for(lambda: any("%2Frecibos%2F" in m.body for m in mail.outbox))
     payment = Payment.objects.get(attempt=attempt)
     assert payment.amount_minor == down.amount_minor
     down.refresh_from_db()

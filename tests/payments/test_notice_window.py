@@ -1,16 +1,17 @@
 """Payment notices keep Colombia's contact window unless the debtor is on the portal right
 then (Ley 2300, art. 8): a receipt for a payment posted at night by a webhook or by
-autopay waits for the morning, and the beat sends it then with its PDF, once."""
+autopay waits for the morning, and the beat sends it then, with its link, once."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 import pytest
 import time_machine
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from payments.models import Payment
 from payments.tasks import send_payment_receipt
@@ -41,7 +42,7 @@ def pay(deliver, attempt) -> Payment:
     return Payment.objects.get(stripe_payment_intent_id=attempt.stripe_payment_intent_id)
 
 
-def test_a_receipt_at_22_waits_for_7_and_the_beat_sends_it_with_its_pdf_once(night, deliver, debt):
+def test_a_receipt_at_22_waits_for_7_and_the_beat_sends_it_with_its_link_once(night, deliver, debt):
     payment = pay(deliver, started(debt.debtor, f"free-{debt.pk}", 60_000_00))
 
     message = Message.objects.get(notice="payment_receipt")
@@ -62,10 +63,9 @@ def test_a_receipt_at_22_waits_for_7_and_the_beat_sends_it_with_its_pdf_once(nig
 
     (email,) = mail.outbox
     assert email.to == ["ana@example.com"] and payment.number in email.subject
-    (name, content, mimetype), *_ = email.attachments
-    payment.refresh_from_db()
-    assert (name, mimetype) == (f"{payment.number}.pdf", "application/pdf")
-    assert hashlib.sha256(content).hexdigest() == payment.receipt_sha256
+    assert email.attachments == []
+    receipt = reverse("payments:receipt_pdf", args=[payment.pk])
+    assert "/p/" in email.body and urlencode({"next": receipt}) in email.body
     message.refresh_from_db()
     assert (message.status, message.sent_at) == ("sent", MORNING)
 
@@ -78,7 +78,7 @@ def test_the_same_receipt_goes_at_once_while_the_debtor_is_on_the_portal(
     payment = pay(deliver, started(debt.debtor, f"free-{debt.pk}", 60_000_00))
 
     (email,) = mail.outbox
-    assert email.attachments[0][0] == f"{payment.number}.pdf"
+    assert payment.number in email.subject and "/p/" in email.body
     assert Message.objects.get(notice="payment_receipt").status == "sent"
 
 
@@ -120,12 +120,12 @@ def test_an_autopay_charge_at_night_sends_its_receipt_in_the_morning(
         assert charge_on(first_due(agreement).due_date) == {"paid": 1}
 
     assert Message.objects.get(notice="payment_receipt").status == "deferred"
-    receipts = [m for m in mail.outbox if m.attachments]
-    assert receipts == []
+    payment = Payment.objects.get(agreement=agreement)
+    assert [m for m in mail.outbox if payment.number in m.subject] == []
     night.move_to(MORNING)
     dispatch_due()
-    (receipt,) = [m for m in mail.outbox if m.attachments]
-    assert receipt.attachments[0][1].startswith(b"%PDF")
+    (receipt,) = [m for m in mail.outbox if payment.number in m.subject]
+    assert "/p/" in receipt.body and receipt.attachments == []
 
 
 def test_an_autopay_decline_tells_at_once_a_debtor_on_the_portal_and_waits_otherwise(
@@ -171,6 +171,6 @@ def test_a_receipt_the_provider_refused_is_retried_by_its_task_and_sent_once(
     payment = pay(deliver, started(debt.debtor, f"free-{debt.pk}", 60_000_00))
 
     (email,) = mail.outbox
-    assert email.attachments[0][0] == f"{payment.number}.pdf"
+    assert payment.number in email.subject
     message = Message.objects.get(notice="payment_receipt")
     assert (message.status, message.attempts, RefusesOnce.refused) == ("sent", 2, 1)
