@@ -10,7 +10,6 @@ Lock order: attempt → agreement → installments → debts (the ledger service
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -127,7 +126,12 @@ def payment_post_intent(*, intent: dict[str, Any]) -> Payment | None:
     )
     delay_on_commit(send_payment_receipt, payment.pk)
     delay_on_commit(render_payment_receipt, payment.pk)
-    transaction.on_commit(partial(_process_deferred_events, intent["id"]), robust=True)
+    intent_id = intent["id"]
+
+    def process_deferred_events_if_any() -> None:  # named: Django logs a robust hook by name
+        _process_deferred_events(intent_id)
+
+    transaction.on_commit(process_deferred_events_if_any, robust=True)
     return payment
 
 

@@ -26,11 +26,6 @@ from tests.localstripe import make_event, signed_event_post
 RENDERED = "payment.receipt_rendered"
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
-
-
 @pytest.fixture
 def post(client, webhook_secret, django_capture_on_commit_callbacks):
     """Deliver a succeeded payment and run what it queues after commit, except the tasks
@@ -59,7 +54,8 @@ def personal_link(body: str) -> str:
 
 
 def stored_receipts(tmp_path) -> list[Path]:
-    return [p for p in (tmp_path / "receipts").rglob("*") if p.is_file()]
+    """Receipt files in the test's private storage (tests/conftest.py's _private_files)."""
+    return [p for p in (tmp_path / "private" / "receipts").rglob("*") if p.is_file()]
 
 
 def test_the_email_goes_before_any_pdf_with_the_amount_and_a_link(post, client, debt, tmp_path):
