@@ -37,15 +37,16 @@ def wait_until_up(port: int, gunicorn: subprocess.Popen, log: Path, timeout: flo
     sys.exit(f"gunicorn did not answer /healthz in {timeout:.0f} s:\n{log.read_text()[-3000:]}")
 
 
-def stop(gunicorn: subprocess.Popen) -> None:
-    """SIGTERM (graceful: workers finish their requests), then SIGKILL after 15 s."""
-    if gunicorn.poll() is None:
-        gunicorn.send_signal(signal.SIGTERM)
+def stop(process: subprocess.Popen, *, grace: float = 15) -> None:
+    """SIGTERM (graceful: gunicorn's or Celery's workers finish what they hold), then
+    SIGKILL after `grace` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
         try:
-            gunicorn.wait(timeout=15)
+            process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
-            gunicorn.kill()
-            gunicorn.wait()
+            process.kill()
+            process.wait()
 
 
 @contextmanager

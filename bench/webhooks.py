@@ -34,7 +34,6 @@ import json
 import os
 import random
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from _server import gunicorn_running
+from _server import gunicorn_running, stop
 from _throwaway import free_port, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,12 +224,7 @@ def celery_worker(*, env: dict[str, str], concurrency: int, log: Path) -> Iterat
             sys.exit(f"celery worker exited:\n{log.read_text()[-3000:]}")
         yield
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop(worker, grace=30)
 
 
 def wait_for_postings(unique: int, start: float) -> float:

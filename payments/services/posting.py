@@ -128,19 +128,15 @@ def payment_post_intent(*, intent: dict[str, Any]) -> Payment | None:
     delay_on_commit(render_payment_receipt, payment.pk)
     intent_id = intent["id"]
 
-    def process_deferred_events_if_any() -> None:  # named: Django logs a robust hook by name
-        _process_deferred_events(intent_id)
+    def process_deferred_events_if_any() -> None:
+        """After the commit: a refund or dispute of this intent that arrived before it
+        waits as deferred; its turn comes now. Almost always there is none, so the query
+        saves a task per payment. (A named function: Django logs a robust hook by name.)"""
+        if deferred_events_for(intent_id):
+            process_deferred_events.delay(intent_id)
 
     transaction.on_commit(process_deferred_events_if_any, robust=True)
     return payment
-
-
-def _process_deferred_events(intent_id: str) -> None:
-    """After the posting commits: a refund or dispute of this intent that arrived before
-    it waits as deferred; its turn comes now. Almost always there is none, so the query
-    saves a task per payment."""
-    if deferred_events_for(intent_id):
-        process_deferred_events.delay(intent_id)
 
 
 def _allocate(payment: Payment, attempt: PaymentAttempt, amount: int) -> bool:
