@@ -186,7 +186,6 @@ if REDIS_URL:
     # Sessions read from Redis, written through to the database.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -195,7 +194,9 @@ else:
     CELERY_TASK_EAGER_PROPAGATES = True
 
 CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
+# Nothing reads a task's return value: storing one would cost every queued task a
+# subscribe on the sender and a write on the worker (docs/performance.md, *Webhooks*).
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
