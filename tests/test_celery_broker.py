@@ -1,7 +1,8 @@
-"""A real Celery worker, a real Redis broker: the task crosses the wire and back."""
+"""A real Celery worker, a real Redis broker: the task crosses the wire and runs there."""
 
 import datetime as dt
 import os
+import time
 
 import pytest
 
@@ -19,14 +20,19 @@ def test_task_runs_on_a_worker_through_redis(settings):
     from celery.contrib.testing.worker import start_worker
 
     debt = DebtFactory(original_due_date=dt.date(2000, 1, 1), days_past_due=0)
-    # The app keeps no results; this test reads one back to see the task ran on the worker.
-    app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
+    # The app keeps no task results: the worker's write to the database is the proof.
+    app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
     try:
         with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=10):
-            changed = refresh_days_past_due.apply_async(ignore_result=False).get(timeout=30)
+            refresh_days_past_due.delay()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not _refreshed(debt):
+                time.sleep(0.1)
     finally:
         app.conf.update(task_always_eager=True)
-    assert changed == 1
     debt.refresh_from_db()
     assert debt.days_past_due > 9000
-    assert Debt.objects.get(pk=debt.pk).days_past_due == debt.days_past_due
+
+
+def _refreshed(debt) -> bool:
+    return Debt.objects.filter(pk=debt.pk, days_past_due__gt=9000).exists()

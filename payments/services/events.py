@@ -22,15 +22,17 @@ difference to what we already reversed is posted.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from portal.audit.services import record
+from portal.db import datetime_param
 
 from ..models import EventStatus, StripeEvent
 from .event_handlers import HANDLERS, intent_id_of
@@ -74,34 +76,49 @@ def stripe_event_problem(event: Any) -> str | None:
     return None
 
 
-def stripe_event_receive(*, event: dict[str, Any]) -> StripeEvent | None:
-    """Store a verified event once and wake a drainer; None for a duplicate."""
+_STORE = (
+    "INSERT INTO payments_stripeevent (stripe_id, type, payment_intent_id, livemode, payload, "
+    "status, error, stripe_created_at, received_at) VALUES (%s, %s, %s, %s, %s, %s, '', %s, %s) "
+    "ON CONFLICT (stripe_id) DO NOTHING RETURNING id"
+)
+
+
+def stripe_event_receive(*, event: dict[str, Any]) -> int | None:
+    """Store a verified event once and wake a drainer; its id, or None for a duplicate.
+
+    One statement in autocommit, the same on both engines: a duplicate is skipped by the
+    unique Stripe id, so the request needs no transaction or savepoint around the INSERT
+    (three round trips fewer than the ORM's create in an atomic block).
+    """
     handled = event["type"] in HANDLERS
     obj = event.get("data", {}).get("object", {})
     created = event.get("created")
-    try:
-        with transaction.atomic():
-            row = StripeEvent.objects.create(
-                stripe_id=event["id"],
-                type=event["type"],
-                payment_intent_id=intent_id_of(event["type"], obj)[:255],
-                livemode=bool(event.get("livemode")),
-                payload=event,
-                status=EventStatus.RECEIVED if handled else EventStatus.IGNORED,
-                stripe_created_at=dt.datetime.fromtimestamp(created, tz=dt.UTC)
-                if isinstance(created, int)
-                else None,
-            )
-            if handled:
-                slot = row.pk % settings.PAYMENT_EVENT_DRAINERS
-
-                def wake_drainer() -> None:
-                    drainer_wake(slot=slot)
-
-                transaction.on_commit(wake_drainer, robust=True)
-    except IntegrityError:
+    params = [
+        event["id"],
+        event["type"],
+        intent_id_of(event["type"], obj)[:255],
+        bool(event.get("livemode")),
+        json.dumps(event),
+        EventStatus.RECEIVED if handled else EventStatus.IGNORED,
+        datetime_param(dt.datetime.fromtimestamp(created, tz=dt.UTC))
+        if isinstance(created, int)
+        else None,
+        datetime_param(timezone.now()),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_STORE, params)
+        row = cursor.fetchone()
+    if row is None:
         return None
-    return row
+    event_pk = row[0]
+    if handled:
+        slot = event_pk % settings.PAYMENT_EVENT_DRAINERS
+
+        def wake_drainer() -> None:
+            drainer_wake(slot=slot)
+
+        transaction.on_commit(wake_drainer, robust=True)  # at once outside a transaction
+    return event_pk
 
 
 def drainer_wake(*, slot: int) -> None:
