@@ -18,9 +18,10 @@ Prints one line per scenario:
     scenario=many debts=1000 events=1250 unique=1000 ingest_s=… ingest_per_s=…
     p50_ms=… p99_ms=… e2e_s=… postings_per_s=… payments=1000 double_postings=0
 
-Before timing, `--warmup` more events (100 by default) go through the same path and are
-posted, so every gunicorn thread and Celery process has loaded its code and opened its
-connections, as in a deployment that has been up for a while; they are not counted.
+Before timing, `--warmup` more events (100 by default) go through the same path, are
+posted and their receipt emails sent, so every gunicorn thread and Celery process has
+loaded its code and opened its connections, as in a deployment that has been up for a
+while, and the timed burst starts on idle workers; they are not counted.
 `ingest_per_s` counts the endpoint's answers (every delivery, duplicates included) over the
 time to send them all; `e2e_s` runs from the first delivery until the last payment is
 posted, and `postings_per_s` is unique payments over it. Receipt PDFs are left queued on
@@ -242,6 +243,19 @@ def wait_for_postings(unique: int, start: float) -> float:
     sys.exit(f"FAILED: {Payment.objects.count()} of {unique} payments after {E2E_TIMEOUT_S} s")
 
 
+def wait_for_receipts(count: int) -> None:
+    """Until `count` receipt emails were handed over (each task claims its payment first),
+    and a moment for the last tasks to finish."""
+    from payments.models import Payment
+
+    deadline = time.perf_counter() + E2E_TIMEOUT_S
+    while Payment.objects.filter(receipt_sent_at__isnull=False).count() < count:
+        if time.perf_counter() > deadline:
+            sys.exit(f"FAILED: fewer than {count} receipts after {E2E_TIMEOUT_S} s")
+        time.sleep(0.05)
+    time.sleep(0.5)
+
+
 def double_postings() -> int:
     from django.db.models import Count
 
@@ -299,6 +313,7 @@ def run_scenario(scenario: str, args, database_url: str, tmp: Path) -> bool:
     ):  # fmt: skip
         began, _, _, warmup_statuses = post_all(port, warmup_events, args.concurrency)
         wait_for_postings(len(warmup), began)
+        wait_for_receipts(len(warmup))
         start, ingest_s, latencies, statuses = post_all(port, events, args.concurrency)
         e2e_s = wait_for_postings(len(warmup) + len(intents), start)
 
