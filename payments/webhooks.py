@@ -16,13 +16,17 @@ from .services import stripe_event_problem, stripe_event_receive
 log = logging.getLogger(__name__)
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")  # Python reads it; PostgreSQL's jsonb would not
+
+
 @csrf_exempt  # Stripe cannot send our CSRF token; the signature authenticates the request.
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     signature = request.headers.get("Stripe-Signature", "")
     try:
         stripe_api.signature_verify(request.body, signature)
-        event = json.loads(request.body)
+        event = json.loads(request.body, parse_constant=_refuse_constant)
     except (ValueError, stripe.SignatureVerificationError) as error:
         log.warning("stripe webhook refused (400): %s", error)
         return HttpResponseBadRequest("invalid payload or signature")

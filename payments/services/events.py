@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 _WAKE_KEY = "payments:stripe-event-drainer:{slot}"
 # A drainer that died without letting go of its slot holds it this long at most.
 _WAKE_TTL_S = 60
+_LATEST_TIMESTAMP = 253_402_300_799  # 9999-12-31 23:59:59 UTC, the last a datetime holds
 
 
 def stripe_event_problem(event: Any) -> str | None:
@@ -59,6 +60,11 @@ def stripe_event_problem(event: Any) -> str | None:
         value = event.get(key)
         if not isinstance(value, str) or not value or len(value) > longest:
             return f"the event has no valid {key!r}"
+    created = event.get("created")
+    if created is not None and not (
+        type(created) is int and 0 <= created <= _LATEST_TIMESTAMP  # bool is an int too
+    ):
+        return "the event's created time is not a Unix timestamp"
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
     if not isinstance(obj, dict):

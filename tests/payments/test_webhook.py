@@ -280,6 +280,12 @@ HOSTILE = {
         "type": "payment_intent.succeeded",
         "data": {"object": {"id": "pi_z", "metadata": "attempt=1"}},
     },
+    "a creation time out of range": {
+        "id": "evt_c",
+        "type": "payment_intent.succeeded",
+        "created": 10**20,
+        "data": {"object": {"id": "pi_c"}},
+    },
     "a payment intent without id": {
         "id": "evt_w",
         "type": "payment_intent.succeeded",
@@ -307,6 +313,12 @@ def _post_raw(client, body: str, signature: str):
     )
 
 
+# Python's json reads NaN; PostgreSQL's jsonb refuses it, which would be a 500 at the INSERT.
+_NAN_EVENT = (
+    '{"id": "evt_n", "type": "payment_intent.succeeded",'
+    ' "data": {"object": {"id": "pi_n", "amount": NaN}}}'
+)
+
 REFUSALS = {
     "no signature header": lambda: ("{}", ""),
     "a wrong secret": lambda: ("{}", signature_header("{}", secret="whsec_wrong")),
@@ -314,6 +326,7 @@ REFUSALS = {
     "a future timestamp": lambda: ("{}", signature_header("{}", timestamp=int(time.time()) + 301)),
     "a signed body that is not JSON": lambda: ("not json", signature_header("not json")),
     "a signed body that is no event": lambda: ("[1, 2]", signature_header("[1, 2]")),
+    "a number JSON cannot hold": lambda: (_NAN_EVENT, signature_header(_NAN_EVENT)),
 }
 
 
