@@ -12,7 +12,6 @@ from portal.outreach.notices import NoticeFailed
     retry_backoff=True,
     max_retries=5,
     acks_late=True,
-    ignore_result=True,
 )
 def drain_stripe_events(self, slot: int | None = None) -> int:
     """Woken by stored webhook events (one task per slot at a time), and by the beat every
