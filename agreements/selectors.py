@@ -128,6 +128,16 @@ def debtor_next_installments(debtor: Debtor) -> list[NextInstallment]:
     return list(nexts.values())
 
 
+def debtor_agreement_calendar_or_404(debtor: Debtor, pk: int) -> Agreement:
+    """The agreement with what its calendar file shows: installments and creditor."""
+    return get_object_or_404(
+        debtor_agreements(debtor)
+        .select_related("portfolio__creditor", "debtor")
+        .prefetch_related("installments"),
+        pk=pk,
+    )
+
+
 def debtor_agreement_or_404(debtor: Debtor, pk: int) -> Agreement:
     return get_object_or_404(
         debtor_agreements(debtor).prefetch_related("installments", "lines__debt"), pk=pk

@@ -103,6 +103,9 @@ class Agreement(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
     broken_at = models.DateTimeField(null=True, blank=True, verbose_name=_("broken at"))
+    # Raised by every change to the schedule: the calendar's SEQUENCE, so a calendar that
+    # imported the plan before replaces its events instead of adding new ones.
+    schedule_revision = models.PositiveIntegerField(default=0, verbose_name=_("schedule revision"))
 
     class Meta:
         verbose_name = _("agreement")

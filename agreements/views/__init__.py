@@ -6,7 +6,7 @@ is fetched through helpers scoped to `request.debtor`, so another debtor's ids g
 
 from __future__ import annotations
 
-from .agreements import agreement_detail, agreement_list
+from .agreements import agreement_detail, agreement_ics, agreement_list
 from .counter_offers import counter_accept, counter_decline, proposal_detail
 from .offers import offer_confirm, offers
 from .promises import promise
@@ -14,6 +14,7 @@ from .proposals import propose, propose_affordability, propose_preview
 
 __all__ = [
     "agreement_detail",
+    "agreement_ics",
     "agreement_list",
     "counter_accept",
     "counter_decline",

@@ -11,6 +11,7 @@ from portal.access.decorators import debtor_required
 from portal.requests import wants_partial
 
 from .. import selectors
+from ..calendar import agreement_calendar, calendar_filename
 
 
 @never_cache
@@ -37,3 +38,16 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         template += "#document"  # the polling box asks whether the PDF is ready yet
     # The autopay box is payments' own fragment, loaded by the page (payments:autopay_box).
     return render(request, template, {"agreement": agreement})
+
+
+@never_cache
+@require_GET
+@debtor_required
+def agreement_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    """The installments as an .ics file to add to the debtor's calendar."""
+    agreement = selectors.debtor_agreement_calendar_or_404(request.debtor, pk)
+    response = HttpResponse(
+        agreement_calendar(agreement), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{calendar_filename(agreement)}"'
+    return response
