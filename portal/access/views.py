@@ -162,6 +162,19 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "access/signed_out.html", {"reason": "home"})
 
 
+@require_GET
+def verify_message(request: HttpRequest) -> HttpResponse:
+    """Public: how our messages and links look, so a debtor can tell them from a scam."""
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    context = {
+        "link_example": f"{base}/p/…",
+        "sms_from": settings.TWILIO_SMS_FROM,
+        "whatsapp_from": settings.TWILIO_WHATSAPP_FROM.removeprefix("whatsapp:"),
+        "email_from": settings.DEFAULT_FROM_EMAIL,
+    }
+    return render(request, "access/verify_message.html", context)
+
+
 @never_cache
 def signed_out(request: HttpRequest) -> HttpResponse:
     return render(request, "access/signed_out.html", {"reason": "logout"})

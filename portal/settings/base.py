@@ -107,6 +107,10 @@ AUTH_PASSWORD_VALIDATORS = [
 PORTAL_NAME = env("PORTAL_NAME", default="Portal de pagos")
 SUPPORT_PHONE = env("SUPPORT_PHONE", default="601 555 0100")
 SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="ayuda@agencia.example")
+# The collections agency behind the portal, named with its tax id on every page and on the
+# "Verify this message" page.
+AGENCY_NAME = env("AGENCY_NAME", default="Agencia de Cobranzas Demo S.A.S.")
+AGENCY_NIT = env("AGENCY_NIT", default="900.000.000-0")
 # Base of the links printed by create_payment_link and sent in messages.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
