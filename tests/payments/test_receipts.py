@@ -4,9 +4,11 @@ queue or by the first download, whichever comes first."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
+import time_machine
 from celery import current_app
 from django.conf import settings
 from django.core import mail
@@ -24,6 +26,15 @@ from tests.helpers.payments import started
 from tests.localstripe import make_event, signed_event_post
 
 RENDERED = "payment.receipt_rendered"
+# Wednesday 10:00 in Bogotá: inside the contact window, so receipts go at once whatever the
+# hour the suite runs (test_notice_window.py covers a receipt posted outside it).
+IN_WINDOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _inside_the_contact_window():
+    with time_machine.travel(IN_WINDOW, tick=True):
+        yield
 
 
 @pytest.fixture
