@@ -10,6 +10,7 @@ urlpatterns = [
     path("p/<str:token>", views.open_link, name="open_link"),
     path("salir/", views.sign_out, name="sign_out"),
     path("verifica-este-mensaje/", views.verify_message, name="verify_message"),
+    path("accesibilidad/", views.accessibility, name="accessibility"),
     path("idioma/", views.choose_language, name="choose_language"),
     path("sesion-cerrada/", views.signed_out, name="signed_out"),
     path("sesion-expirada/", views.session_ended, name="session_ended"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from axes.handlers.proxy import AxesProxyHandler
@@ -173,6 +174,16 @@ def verify_message(request: HttpRequest) -> HttpResponse:
         "email_from": settings.DEFAULT_FROM_EMAIL,
     }
     return render(request, "access/verify_message.html", context)
+
+
+# The day the statement was last checked against the browser tests it names.
+ACCESSIBILITY_REVIEWED = dt.date(2026, 12, 3)
+
+
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """Public: the accessibility statement and how to report a barrier."""
+    return render(request, "access/accessibility.html", {"reviewed": ACCESSIBILITY_REVIEWED})
 
 
 @never_cache

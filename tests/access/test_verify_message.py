@@ -34,3 +34,11 @@ def test_the_home_page_and_the_footer_link_it(client, settings):
 
 def test_only_reading_is_allowed(client):
     assert client.post(URL).status_code == 405
+
+
+def test_the_accessibility_statement_is_public_and_linked_from_every_page(client, settings):
+    html = client.get("/accesibilidad/").content.decode()
+
+    assert "WCAG" in html and "2.2" in html and 'datetime="2026-12-03"' in html
+    assert f"mailto:{settings.SUPPORT_EMAIL}" in html
+    assert 'href="/accesibilidad/"' in client.get(URL).content.decode()
