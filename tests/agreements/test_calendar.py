@@ -4,27 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from django.urls import reverse
 from icalendar import Calendar
 
 from agreements.models import Agreement, InstallmentStatus
 from tests.helpers.access import sign_in
-
-TICKS = {"accept_terms": "on", "accept_esign": "on"}
-
-
-@pytest.fixture
-def ana(client, debtor, debt, policy):
-    sign_in(client, debtor)
-    return client
-
-
-@pytest.fixture
-def agreement(ana) -> Agreement:
-    quote = ana.get("/mi-cuenta/ofertas/").context["quote"]
-    ana.post(reverse("agreements:offer_confirm", args=[quote.pk, "plan-monthly-3"]), TICKS)
-    return Agreement.objects.get()
 
 
 def _events(client, agreement) -> list:
