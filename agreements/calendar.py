@@ -18,17 +18,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event
 
-from portal.money import format_minor
+from portal.money import format_minor_in
 
 from .models import Agreement, InstallmentStatus
 
 # All-day events start at midnight: 15 hours before is 09:00 the day before.
 REMINDER_BEFORE = dt.timedelta(hours=15)
-
-
-def _uid(agreement: Agreement, number: int) -> str:
-    host = urlsplit(settings.PUBLIC_BASE_URL).hostname or "portal"
-    return f"agreement-{agreement.pk}-installment-{number}@{host}"
 
 
 def calendar_filename(agreement: Agreement) -> str:
@@ -37,11 +32,13 @@ def calendar_filename(agreement: Agreement) -> str:
 
 def agreement_calendar(agreement: Agreement) -> bytes:
     """The .ics bytes for the agreement, in the debtor's language."""
-    with translation.override(agreement.debtor.language or "es"):
-        return _build(agreement).to_ical()
+    language = agreement.debtor.language or "es"
+    with translation.override(language):
+        return _build(agreement, language).to_ical()
 
 
-def _build(agreement: Agreement) -> Calendar:
+def _build(agreement: Agreement, language: str) -> Calendar:
+    uid_host = urlsplit(settings.PUBLIC_BASE_URL).hostname or "portal"
     creditor = agreement.portfolio.creditor.name
     portal_url = settings.PUBLIC_BASE_URL.rstrip("/") + reverse(
         "agreements:agreement_detail", args=[agreement.pk]
@@ -58,7 +55,7 @@ def _build(agreement: Agreement) -> Calendar:
         values = {
             "number": installment.number,
             "count": count,
-            "amount": format_minor(installment.amount_minor, agreement.currency),
+            "amount": format_minor_in(installment.amount_minor, agreement.currency, language),
             "creditor": creditor,
         }
         if installment.number:
@@ -66,7 +63,7 @@ def _build(agreement: Agreement) -> Calendar:
         else:
             summary = _("Down payment: %(amount)s to %(creditor)s") % values
         event = Event()
-        event.add("uid", _uid(agreement, installment.number))
+        event.add("uid", f"agreement-{agreement.pk}-installment-{installment.number}@{uid_host}")
         event.add("sequence", agreement.schedule_revision)
         event.add("dtstamp", stamp)
         event.add("dtstart", installment.due_date)

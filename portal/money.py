@@ -85,6 +85,16 @@ def cash_unit(currency: str) -> int:
     return 10 ** (get_currency_precision(currency) - cash_digits(currency))
 
 
+# The Babel locale each portal language formats amounts with.
+LANGUAGE_LOCALES = {"es": "es_CO", "en": "en_US"}
+
+
+def format_minor_in(amount_minor: int, currency: str, language: str) -> str:
+    """`format_minor` in a portal language ("es", "en", "es-co"): the page's or the debtor's."""
+    locale = LANGUAGE_LOCALES.get(language.split("-")[0], "es_CO")
+    return format_minor(amount_minor, currency, locale=locale)
+
+
 def format_minor(amount_minor: int, currency: str, locale: str = "es_CO") -> str:
     """Format an amount held in minor units for display: 150000 COP gives "$1.500".
 

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from portal.money import format_minor
+from portal.money import format_minor_in
 
 PLACEHOLDERS = ("first_name", "amount", "creditor", "link")
 LINK_MARK = "[link]"  # stored in place of the personal link: tokens are never kept
@@ -25,7 +25,6 @@ _GSM7 = set(
     "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM7_EXT = set("^{}\\[~]|€")
-_LOCALES = {"es": "es_CO", "en": "en_US"}
 
 
 def sms_segments(text: str) -> tuple[int, str]:
@@ -53,7 +52,7 @@ def placeholder_values(*, debtor, creditor: str, amount_minor: int, currency: st
     language = debtor.language or "es"
     return {
         "first_name": (debtor.full_name.split() or [""])[0],
-        "amount": format_minor(amount_minor, currency, locale=_LOCALES.get(language, "es_CO")),
+        "amount": format_minor_in(amount_minor, currency, language),
         "creditor": creditor,
         "link": link,
     }

@@ -85,3 +85,15 @@ def test_another_debtor_gets_404(client, agreement, other_debtor, django_assert_
 def test_the_calendar_takes_few_queries(ana, agreement, django_assert_max_num_queries):
     with django_assert_max_num_queries(8):
         ana.get(reverse("agreements:agreement_ics", args=[agreement.pk]))
+
+
+def test_an_english_speaking_debtor_gets_english_text_and_amounts(ana, agreement, debtor):
+    debtor.language = "en"
+    debtor.save(update_fields=["language"])
+    first = agreement.installments.get(number=1)
+
+    events = _events(ana, agreement)
+
+    summary = str(events[1]["summary"])
+    assert summary.startswith("Installment 1 of 3: COP")
+    assert f"{first.amount_minor // 100:,}" in summary  # 318,000: English digit grouping

@@ -12,11 +12,9 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy
 
-from portal.money import format_minor
+from portal.money import format_minor_in
 
 register = template.Library()
-
-_LOCALES = {"es": "es_CO", "en": "en_US"}
 
 # The debtor's tabs, in order: (URL name, label).
 DEBTOR_TABS = [
@@ -31,8 +29,7 @@ DEBTOR_TABS = [
 @register.filter
 def money(amount_minor: int, currency: str) -> str:
     """The one place amounts are formatted: minor units + ISO code, in the page's language."""
-    language = _language().split("-")[0]
-    return format_minor(amount_minor, currency, locale=_LOCALES.get(language, "es_CO"))
+    return format_minor_in(amount_minor, currency, _language())
 
 
 @register.filter
