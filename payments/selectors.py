@@ -19,12 +19,16 @@ from agreements.models import (
 )
 from portal.debtors.models import Debt, Debtor, DebtStatus, PaymentMethod, Portfolio
 
+from . import mercadopago_api, stripe_api
 from .models import (
     Autopay,
     AutopayStatus,
     EventStatus,
+    Method,
     Payment,
     PaymentAttempt,
+    PortfolioPaymentMethod,
+    Provider,
     Purpose,
     StripeEvent,
 )
@@ -215,3 +219,75 @@ def deferred_events_for(intent_id: str) -> list[int]:
         .order_by("received_at", "id")
         .values_list("pk", flat=True)
     )
+
+
+@dataclass(frozen=True)
+class MethodOption:
+    """One online way to pay a portfolio offers: who takes the money and how."""
+
+    provider: str
+    method: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider}-{self.method}"
+
+
+# Without rows of its own a portfolio offers these, in this order (in Colombia most people
+# pay by PSE or in cash; a card goes through Stripe when it is set up, else Mercado Pago).
+_DEFAULT_ORDER = (
+    MethodOption(Provider.MERCADOPAGO, Method.PSE),
+    MethodOption(Provider.MERCADOPAGO, Method.CASH),
+    MethodOption(Provider.STRIPE, Method.CARD),
+    MethodOption(Provider.MERCADOPAGO, Method.CARD),
+)
+# Mercado Pago here is its Colombian account: pesos only.
+MERCADOPAGO_CURRENCIES = ("COP",)
+
+
+def _provider_takes(provider: str, currency: str, *, configured_only: bool) -> bool:
+    if provider == Provider.MERCADOPAGO:
+        return currency in MERCADOPAGO_CURRENCIES and (
+            not configured_only or mercadopago_api.is_configured()
+        )
+    return not configured_only or stripe_api.is_configured()
+
+
+def payment_methods_for(
+    portfolio: Portfolio, currency: str, *, configured_only: bool = True
+) -> list[MethodOption]:
+    """The online ways to pay the portfolio's debtors see, in order: staff's rows when the
+    portfolio has any, else the default order; only providers that take the currency and
+    (unless `configured_only` is False, as for checking a choice) are configured. Without
+    rows, one card option: Stripe's when it is configured, else Mercado Pago's."""
+    rows = [
+        MethodOption(row.provider, row.method)
+        for row in PortfolioPaymentMethod.objects.filter(portfolio=portfolio, active=True)
+    ]
+    return _offered(rows, currency, configured_only=configured_only)
+
+
+def _offered(
+    rows: list[MethodOption], currency: str, *, configured_only: bool
+) -> list[MethodOption]:
+    options = [
+        option
+        for option in rows or _DEFAULT_ORDER
+        if _provider_takes(option.provider, currency, configured_only=configured_only)
+    ]
+    if not rows:
+        cards = [option for option in options if option.method == Method.CARD]
+        options = [option for option in options if option not in cards[1:]]
+    return options
+
+
+def payment_methods_by_portfolio(payables: list[Payable]) -> dict[int, list[MethodOption]]:
+    """`payment_methods_for` of each portfolio the payables belong to, in one query."""
+    portfolios = {payable.portfolio.pk: payable for payable in payables}
+    rows: dict[int, list[MethodOption]] = {}
+    for row in PortfolioPaymentMethod.objects.filter(portfolio_id__in=portfolios, active=True):
+        rows.setdefault(row.portfolio_id, []).append(MethodOption(row.provider, row.method))
+    return {
+        pk: _offered(rows.get(pk, []), payable.currency, configured_only=True)
+        for pk, payable in portfolios.items()
+    }

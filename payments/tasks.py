@@ -96,3 +96,50 @@ def charge_due_autopays() -> dict:
     if not stripe_api.is_configured():
         return {"skipped": "not configured"}
     return autopay_charge_due()
+
+
+@shared_task(bind=True, max_retries=8, acks_late=True)
+def process_mercadopago_notification(self, notification_pk: int) -> str:
+    """Read the notified payment from Mercado Pago and apply it; while Mercado Pago cannot
+    be reached, try again 10 s, 20 s, ... up to 10 minutes apart."""
+    from .services.mercadopago_notifications import (
+        NotificationRetry,
+        mercadopago_notification_process,
+    )
+
+    try:
+        return mercadopago_notification_process(notification_pk=notification_pk)
+    except (NotificationRetry, OperationalError) as exc:
+        raise self.retry(exc=exc, countdown=min(10 * 2**self.request.retries, 600)) from exc
+
+
+@shared_task
+def mercadopago_housekeeping() -> dict:
+    """Beat, every 10 minutes: notifications a lost task left waiting, payments changed at
+    Mercado Pago that no notification brought (the last day), and cash vouchers past their
+    deadline."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from . import mercadopago_api
+    from .services.mercadopago_notifications import mercadopago_notifications_sweep
+    from .services.mercadopago_reconcile import mercadopago_reconcile
+    from .services.mercadopago_start import cash_vouchers_expire
+
+    if not mercadopago_api.is_configured():
+        return {"skipped": "not configured"}
+    swept = mercadopago_notifications_sweep(older_than=dt.timedelta(minutes=2))
+    result = mercadopago_reconcile(since=timezone.now() - dt.timedelta(days=1))
+    return {"requeued": swept, **result, "expired": cash_vouchers_expire()}
+
+
+@shared_task(bind=True, max_retries=3, default_retry_delay=60)
+def send_cash_voucher(self, attempt_id: int) -> str:
+    """Email the debtor their cash voucher (reference, barcode, deadline; the PDF attached)."""
+    from .vouchers import voucher_send
+
+    try:
+        return voucher_send(attempt_id=attempt_id)
+    except NoticeFailed as exc:
+        raise self.retry(exc=exc) from exc

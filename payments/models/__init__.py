@@ -1,5 +1,5 @@
-"""Online payments: what a debtor tries to pay (attempts), what Stripe told us (events), and
-what landed (payments and their allocation to installments and debts), refunds, disputes
+"""Online payments: what a debtor tries to pay (attempts), what the providers told us
+(Stripe events, Mercado Pago notifications), and what landed (payments and their allocation to installments and debts), refunds, disputes
 and automatic payments.
 
 Money is integer minor units plus an ISO currency, as everywhere in the portal.
@@ -7,10 +7,11 @@ Money is integer minor units plus an ISO currency, as everywhere in the portal.
 
 from __future__ import annotations
 
-from .attempts import AttemptStatus, PaymentAttempt, Purpose
+from .attempts import AttemptStatus, Method, PaymentAttempt, Provider, Purpose
 from .autopay import Autopay, AutopayStatus
 from .disputes import DebtDispute
-from .events import EventStatus, StripeEvent
+from .events import EventStatus, MercadoPagoNotification, StripeEvent
+from .methods import PortfolioPaymentMethod
 from .received import Payment, PaymentAllocation, PaymentStatus
 from .refunds import Refund, RefundStatus
 
@@ -20,9 +21,13 @@ __all__ = [
     "AutopayStatus",
     "DebtDispute",
     "EventStatus",
+    "MercadoPagoNotification",
+    "Method",
     "Payment",
     "PaymentAllocation",
     "PaymentAttempt",
+    "PortfolioPaymentMethod",
+    "Provider",
     "PaymentStatus",
     "Purpose",
     "Refund",

@@ -58,3 +58,41 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_id} ({self.status})"
+
+
+class MercadoPagoNotification(models.Model):
+    """Every verified Mercado Pago notification, stored once by its id before anything is
+    done with it. A notification only names a payment (`data_id`); processing reads the
+    payment's current state from Mercado Pago, so their order never matters."""
+
+    notification_id = models.CharField(
+        max_length=64, unique=True, verbose_name=_("notification id")
+    )
+    request_id = models.CharField(max_length=64, blank=True, verbose_name=_("request id"))
+    topic = models.CharField(max_length=40, verbose_name=_("type"))
+    action = models.CharField(max_length=60, blank=True, verbose_name=_("action"))
+    data_id = models.CharField(max_length=64, verbose_name=_("payment"))
+    livemode = models.BooleanField(default=False, verbose_name=_("live mode"))
+    payload = models.JSONField(verbose_name=_("payload"))
+    status = models.CharField(
+        max_length=10,
+        choices=EventStatus.choices,
+        default=EventStatus.RECEIVED,
+        verbose_name=_("status"),
+    )
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
+
+    class Meta:
+        verbose_name = _("Mercado Pago notification")
+        verbose_name_plural = _("Mercado Pago notifications")
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=Q(status="received"), name="mp_notification_waiting"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.data_id} ({self.status})"

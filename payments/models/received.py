@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.debtors.models import currency_code
 from portal.storage import private_storage
 
-from .attempts import PaymentAttempt
+from .attempts import Method, PaymentAttempt, Provider
 
 
 class PaymentStatus(models.TextChoices):
@@ -17,7 +17,8 @@ class PaymentStatus(models.TextChoices):
 
 
 class Payment(models.Model):
-    """Money that arrived: exactly one per succeeded PaymentIntent (unique id)."""
+    """Money that arrived: exactly one per provider payment (unique provider and id; for
+    Stripe the id is the PaymentIntent's, also kept in `stripe_payment_intent_id`)."""
 
     number = models.CharField(
         max_length=24, unique=True, null=True, blank=True, verbose_name=_("number")
@@ -44,8 +45,18 @@ class Payment(models.Model):
         related_name="payments",
         verbose_name=_("agreement"),
     )
+    provider = models.CharField(
+        max_length=12,
+        choices=Provider.choices,
+        default=Provider.STRIPE,
+        verbose_name=_("provider"),
+    )
+    method = models.CharField(
+        max_length=8, choices=Method.choices, default=Method.CARD, verbose_name=_("method")
+    )
+    provider_payment_id = models.CharField(max_length=255, verbose_name=_("provider payment"))
     stripe_payment_intent_id = models.CharField(
-        max_length=255, unique=True, verbose_name=_("Stripe payment intent")
+        max_length=255, null=True, blank=True, unique=True, verbose_name=_("Stripe payment intent")
     )
     stripe_charge_id = models.CharField(max_length=255, blank=True, verbose_name=_("Stripe charge"))
     currency = models.CharField(
@@ -78,7 +89,12 @@ class Payment(models.Model):
         verbose_name_plural = _("payments")
         ordering = ["-received_at", "-id"]
         indexes = [models.Index(fields=["debtor", "-received_at"])]
-        permissions = [("refund_payment", "Can refund payments through Stripe")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_payment_id"], name="payment_provider_payment_once"
+            ),
+        ]
+        permissions = [("refund_payment", "Can refund payments through the provider")]
 
     def __str__(self) -> str:
         return self.number or f"payment #{self.pk}"

@@ -15,7 +15,7 @@ from .received import Payment
 class RefundStatus(models.TextChoices):
     REQUESTED = (
         "requested",
-        pgettext_lazy("refund status", "requested (Stripe asked in the background)"),
+        pgettext_lazy("refund status", "requested (the provider asked in the background)"),
     )
     SUCCEEDED = "succeeded", pgettext_lazy("refund status", "succeeded")
     FAILED = "failed", pgettext_lazy("refund status", "failed")
@@ -48,6 +48,10 @@ class Refund(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
     stripe_refund_id = models.CharField(
         max_length=255, null=True, blank=True, unique=True, verbose_name=_("Stripe refund")
+    )
+    # Mercado Pago's refund id (Stripe's is stripe_refund_id).
+    provider_refund_id = models.CharField(
+        max_length=64, blank=True, verbose_name=_("provider refund")
     )
     status = models.CharField(
         max_length=10,

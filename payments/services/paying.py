@@ -18,8 +18,8 @@ from portal.audit.services import record
 from portal.debtors.models import Debt, Debtor, DebtStatus
 
 from .. import stripe_api
-from ..models import AttemptStatus, PaymentAttempt, Purpose
-from ..selectors import Payable, payables_for
+from ..models import AttemptStatus, Method, PaymentAttempt, Provider, Purpose
+from ..selectors import Payable, payables_for, payment_methods_for
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,18 @@ def payable_for_key(*, debtor: Debtor, key: str) -> Payable:
     raise PaymentError(_("This payment option is no longer available."))
 
 
-def idempotency_base(payable: Payable, amount_minor: int) -> str:
-    """What is being paid, in our ids: the same thing and amount give the same key."""
-    return f"pay-{payable.key}-{amount_minor}{payable.currency}"
+def idempotency_base(
+    payable: Payable,
+    amount_minor: int,
+    provider: str = Provider.STRIPE,
+    method: str = Method.CARD,
+) -> str:
+    """What is being paid and how, in our ids: the same thing, amount and way to pay give
+    the same key (Stripe's card keeps the shorter key it always had)."""
+    base = f"pay-{payable.key}-{amount_minor}{payable.currency}"
+    if (provider, method) != (Provider.STRIPE, Method.CARD):
+        base += f"-{provider}-{method}"
+    return base
 
 
 def check_amount(payable: Payable, amount_minor: int | None) -> int:
@@ -61,15 +70,31 @@ def check_amount(payable: Payable, amount_minor: int | None) -> int:
 
 
 @transaction.atomic
-def attempt_start(*, debtor: Debtor, key: str, amount_minor: int | None = None) -> PaymentAttempt:
-    """Find or create the attempt for what the debtor picked; no Stripe call here.
+def attempt_start(
+    *,
+    debtor: Debtor,
+    key: str,
+    amount_minor: int | None = None,
+    provider: str = Provider.STRIPE,
+    method: str = Method.CARD,
+) -> PaymentAttempt:
+    """Find or create the attempt for what the debtor picked and how they pay it; no
+    provider call here.
 
-    Coming back to pay the same thing with the same amount returns the same attempt (and so
-    the same PaymentIntent). A finished one (paid or cancelled) makes room for a new try.
+    Coming back to pay the same thing with the same amount the same way returns the same
+    attempt (and so the same PaymentIntent or voucher). A finished one (paid, cancelled,
+    expired) makes room for a new try.
     """
     payable = payable_for_key(debtor=debtor, key=key)
     amount = check_amount(payable, amount_minor)
-    base = idempotency_base(payable, amount)
+    if not any(
+        (option.provider, option.method) == (provider, method)
+        for option in payment_methods_for(
+            payable.portfolio, payable.currency, configured_only=False
+        )
+    ):
+        raise PaymentError(_("This way to pay is not available. Please choose another."))
+    base = idempotency_base(payable, amount, provider, method)
     previous = (
         PaymentAttempt.objects.select_for_update()
         .filter(debtor=debtor, idempotency_key__startswith=f"{base}.")
@@ -79,6 +104,7 @@ def attempt_start(*, debtor: Debtor, key: str, amount_minor: int | None = None) 
     if previous is not None and previous.status not in (
         AttemptStatus.SUCCEEDED,
         AttemptStatus.CANCELED,
+        AttemptStatus.EXPIRED,
     ):
         return previous
     generation = int(previous.idempotency_key.rsplit(".", 1)[1]) + 1 if previous else 1
@@ -91,6 +117,8 @@ def attempt_start(*, debtor: Debtor, key: str, amount_minor: int | None = None) 
         debt=payable.debt,
         currency=payable.currency,
         amount_minor=amount,
+        provider=provider,
+        method=method,
         idempotency_key=f"{base}.{generation}",
     )
     attempt.full_clean()
@@ -106,6 +134,8 @@ def attempt_start(*, debtor: Debtor, key: str, amount_minor: int | None = None) 
         subject=attempt,
         details={
             "purpose": attempt.purpose,
+            "provider": provider,
+            "method": method,
             "amount_minor": amount,
             "currency": attempt.currency,
             "idempotency_key": attempt.idempotency_key,

@@ -1,8 +1,10 @@
-"""Posting a succeeded PaymentIntent: one Payment, its ledger entries, its allocation.
+"""Posting money that arrived: one Payment, its ledger entries, its allocation, whatever
+the provider (`payment_post`; `payment_post_intent` is Stripe's way in, Mercado Pago's is
+in `mercadopago_apply`).
 
-Called by the webhook processing inside one transaction. The attempt row is locked first,
-so concurrent deliveries of the same intent queue behind each other; the first posts, the
-rest find the Payment (unique PaymentIntent id) and post nothing. What the money does to
+Called by event processing inside one transaction. The attempt row is locked first, so
+concurrent deliveries of the same payment queue behind each other; the first posts, the
+rest find the Payment (unique provider and id) and post nothing. What the money does to
 an agreement (installments paid, the agreement completed) or a promise (kept) is the
 agreement lifecycle's (`agreements.lifecycle`): posting hands over to it.
 Lock order: attempt → agreement → installments → debts (the ledger service locks debts).
@@ -29,6 +31,7 @@ from ..models import (
     Payment,
     PaymentAllocation,
     PaymentAttempt,
+    Provider,
     Purpose,
 )
 from ..selectors import deferred_events_for
@@ -65,22 +68,61 @@ def _charge_id(intent: dict[str, Any]) -> str:
     return charge or ""
 
 
-# No savepoint: inside a caller's transaction its errors roll that transaction back whole;
-# a savepoint would only add two round trips to every posting.
 @transaction.atomic(savepoint=False)
 def payment_post_intent(*, intent: dict[str, Any]) -> Payment | None:
-    """Post a succeeded PaymentIntent once. Returns the new Payment, or None when it was
-    already posted."""
+    """Stripe's side of posting: a succeeded PaymentIntent, once. Returns the new Payment,
+    or None when it was already posted."""
     attempt = _attempt_for_intent(intent)
     if Payment.objects.filter(stripe_payment_intent_id=intent["id"]).exists():
         return None
     if attempt is None:
         raise PostingError(f"no payment attempt for {intent['id']}")
-    amount = int(intent.get("amount_received") or intent["amount"])
-    currency = str(intent["currency"]).upper()
-    if currency != attempt.currency:
-        raise PostingError(f"{intent['id']} is in {currency}, the attempt in {attempt.currency}")
+    payment = payment_post(
+        attempt=attempt,
+        provider=Provider.STRIPE,
+        provider_payment_id=intent["id"],
+        amount_minor=int(intent.get("amount_received") or intent["amount"]),
+        currency=str(intent["currency"]).upper(),
+        charge_id=_charge_id(intent),
+    )
+    if payment is None:
+        return None
+    if not attempt.stripe_payment_intent_id:
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(stripe_payment_intent_id=intent["id"])
+    intent_id = intent["id"]
 
+    def process_deferred_events_if_any() -> None:
+        """After the commit: a refund or dispute of this intent that arrived before it
+        waits as deferred; its turn comes now. Almost always there is none, so the query
+        saves a task per payment. (A named function: Django logs a robust hook by name.)"""
+        if deferred_events_for(intent_id):
+            process_deferred_events.delay(intent_id)
+
+    transaction.on_commit(process_deferred_events_if_any, robust=True)
+    return payment
+
+
+# No savepoint: inside a caller's transaction its errors roll that transaction back whole;
+# a savepoint would only add two round trips to every posting.
+@transaction.atomic(savepoint=False)
+def payment_post(
+    *,
+    attempt: PaymentAttempt,
+    provider: str,
+    provider_payment_id: str,
+    amount_minor: int,
+    currency: str,
+    charge_id: str = "",
+) -> Payment | None:
+    """Post money a provider says arrived for a locked attempt, once per provider payment:
+    the one path for every provider and method (the Payment, its ledger entries, its
+    allocation, the audit entry, the receipt). None when it was already posted."""
+    if currency != attempt.currency:
+        raise PostingError(
+            f"{provider} {provider_payment_id} is in {currency}, the attempt in {attempt.currency}"
+        )
+    if amount_minor <= 0:
+        raise PostingError(f"{provider} {provider_payment_id} has no amount")
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -88,33 +130,38 @@ def payment_post_intent(*, intent: dict[str, Any]) -> Payment | None:
                 attempt=attempt,
                 debtor=attempt.debtor,
                 agreement=attempt.agreement,
-                stripe_payment_intent_id=intent["id"],
-                stripe_charge_id=_charge_id(intent),
+                provider=provider,
+                method=attempt.method,
+                provider_payment_id=provider_payment_id,
+                stripe_payment_intent_id=(
+                    provider_payment_id if provider == Provider.STRIPE else None
+                ),
+                stripe_charge_id=charge_id,
                 currency=currency,
-                amount_minor=amount,
+                amount_minor=amount_minor,
                 received_at=now,
             )
     except IntegrityError:
-        return None  # the unique PaymentIntent id is the last word, should a lock be skipped
+        return None  # the unique provider payment id is the last word, should a lock be skipped
     payment.number = f"PAG-{now.year}-{payment.pk:06d}"
     payment.save(update_fields=["number"])
 
-    completed = _allocate(payment, attempt, amount)
+    completed = _allocate(payment, attempt, amount_minor)
     PaymentAttempt.objects.filter(pk=attempt.pk).update(
         status=AttemptStatus.SUCCEEDED, failure_message="", updated_at=now
     )
-    if not attempt.stripe_payment_intent_id:
-        PaymentAttempt.objects.filter(pk=attempt.pk).update(stripe_payment_intent_id=intent["id"])
     allocations = list(payment.allocations.order_by("id"))
     record(
         "payment.posted",
         subject=payment,
         details={
             "number": payment.number,
-            "payment_intent": intent["id"],
+            "provider": provider,
+            "method": attempt.method,
+            "provider_payment": provider_payment_id,
             "attempt_id": attempt.pk,
             "purpose": attempt.purpose,
-            "amount_minor": amount,
+            "amount_minor": amount_minor,
             "currency": currency,
             "expected_minor": attempt.amount_minor,
             "allocations": [
@@ -126,16 +173,6 @@ def payment_post_intent(*, intent: dict[str, Any]) -> Payment | None:
     )
     delay_on_commit(send_payment_receipt, payment.pk)
     delay_on_commit(render_payment_receipt, payment.pk)
-    intent_id = intent["id"]
-
-    def process_deferred_events_if_any() -> None:
-        """After the commit: a refund or dispute of this intent that arrived before it
-        waits as deferred; its turn comes now. Almost always there is none, so the query
-        saves a task per payment. (A named function: Django logs a robust hook by name.)"""
-        if deferred_events_for(intent_id):
-            process_deferred_events.delay(intent_id)
-
-    transaction.on_commit(process_deferred_events_if_any, robust=True)
     return payment
 
 

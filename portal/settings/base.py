@@ -232,6 +232,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.reconcile_recent_payments",
         "schedule": crontab(minute=20),
     },
+    "payments-mercadopago": {
+        "task": "payments.tasks.mercadopago_housekeeping",
+        "schedule": 10 * 60,
+    },
     "payments-autopay": {
         "task": "payments.tasks.charge_due_autopays",
         # After the daily review has marked what is late.

@@ -241,6 +241,7 @@ def test_funnel_counts_each_step(
     Payment.objects.create(
         debtor=debtor,
         stripe_payment_intent_id="pi_funnel",
+        provider_payment_id="pi_funnel",
         currency="COP",
         amount_minor=900_000_00,
         received_at=TUESDAY_10,

@@ -163,6 +163,7 @@ def card_payment(debtor, debt, at):
     payment = Payment.objects.create(
         debtor=debtor,
         stripe_payment_intent_id="pi_card_1",
+        provider_payment_id="pi_card_1",
         currency="COP",
         amount_minor=50_000_00,
         status="succeeded",

@@ -150,6 +150,7 @@ def world(stages):
         debtor=ana,
         agreement=ana_agreement,
         stripe_payment_intent_id="pi_ana",
+        provider_payment_id="pi_ana",
         currency="COP",
         amount_minor=100_000_00,
         received_at=at(10),
