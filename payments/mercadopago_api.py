@@ -117,7 +117,7 @@ def pse_banks() -> list[tuple[str, str]]:
     key = f"mercadopago:pse-banks:{settings.MERCADOPAGO_API_BASE or DEFAULT_API_BASE}"
     banks = cache.get(key)
     if banks is None:
-        methods = _call(_sdk().payment_methods(_options()).list_all)
+        methods = _call(_sdk().payment_methods().list_all, _options())
         banks = sorted(
             (
                 (str(bank["id"]), bank["description"])
