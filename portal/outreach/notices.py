@@ -55,6 +55,7 @@ NOTICES: dict[str, Notice] = {
     "agreement_created": Notice(),
     "payment_receipt": Notice(),
     "payment_failed": Notice(),
+    "cash_voucher": Notice(),
     "autopay_failed": Notice(),
     "installment_due_soon": _REMINDER,
     "installment_due_today": _REMINDER,

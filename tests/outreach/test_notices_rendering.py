@@ -47,6 +47,15 @@ CONTEXTS = {
     "agreement_created": {"agreement": agreement, "installments": installments},
     "payment_receipt": {"payment": payment},
     "payment_failed": {"attempt": attempt, "reason": "Declined", "link_url": "https://x/p/T"},
+    "cash_voucher": {
+        "attempt": attempt,
+        "amount_minor": 50_000_00,
+        "currency": "COP",
+        "network": "Efecty",
+        "reference": "1234567",
+        "deadline": dt.datetime(2026, 11, 27, 23, 59),  # noqa: DTZ001 - naive local time, as passed
+        "link_url": "https://x/p/T",
+    },
     "autopay_failed": {
         "attempt": attempt,
         "reason": "Declined",
@@ -77,6 +86,10 @@ SUBJECTS = {
     "agreement_created": ("Your payment agreement AC-7", "Tu acuerdo de pago AC-7"),
     "payment_receipt": ("Your payment receipt P-000123", "Tu recibo de pago P-000123"),
     "payment_failed": ("Your payment did not go through", "Tu pago no se completó"),
+    "cash_voucher": (
+        "Your cash payment voucher 1234567",
+        "Tu comprobante para pagar en efectivo 1234567",
+    ),
     "autopay_failed": (
         "Your automatic payment did not go through",
         "Tu pago automático no se realizó",
