@@ -12,6 +12,13 @@ from portal.debtors.money_forms import parse_major
 class PayForm(forms.Form):
     option = forms.RegexField(regex=r"^[a-z]+-\d{1,18}$", max_length=40)
     amount = forms.CharField(required=False, max_length=24)
+    # Which button: "<provider>-<method>" (MethodOption.key); none is Stripe's card, the
+    # one button the page had before there was a choice.
+    method = forms.RegexField(regex=r"^(stripe|mercadopago)-(pse|cash|card)$", required=False)
+
+    def provider_method(self) -> tuple[str, str]:
+        provider, _sep, method = (self.cleaned_data.get("method") or "stripe-card").partition("-")
+        return provider, method
 
     def amount_minor(self, currency: str) -> int | None:
         """The typed amount in minor units of `currency`; None when left empty."""
@@ -39,3 +46,31 @@ class AutopayConsentForm(forms.Form):
         required=True,
         error_messages={"required": _("Tick the box to authorise automatic payments.")},
     )
+
+
+class PseForm(forms.Form):
+    """The PSE page: which bank, as a person or a company, and where Mercado Pago writes."""
+
+    bank = forms.ChoiceField(
+        label=_("Your bank"),
+        error_messages={
+            "required": _("Choose your bank from the list."),
+            "invalid_choice": _("Choose your bank from the list."),
+        },
+    )
+    person_type = forms.ChoiceField(
+        label=_("You pay as"),
+        choices=[("individual", _("A person")), ("association", _("A company"))],
+        initial="individual",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose whether you pay as a person or as a company.")},
+    )
+    email = forms.EmailField(
+        label=_("Email for the bank's confirmation"),
+        max_length=254,
+        error_messages={"required": _("Type your email."), "invalid": _("Type a valid email.")},
+    )
+
+    def __init__(self, *args, banks: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bank"].choices = [("", _("Choose your bank")), *banks]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_autopay
+from . import views, views_autopay, views_mercadopago
 
 app_name = "payments"
 
@@ -9,6 +9,14 @@ urlpatterns = [
     path("pagos/<int:pk>/", views.checkout, name="checkout"),
     path("pagos/<int:pk>/tarjeta/", views.confirm_card, name="confirm_card"),
     path("pagos/<int:pk>/resultado/", views.result, name="result"),
+    path("pagos/<int:pk>/pse/", views_mercadopago.pse, name="pse"),
+    path("pagos/<int:pk>/efectivo/", views_mercadopago.cash, name="cash"),
+    path(
+        "pagos/<int:pk>/efectivo/comprobante.pdf",
+        views_mercadopago.voucher_pdf,
+        name="voucher_pdf",
+    ),
+    path("pagos/<int:pk>/tarjeta-mp/", views_mercadopago.card, name="mercadopago_card"),
     path("recibos/<int:pk>/pdf/", views.receipt_pdf, name="receipt_pdf"),
     path("acuerdos/<int:agreement_pk>/autopago/", views_autopay.autopay, name="autopay"),
     path(

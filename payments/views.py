@@ -7,6 +7,7 @@ attempt and payment is fetched through helpers scoped to `request.debtor` (404 o
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import stripe
 from django import forms
@@ -21,20 +22,44 @@ from portal.access.decorators import debtor_required
 from portal.requests import wants_partial
 from portal.storage import private_file_response
 
-from . import receipts, selectors, services, stripe_api
+from . import mercadopago_api, receipts, selectors, services, stripe_api, views_mercadopago
 from .forms import CardTokenForm, PayForm
-from .models import AttemptStatus
+from .models import AttemptStatus, PaymentAttempt, Provider
+from .selectors_mercadopago import live_vouchers_by_key, payable_key
+from .services.mercadopago_start import attempt_refresh_from_provider
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class PayRow:
+    """One payable on the pay page with the ways its portfolio offers to pay it online."""
+
+    payable: selectors.Payable
+    methods: list[selectors.MethodOption]
+    voucher: PaymentAttempt | None
+
+
+def _configured() -> bool:
+    return stripe_api.is_configured() or mercadopago_api.is_configured()
+
+
 def _pay_page(request, *, error: str = "", status: int = 200) -> HttpResponse:
     payables = selectors.payables_for(request.debtor)
+    configured = _configured()
+    methods = selectors.payment_methods_by_portfolio(payables) if configured and payables else {}
+    live = live_vouchers_by_key(request.debtor) if mercadopago_api.is_configured() else {}
     context = {
         "payables": payables,
+        "rows": [
+            PayRow(payable, methods.get(payable.portfolio.pk, []), live.get(payable.key))
+            for payable in payables
+        ],
         "other_ways": selectors.other_ways_to_pay(payables),
-        "configured": stripe_api.is_configured(),
+        "configured": configured,
         "test_mode": stripe_api.is_test_mode(),
+        "mp_test_mode": mercadopago_api.is_test_mode(),
+        "cash_days": settings.MERCADOPAGO_CASH_DAYS,
         "error": error,
     }
     return render(request, "payments/pay.html", context, status=status)
@@ -44,19 +69,34 @@ def _pay_page(request, *, error: str = "", status: int = 200) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @debtor_required
 def pay(request: HttpRequest) -> HttpResponse:
-    if request.method == "GET" or not stripe_api.is_configured():
+    if request.method == "GET" or not _configured():
         return _pay_page(request, status=200 if request.method == "GET" else 503)
     form = PayForm(request.POST)
     try:
         if not form.is_valid():
             raise services.PaymentError(_("Choose what you want to pay."))
         key = form.cleaned_data["option"]
+        provider, method = form.provider_method()
+        if not (
+            mercadopago_api if provider == Provider.MERCADOPAGO else stripe_api
+        ).is_configured():
+            raise services.PaymentError(
+                _("This way to pay is not available. Please choose another.")
+            )
         payable = services.payable_for_key(debtor=request.debtor, key=key)
         amount = form.amount_minor(payable.currency)
-        attempt = services.attempt_start(debtor=request.debtor, key=key, amount_minor=amount)
+        attempt = services.attempt_start(
+            debtor=request.debtor, key=key, amount_minor=amount, provider=provider, method=method
+        )
+        if provider == Provider.MERCADOPAGO:
+            return views_mercadopago.start_redirect(request, attempt)
     except (services.PaymentError, forms.ValidationError) as error:
         message = error.messages[0] if isinstance(error, forms.ValidationError) else str(error)
         return _pay_page(request, error=message, status=400)
+    except mercadopago_api.MercadoPagoError:
+        log.warning("Mercado Pago refused to start %s %s", provider, method, exc_info=True)
+        message = _("This way to pay is not available right now. Please try another.")
+        return _pay_page(request, error=message, status=502)
     if attempt.status == AttemptStatus.PROCESSING:
         return redirect("payments:result", attempt.pk)
     return redirect("payments:checkout", attempt.pk)
@@ -117,7 +157,14 @@ def confirm_card(request: HttpRequest, pk: int) -> JsonResponse:
 @debtor_required
 def result(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = selectors.debtor_attempt_or_404(request.debtor, pk)
-    context = {"attempt": attempt, "payment": selectors.attempt_with_payment(attempt)}
+    if attempt.provider == Provider.MERCADOPAGO:  # its word, before the notification comes
+        attempt = attempt_refresh_from_provider(attempt=attempt)
+    context = {
+        "attempt": attempt,
+        "payment": selectors.attempt_with_payment(attempt),
+        "payable_key": payable_key(attempt),
+        "amount_major": str(attempt.amount_minor // 100) if attempt.purpose == "free" else "",
+    }
     template = "payments/result.html"
     if wants_partial(request):
         template += "#outcome"  # the polling box asks whether the webhook decided yet
