@@ -268,6 +268,7 @@ def test_refunds_partial_then_total(fake_mercadopago):
     assert again["id"] == part["id"]
     read = mp.payment_get(pid)
     assert (read["status"], read["transaction_amount_refunded"]) == ("approved", 100000)
+    assert read["status_detail"] == "partially_refunded"
 
     with pytest.raises(mp.MercadoPagoError) as too_much:
         mp.refund_create(
