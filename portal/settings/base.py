@@ -274,6 +274,21 @@ STRIPE_ELEMENT = env("STRIPE_ELEMENT", default="payment")  # "payment" or "card"
 # Added to the CSP of the checkout page only (payments.stripe_api.checkout_csp).
 STRIPE_FRAME_ORIGINS = ["https://js.stripe.com", "https://hooks.stripe.com"]
 STRIPE_CONNECT_ORIGINS = ["https://api.stripe.com"]
+
+# Mercado Pago (payments/mercadopago_api.py), Colombia: PSE, Efecty vouchers, Checkout Pro.
+# Without the access token the portal offers no Mercado Pago payment.
+MERCADOPAGO_ACCESS_TOKEN = env("MERCADOPAGO_ACCESS_TOKEN", default="")
+# The "secret signature" of the account's Webhooks configuration (x-signature HMAC key).
+MERCADOPAGO_WEBHOOK_SECRET = env("MERCADOPAGO_WEBHOOK_SECRET", default="")
+# Test-only: the fake server's URL (payments/devmercadopago.py); "" is https://api.mercadopago.com.
+MERCADOPAGO_API_BASE = env("MERCADOPAGO_API_BASE", default="")
+# A notification whose x-signature ts is further than this from now is refused (replays).
+MERCADOPAGO_WEBHOOK_TOLERANCE_SECONDS = env.int(
+    "MERCADOPAGO_WEBHOOK_TOLERANCE_SECONDS", default=300
+)
+# Days an Efecty cash voucher can be paid before Mercado Pago cancels it.
+MERCADOPAGO_CASH_DAYS = env.int("MERCADOPAGO_CASH_DAYS", default=3)
+
 # Webhook events are processed by up to this many drain tasks at once (payments/services/
 # events.py); more than the workers' processes buys nothing.
 PAYMENT_EVENT_DRAINERS = env.int("PAYMENT_EVENT_DRAINERS", default=4)

@@ -19,6 +19,7 @@ from tests.localstripe import (  # noqa: F401 - fixtures
     stripe_settings,
     stripe_webhooks,
 )
+from tests.mercadopago import fake_mercadopago, fake_mercadopago_server  # noqa: F401 - fixtures
 
 
 @pytest.fixture
