@@ -401,8 +401,7 @@ def test_muted_sends_nothing_and_redeliver_sends_the_same_body(fake_mercadopago,
     wait_for(lambda: receiver.received, timeout=5)
     fake_mercadopago.mute()
     mp.payment_create(body=pse_body(), idempotency_key="k2")
-    approve_later = str(first["id"])
-    fake_mercadopago.set_status(approve_later, "approved")
+    fake_mercadopago.set_status(str(first["id"]), "approved")
     time.sleep(0.5)
     assert len(receiver.received) == 1
     fake_mercadopago.mute(False)
