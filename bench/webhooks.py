@@ -1,7 +1,13 @@
-"""Stripe webhooks as deployed: gunicorn ingests, a Celery worker on Redis posts.
+"""Payment webhooks as deployed: gunicorn ingests, a Celery worker on Redis posts.
 
     .venv/bin/python bench/webhooks.py [N] [--debts 1000] [--scenario many|one|both]
         [--concurrency 8] [--workers 2] [--threads 1] [--celery-concurrency 2] [--warmup 100]
+        [--provider stripe|mercadopago]
+
+With `--provider mercadopago` the events are Mercado Pago notifications (signed
+`x-signature`, 25% redelivered with the same notification id) about approved PSE payments
+held by the fake Mercado Pago (payments/devmercadopago), which runs in this process; the
+worker reads each payment from it before posting, as in production.
 
 For each scenario it creates a throwaway PostgreSQL database (server from DATABASE_URL,
 default postgres://postgres@127.0.0.1:5432/), migrates it and seeds N payment attempts of
@@ -46,9 +52,11 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from _mercadopago import fake_with_payments, notifications
 from _server import gunicorn_running, stop
 from _throwaway import free_port, throwaway_database
 
@@ -72,8 +80,9 @@ PRIVATE_MEDIA_ROOT = {private!r}
 """
 
 
-def seed(n: int, debts: int) -> list[dict]:
-    """`debts` debtors owing plenty, one debt each, and N attempts spread over them."""
+def seed(n: int, debts: int, provider: str = "stripe") -> list:
+    """`debts` debtors owing plenty, one debt each, and N attempts spread over them; the
+    Stripe intents to report, or (Mercado Pago) the attempts themselves."""
     from django.core.management import call_command
 
     from payments.models import PaymentAttempt
@@ -113,11 +122,15 @@ def seed(n: int, debts: int) -> list[dict]:
             currency="COP",
             amount_minor=50_000_00,
             idempotency_key=f"bench-{i}.1",
-            stripe_payment_intent_id=f"pi_bench{i:08d}",
-            status="open",
+            provider=provider,
+            method="card" if provider == "stripe" else "pse",
+            stripe_payment_intent_id=f"pi_bench{i:08d}" if provider == "stripe" else None,
+            status="open" if provider == "stripe" else "processing",
         )
         for i in range(n)
     )
+    if provider != "stripe":
+        return attempts
     return [
         {
             "id": a.stripe_payment_intent_id,
@@ -133,7 +146,9 @@ def seed(n: int, debts: int) -> list[dict]:
     ]
 
 
-def deliveries(intents: list[dict], *, copies: bool = True) -> list[tuple[bytes, str]]:
+def deliveries(
+    intents: list[dict], *, copies: bool = True
+) -> list[tuple[str, bytes, dict[str, str]]]:
     """One signed event per intent, plus copies of random earlier ones; signed up front so
     the clients spend their time on HTTP, not on HMAC."""
     import stripe
@@ -158,13 +173,20 @@ def deliveries(intents: list[dict], *, copies: bool = True) -> list[tuple[bytes,
     for _ in range(total - len(events)):
         out.insert(rng.randrange(1, len(out) + 1), rng.choice(events))
     return [
-        (body.encode(), stripe.WebhookSignature.generate_signature_header(body, SECRET))
+        (
+            PATH,
+            body.encode(),
+            {
+                "Content-Type": "application/json",
+                "Stripe-Signature": stripe.WebhookSignature.generate_signature_header(body, SECRET),
+            },
+        )
         for body in out
     ]
 
 
 def post_all(
-    port: int, events: list[tuple[bytes, str]], concurrency: int
+    port: int, events: list[tuple[str, bytes, dict[str, str]]], concurrency: int
 ) -> tuple[float, float, list[float], dict[int, int]]:
     """Send every delivery; returns (start, seconds, latencies in s, answers by status)."""
     local = threading.local()
@@ -172,17 +194,12 @@ def post_all(
     statuses: dict[int, int] = {}
     lock = threading.Lock()
 
-    def send(delivery: tuple[bytes, str]) -> None:
-        body, signature = delivery
+    def send(delivery: tuple[str, bytes, dict[str, str]]) -> None:
+        path, body, headers = delivery
         if not hasattr(local, "conn"):
             local.conn = http.client.HTTPConnection(HOST, port, timeout=60)
         began = time.perf_counter()
-        local.conn.request(
-            "POST",
-            PATH,
-            body=body,
-            headers={"Content-Type": "application/json", "Stripe-Signature": signature},
-        )
+        local.conn.request("POST", path, body=body, headers=headers)
         response = local.conn.getresponse()
         response.read()
         took = time.perf_counter() - began
@@ -263,7 +280,9 @@ def double_postings() -> int:
     from portal.debtors.models import LedgerEntry
 
     by_intent = (
-        Payment.objects.values("stripe_payment_intent_id").annotate(n=Count("id")).filter(n__gt=1)
+        Payment.objects.values("provider", "provider_payment_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
     )
     by_entry = (
         LedgerEntry.objects.filter(kind="payment")
@@ -281,9 +300,15 @@ def percentile(values: list[float], share: float) -> float:
 
 def run_scenario(scenario: str, args, database_url: str, tmp: Path) -> bool:
     debts = args.debts if scenario == "many" else 1
-    seeded = seed(args.warmup + args.n, debts)
+    seeded = seed(args.warmup + args.n, debts, args.provider)
+    if args.provider == "mercadopago":
+        fake, seeded = fake_with_payments(seeded)
+        provider_env = fake.settings()
+        sign = partial(notifications, fake.webhook_secret, duplicate_share=DUPLICATE_SHARE)
+    else:
+        fake, provider_env, sign = None, {"STRIPE_WEBHOOK_SECRET": SECRET}, deliveries
     warmup, intents = seeded[: args.warmup], seeded[args.warmup :]
-    warmup_events, events = deliveries(warmup, copies=False), deliveries(intents)
+    warmup_events, events = sign(warmup, copies=False), sign(intents)
     from django.db import connections
 
     connections.close_all()
@@ -300,8 +325,8 @@ def run_scenario(scenario: str, args, database_url: str, tmp: Path) -> bool:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": HOST,
         "DJANGO_SECURE_SSL_REDIRECT": "False",
-        "STRIPE_WEBHOOK_SECRET": SECRET,
         "LOG_LEVEL": "WARNING",
+        **provider_env,
     }
     port = free_port()
     with (
@@ -317,15 +342,19 @@ def run_scenario(scenario: str, args, database_url: str, tmp: Path) -> bool:
         start, ingest_s, latencies, statuses = post_all(port, events, args.concurrency)
         e2e_s = wait_for_postings(len(warmup) + len(intents), start)
 
-    from payments.models import Payment, StripeEvent
+    from payments.models import MercadoPagoNotification, Payment, StripeEvent
 
+    if fake:
+        fake.stop()
+    events_model = MercadoPagoNotification if fake else StripeEvent
     payments = Payment.objects.count() - len(warmup)
     double = double_postings()
-    processed = StripeEvent.objects.filter(status="processed").count() - len(warmup)
+    processed = events_model.objects.filter(status="processed").count() - len(warmup)
     unique = len(intents)
     flush(redis_url)
     print(
-        f"scenario={scenario} debts={debts} events={len(events)} unique={unique} "
+        f"provider={args.provider} scenario={scenario} debts={debts} events={len(events)} "
+        f"unique={unique} "
         f"ingest_s={ingest_s:.2f} ingest_per_s={len(events) / ingest_s:.1f} "
         f"p50_ms={percentile(latencies, 0.50) * 1000:.1f} "
         f"p99_ms={percentile(latencies, 0.99) * 1000:.1f} "
@@ -353,6 +382,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument("--celery-concurrency", type=int, default=2, help="worker processes")
     parser.add_argument("--warmup", type=int, default=100, help="uncounted events first")
+    parser.add_argument("--provider", choices=("stripe", "mercadopago"), default="stripe")
     args = parser.parse_args()
 
     if args.scenario == "both":  # Django is set up once per process: one each

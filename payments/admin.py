@@ -36,7 +36,7 @@ from .models import (
     Refund,
     StripeEvent,
 )
-from .services.refunds import RefundError, refund_request, refund_room
+from .services.refunds import RefundError, refund_refusal, refund_request, refund_room
 
 REFUND_PERMISSION = "payments.refund_payment"
 
@@ -89,6 +89,7 @@ class RefundInline(ReadOnlyInline):
         "reason",
         "requested_by",
         "stripe_refund_id",
+        "provider_refund_id",
     ]
     readonly_fields = fields
 
@@ -126,13 +127,16 @@ class PaymentAdmin(admin.ModelAdmin):
         "debtor",
         "amount",
         "refunded",
+        "provider",
+        "method",
         "status",
         "disputed_at",
         "received_at",
     ]
-    list_filter = ["status", "currency", DisputedFilter, "received_at"]
+    list_filter = ["status", "provider", "method", "currency", DisputedFilter, "received_at"]
     search_fields = [
         "number",
+        "provider_payment_id",
         "stripe_payment_intent_id",
         "stripe_charge_id",
         "debtor__full_name",
@@ -154,7 +158,7 @@ class PaymentAdmin(admin.ModelAdmin):
         return [shown.get(name, name) for name in names]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # payments only come from Stripe
+        return False  # payments only come from the providers
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -195,8 +199,10 @@ class PaymentAdmin(admin.ModelAdmin):
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        payment = Payment.objects.filter(pk=object_id).only("method").first()
         extra = {
             "can_refund": request.user.has_perm(REFUND_PERMISSION),
+            "refund_refusal": refund_refusal(payment) if payment else "",
             "refund_url": reverse("admin:payments_payment_refund", args=[object_id]),
         }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
@@ -221,8 +227,15 @@ class PaymentAdmin(admin.ModelAdmin):
                 amount = format_minor(refund.amount_minor, refund.currency)
                 self.message_user(
                     request,
-                    f"Refund #{refund.pk} of {amount} requested; Stripe is asked in the "
-                    "background and its status shows under Refunds below.",
+                    gettext(
+                        "Refund #%(number)s of %(amount)s requested; %(provider)s is asked in "
+                        "the background and its status shows under Refunds below."
+                    )
+                    % {
+                        "number": refund.pk,
+                        "amount": amount,
+                        "provider": payment.get_provider_display(),
+                    },
                 )
                 change = reverse("admin:payments_payment_change", args=[payment.pk])
                 return HttpResponseRedirect(change)
@@ -242,9 +255,23 @@ class PaymentAdmin(admin.ModelAdmin):
 
 @admin.register(PaymentAttempt)
 class PaymentAttemptAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "debtor", "purpose", "status", "autopay", "created_at"]
-    list_filter = ["status", "purpose", "currency"]
-    search_fields = ["stripe_payment_intent_id", "idempotency_key", "debtor__document_number"]
+    list_display = [
+        "__str__",
+        "debtor",
+        "purpose",
+        "provider",
+        "method",
+        "status",
+        "autopay",
+        "created_at",
+    ]
+    list_filter = ["status", "purpose", "provider", "method", "currency"]
+    search_fields = [
+        "stripe_payment_intent_id",
+        "provider_payment_id",
+        "idempotency_key",
+        "debtor__document_number",
+    ]
     list_select_related = ["debtor"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -302,3 +329,7 @@ class AutopayAdmin(admin.ModelAdmin):
     @admin.display(description=_("card"))
     def card(self, autopay: Autopay) -> str:
         return format_html("{} ···· {}", autopay.card_brand, autopay.card_last4)
+
+
+# Mercado Pago notifications and the portfolios' online payment methods.
+from . import admin_providers  # noqa: E402, F401

@@ -6,4 +6,5 @@ app_name = "payments_webhooks"
 
 urlpatterns = [
     path("stripe/webhook/", webhooks.stripe_webhook, name="stripe"),
+    path("mercadopago/webhook/", webhooks.mercadopago_webhook, name="mercadopago"),
 ]

@@ -28,6 +28,7 @@ from payments.devmercadopago.rest import (
     FIRST_PAYMENT_ID,
     USER_ID,
     RestMixin,
+    _Bad,
     _error,
     _iso,
     _now,
@@ -184,7 +185,11 @@ def _handler(fake: FakeMercadoPago) -> type[BaseHTTPRequestHandler]:
                     auth = self.headers.get("Authorization", "")
                     if private and auth != f"Bearer {fake.access_token}":
                         return self._send(*_error(401, "invalid access token", "unauthorized"))
-                    return self._send(*getattr(fake, name)(self, *match.groups()))
+                    try:
+                        answer = getattr(fake, name)(self, *match.groups())
+                    except _Bad as bad:
+                        answer = bad.answer
+                    return self._send(*answer)
             self._send(*_error(404, f"resource {parts.path} not found", 404))
 
         def _send(self, status: int, body: Any) -> None:

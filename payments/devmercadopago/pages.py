@@ -11,6 +11,15 @@ from urllib.parse import urlencode
 
 from payments.devmercadopago.rest import PSE_BANKS, Answer
 
+STATUS_ES = {
+    "pending": "pendiente",
+    "approved": "aprobado",
+    "rejected": "rechazado",
+    "cancelled": "cancelado",
+    "refunded": "devuelto",
+    "in_process": "en proceso",
+}
+
 
 class PagesMixin:
     def bank_page(self, request, pid: str) -> Answer:
@@ -56,7 +65,7 @@ class PagesMixin:
         return 200, _page(
             "Comprobante Efecty de PRUEBA (Mercado Pago de prueba)",
             f"{_summary(payment)}<p>Código de barras: <code>{payment['barcode']['content']}"
-            f"</code></p><p>Vence: {html.escape(str(payment['date_of_expiration']))}</p>{pay}",
+            f"</code></p><p>Vence: {_when(payment['date_of_expiration'])}</p>{pay}",
         )
 
     def ticket_act(self, request, pid: str) -> Answer:
@@ -74,7 +83,7 @@ class PagesMixin:
             return 404, _page("Pago no encontrado", "<p>No existe esta preferencia.</p>")
         return 200, _page(
             "Checkout de PRUEBA (Mercado Pago de prueba, sin dinero real)",
-            f"<p>Total: $ {_total(pref):,.2f} COP</p><form method=post>"
+            f"<p>Total: <strong>{_pesos(_total(pref))}</strong></p><form method=post>"
             '<label>Número de la tarjeta <input name="card-number" data-testid="card-number" '
             'inputmode="numeric" value="4013540682746260"></label>'
             "<label>Nombre del titular (APRO aprueba, OTHE rechaza, CONT queda pendiente) "
@@ -111,7 +120,7 @@ class PagesMixin:
         back = pref.get("back_urls") or {}
         url = back.get({"approved": "success", "rejected": "failure"}.get(status, "pending"))
         if not url:
-            return 200, _page("Pago procesado", f"<p>Estado: {status}</p>")
+            return 200, _page("Pago procesado", f"<p>Estado: {STATUS_ES.get(status, status)}</p>")
         query = {
             "payment_id": payment["id"],
             "collection_id": payment["id"],
@@ -133,11 +142,22 @@ def _total(pref: dict) -> float | int:
     return sum(i["unit_price"] * i["quantity"] for i in pref["items"])
 
 
+def _pesos(amount: float | int) -> str:
+    """$ 318.000 (es-CO grouping); centavos only when there are some."""
+    text = f"{amount:,.2f}".removesuffix(".00")
+    return "$ " + text.replace(",", "_").replace(".", ",").replace("_", ".") + " COP"
+
+
+def _when(iso: str | None) -> str:
+    return html.escape((iso or "")[:16].replace("T", " a las "))
+
+
 def _summary(payment: dict) -> str:
-    amount = f"$ {payment['transaction_amount']:,.2f} COP"
+    amount = _pesos(payment["transaction_amount"])
+    status = STATUS_ES.get(payment["status"], payment["status"])
     return (
         f"<p>Pago n.º {payment['id']}: {html.escape(str(payment['description'] or ''))}</p>"
-        f"<p>Total: <strong>{amount}</strong> — Estado: {payment['status']}</p>"
+        f"<p>Total: <strong>{amount}</strong> — Estado: {status}</p>"
     )
 
 
@@ -146,7 +166,8 @@ def _page(title: str, body: str) -> str:
         '<!doctype html><html lang="es"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}</title><style>body{{font:16px/1.5 sans-serif;margin:0 auto;"
-        "max-width:30rem;padding:1rem}label,button{display:block;width:100%;margin:.5rem 0}"
+        "max-width:30rem;padding:1rem}h1{font-size:1.4rem}code{word-break:break-all}"
+        "label,button{display:block;width:100%;margin:.5rem 0}"
         "input{width:100%;box-sizing:border-box;font:inherit;padding:.5rem}"
         "button{font:inherit;padding:.75rem}.test{background:#fff3cd;padding:.5rem}</style>"
         f'</head><body><h1>{title}</h1><p class="test">Entorno de PRUEBA: no se mueve dinero '

@@ -217,7 +217,7 @@ class RestMixin:
         if total:
             self.set_status(pid, "refunded", "refunded")
         else:
-            self._notify(int(pid), "payment.updated")
+            self.set_status(pid, "approved", "partially_refunded")
         return 201, refund
 
     def refund_list(self, request, pid: str) -> Answer:

@@ -1,6 +1,7 @@
 """Online payments: what a debtor tries to pay (attempts), what the providers told us
-(Stripe events, Mercado Pago notifications), and what landed (payments and their allocation to installments and debts), refunds, disputes
-and automatic payments.
+(Stripe events, Mercado Pago notifications), what landed (payments and their allocation to
+installments and debts), refunds, disputes, automatic payments, and the online methods
+each portfolio offers.
 
 Money is integer minor units plus an ISO currency, as everywhere in the portal.
 """

@@ -124,7 +124,7 @@ def _remember(attempt: PaymentAttempt, payment_id: str, status: str, detail: str
 
 def _post(attempt: PaymentAttempt, mp_payment: dict[str, Any], payment_id: str, source: str) -> str:
     currency = str(mp_payment.get("currency_id") or "").upper()
-    amount = mercadopago_api.amount_to_minor(mp_payment.get("transaction_amount") or 0, currency)
+    amount = _minor(mp_payment.get("transaction_amount"), currency, payment_id)
     payment = payment_post(
         attempt=attempt,
         provider=Provider.MERCADOPAGO,
@@ -147,14 +147,20 @@ def _post(attempt: PaymentAttempt, mp_payment: dict[str, Any], payment_id: str, 
     return "posted"
 
 
+def _minor(value: Any, currency: str, payment_id: str) -> int:
+    try:
+        return mercadopago_api.amount_to_minor(value or 0, currency)
+    except (TypeError, ValueError) as error:
+        raise PostingError(f"mercadopago {payment_id}: amount {value!r} unreadable") from error
+
+
 def _refunded_total(mp_payment: dict[str, Any], status: str) -> int:
     currency = str(mp_payment.get("currency_id") or "").upper()
+    payment_id = str(mp_payment.get("id"))
     if status == "charged_back":
         # A chargeback takes the whole payment back, whatever was refunded before.
-        return mercadopago_api.amount_to_minor(mp_payment.get("transaction_amount") or 0, currency)
-    return mercadopago_api.amount_to_minor(
-        mp_payment.get("transaction_amount_refunded") or 0, currency
-    )
+        return _minor(mp_payment.get("transaction_amount"), currency, payment_id)
+    return _minor(mp_payment.get("transaction_amount_refunded"), currency, payment_id)
 
 
 def _write_back_refunds(payment_id: str, refunded: int, source: str, status: str) -> int:

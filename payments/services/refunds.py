@@ -23,6 +23,7 @@ import stripe
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agreements.lifecycle import agreement_reopen_after_refund, installment_refund
 from portal.audit.services import record
@@ -31,8 +32,8 @@ from portal.debtors.models import Debt, DebtStatus, LedgerKind
 from portal.debtors.services import ledger_post, portfolio_today
 from portal.debtors.status import debt_status_change
 
-from .. import stripe_api
-from ..models import Payment, PaymentStatus, Refund, RefundStatus
+from .. import mercadopago_api, stripe_api
+from ..models import Method, Payment, PaymentStatus, Provider, Refund, RefundStatus
 from ..tasks import execute_refund
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,9 @@ def refund_request(
             if earlier.payment_id != payment.pk:
                 raise RefundError("This form was used for another payment; open it again.")
             return earlier
+    refusal = refund_refusal(payment)
+    if refusal:
+        raise RefundError(refusal)
     room = refund_room(payment)
     if not isinstance(amount_minor, int) or amount_minor <= 0:
         raise RefundError("The amount must be more than zero.")
@@ -122,6 +126,8 @@ def refund_execute(*, refund_id: int) -> Refund:
         refund.attempts += 1
         refund.save(update_fields=["attempts"])
     payment = refund.payment
+    if payment.provider == Provider.MERCADOPAGO:
+        return _execute_at_mercadopago(refund)
     try:
         made = _made_by_an_earlier_try(refund) if earlier_tries else None
         if made is None:
@@ -152,6 +158,45 @@ def refund_execute(*, refund_id: int) -> Refund:
         )
     refund.refresh_from_db()
     return refund
+
+
+def _execute_at_mercadopago(refund: Refund) -> Refund:
+    """Mercado Pago's side of `refund_execute`: its idempotency key replays an earlier
+    try's refund; its cumulative total comes back with the payment's notification."""
+    try:
+        made = mercadopago_api.refund_create(
+            payment_id=refund.payment.provider_payment_id,
+            amount_minor=refund.amount_minor,
+            currency=refund.currency,
+            idempotency_key=refund.idempotency_key,
+        )
+    except mercadopago_api.MercadoPagoError as error:
+        if error.status == 0 or error.status == 429 or error.status >= 500:
+            Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
+                error=f"try {refund.attempts}: {error}"[:2000]
+            )
+            raise RefundRetry(str(error)) from error
+        refund_mark_failed(refund=refund, error=f"Mercado Pago: {error}", source="admin")
+    else:
+        refund_write_back(
+            refund=refund,
+            stripe_refund_id=None,
+            provider_refund_id=str(made.get("id", "")),
+            stripe_total=0,
+            source="admin",
+        )
+    refund.refresh_from_db()
+    return refund
+
+
+def refund_refusal(payment: Payment) -> str:
+    """Why this payment cannot be refunded through its provider ("" when it can)."""
+    if payment.method == Method.CASH:
+        return _(
+            "Cash paid at a collection point cannot be given back through Mercado Pago: "
+            "refund it by bank transfer to the debtor and record it as a ledger adjustment."
+        )
+    return ""
 
 
 def _made_by_an_earlier_try(refund: Refund) -> dict[str, Any] | None:
@@ -190,7 +235,12 @@ def refund_mark_failed(*, refund: Refund, error: str, source: str) -> bool:
 
 
 def refund_write_back(
-    *, refund: Refund, stripe_refund_id: str, stripe_total: int, source: str
+    *,
+    refund: Refund,
+    stripe_refund_id: str | None,
+    stripe_total: int,
+    source: str,
+    provider_refund_id: str = "",
 ) -> bool:
     """Stripe made the refund: mark our row succeeded and post the money, once. Only the
     call that moves the row out of `requested` posts; the amount posted is the difference
@@ -201,6 +251,7 @@ def refund_write_back(
         changed = Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
             status=RefundStatus.SUCCEEDED,
             stripe_refund_id=stripe_refund_id,
+            provider_refund_id=provider_refund_id,
             completed_at=timezone.now(),
             error="",
         )
@@ -228,6 +279,7 @@ def refund_write_back(
             details={
                 "refund_id": refund.pk,
                 "stripe_refund": stripe_refund_id,
+                "provider_refund": provider_refund_id,
                 "amount_minor": refund.amount_minor,
                 "attempts": refund.attempts,
                 "source": source,

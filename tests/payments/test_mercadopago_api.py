@@ -268,6 +268,7 @@ def test_refunds_partial_then_total(fake_mercadopago):
     assert again["id"] == part["id"]
     read = mp.payment_get(pid)
     assert (read["status"], read["transaction_amount_refunded"]) == ("approved", 100000)
+    assert read["status_detail"] == "partially_refunded"
 
     with pytest.raises(mp.MercadoPagoError) as too_much:
         mp.refund_create(
@@ -400,8 +401,7 @@ def test_muted_sends_nothing_and_redeliver_sends_the_same_body(fake_mercadopago,
     wait_for(lambda: receiver.received, timeout=5)
     fake_mercadopago.mute()
     mp.payment_create(body=pse_body(), idempotency_key="k2")
-    approve_later = str(first["id"])
-    fake_mercadopago.set_status(approve_later, "approved")
+    fake_mercadopago.set_status(str(first["id"]), "approved")
     time.sleep(0.5)
     assert len(receiver.received) == 1
     fake_mercadopago.mute(False)

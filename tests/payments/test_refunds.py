@@ -242,7 +242,7 @@ def test_the_admin_request_only_records_the_refund_stripe_is_asked_by_the_task(
     requested = AuditEvent.objects.get(action="payment.refund_requested")
     assert requested.actor_id == str(refund.requested_by_id) == treasurer.session["_auth_user_id"]
     change = treasurer.get(f"/admin/payments/payment/{payment.pk}/change/")
-    assert "solicitado (se le pidió a Stripe en segundo plano)" in change.content.decode()
+    assert "solicitado (se le pidió al proveedor en segundo plano)" in change.content.decode()
     page = treasurer.get(refund_url(payment))
     assert page.context["refundable"] == format_minor(30_000_00, "COP")  # the rest is reserved
 
