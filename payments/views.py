@@ -62,7 +62,10 @@ def _pay_page(request, *, error: str = "", status: int = 200) -> HttpResponse:
         "cash_days": settings.MERCADOPAGO_CASH_DAYS,
         "error": error,
     }
-    return render(request, "payments/pay.html", context, status=status)
+    response = render(request, "payments/pay.html", context, status=status)
+    if mercadopago_api.is_configured():  # its card checkout is a redirect away
+        response = views_mercadopago.with_form_csp(response)
+    return response
 
 
 @never_cache
@@ -168,7 +171,10 @@ def result(request: HttpRequest, pk: int) -> HttpResponse:
     template = "payments/result.html"
     if wants_partial(request):
         template += "#outcome"  # the polling box asks whether the webhook decided yet
-    return render(request, template, context)
+    response = render(request, template, context)
+    if attempt.provider == Provider.MERCADOPAGO:  # "try again" leads to its checkout
+        response = views_mercadopago.with_form_csp(response)
+    return response
 
 
 @require_GET

@@ -9,7 +9,9 @@ to the money is only Mercado Pago's word, read by the services.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,6 +33,29 @@ from .services.mercadopago_start import (
 )
 
 log = logging.getLogger(__name__)
+
+
+# A form's CSP form-action also covers where its POST redirects: our forms that lead to
+# Mercado Pago's card checkout or to the PSE pages it sends the payer to name these.
+_FORM_ORIGINS = (
+    "https://*.mercadopago.com",
+    "https://*.mercadopago.com.co",
+    "https://*.pse.com.co",
+)
+
+
+def form_csp() -> dict[str, list[str]]:
+    """What pages with a form that may redirect to Mercado Pago add to the site's CSP."""
+    origins = list(_FORM_ORIGINS)
+    if settings.MERCADOPAGO_API_BASE:  # the fake Mercado Pago serves its own pages
+        parts = urlsplit(settings.MERCADOPAGO_API_BASE)
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return {"form-action": origins}
+
+
+def with_form_csp(response: HttpResponse) -> HttpResponse:
+    response._csp_update = form_csp()
+    return response
 
 
 class SeeOther(HttpResponseRedirect):
@@ -100,9 +125,9 @@ def pse(request: HttpRequest, pk: int) -> HttpResponse:
     form = PseForm(data, banks=banks, initial={"email": _email(request.debtor)})
     context["form"] = form
     if request.method == "GET":
-        return render(request, "payments/pse.html", context)
+        return with_form_csp(render(request, "payments/pse.html", context))
     if not form.is_valid():
-        return render(request, "payments/pse.html", context, status=400)
+        return with_form_csp(render(request, "payments/pse.html", context, status=400))
     try:
         url = pse_payment_start(
             attempt=attempt,
@@ -114,7 +139,7 @@ def pse(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except PaymentError as error:
         form.add_error(None, str(error))
-        return render(request, "payments/pse.html", context, status=400)
+        return with_form_csp(render(request, "payments/pse.html", context, status=400))
     except mercadopago_api.MercadoPagoError:
         log.warning("PSE payment not created for attempt %s", attempt.pk, exc_info=True)
         context["unavailable"] = True
