@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from portal.debtors.models import Debtor
 
+from . import mercadopago_api
 from .models import AttemptStatus, Method, PaymentAttempt, Provider, Purpose
 
 _TARGET = {
@@ -43,3 +44,14 @@ def live_vouchers_by_key(debtor: Debtor) -> dict[str, PaymentAttempt]:
 
 def live_voucher_for_installment(debtor: Debtor, installment_id: int) -> PaymentAttempt | None:
     return _live_vouchers(debtor).filter(installment_id=installment_id).first()
+
+
+def live_vouchers_by_agreement(debtor: Debtor) -> dict[int, PaymentAttempt]:
+    """For the dashboard: each agreement's cash voucher waiting to be paid (the one expiring
+    first), in one query; none without Mercado Pago set up, without a query."""
+    if not mercadopago_api.is_configured():
+        return {}
+    found: dict[int, PaymentAttempt] = {}
+    for attempt in _live_vouchers(debtor).exclude(agreement_id=None):
+        found.setdefault(attempt.agreement_id, attempt)
+    return found

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agreements.selectors import debtor_next_installments
+from payments.selectors_mercadopago import live_vouchers_by_agreement
 from portal.access.decorators import debtor_required
 from portal.outreach.selectors import consents_for, debtor_messages
 from portal.pagecache import debtor_pages_cached
@@ -28,9 +29,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "dashboard",
         lambda: (selectors.dashboard_for(debtor), debtor_next_installments(debtor)),
     )
-    return render(
-        request, "selfservice/dashboard.html", {"board": board, "next_installments": agreements}
-    )
+    # Not cached with the rest: a voucher issued or paid a minute ago shows as it is.
+    vouchers = live_vouchers_by_agreement(debtor) if agreements else {}
+    context = {
+        "board": board,
+        "next_installments": agreements,
+        "next_rows": [(row, vouchers.get(row.agreement_pk)) for row in agreements],
+    }
+    return render(request, "selfservice/dashboard.html", context)
 
 
 def _page_number(request: HttpRequest) -> int:

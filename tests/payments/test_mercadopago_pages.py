@@ -237,3 +237,30 @@ def test_other_debtor_gets_404_on_every_new_url(name, voucher, other_debtor):
 def test_pay_page_queries_are_fixed(ana, voucher, fake_mercadopago, django_assert_max_num_queries):
     with django_assert_max_num_queries(8):
         assert ana.get(PAY_URL).status_code == 200
+
+
+def test_the_dashboard_says_a_voucher_is_pending(ana, voucher):
+    page = ana.get("/mi-cuenta/").content.decode()
+
+    assert 'data-testid="dashboard-voucher-pending"' in page
+    assert "Pago en efectivo pendiente — vence el" in page
+    assert reverse("payments:cash", args=[voucher.pk]) in page
+
+
+def test_forms_that_lead_to_mercado_pago_allow_its_origins(ana, pse_attempt, fake_mercadopago):
+    csp = ana.get(reverse("payments:pse", args=[pse_attempt.pk]))["Content-Security-Policy"]
+    pay = ana.get(PAY_URL)["Content-Security-Policy"]
+
+    for policy in (csp, pay):
+        form_action = re.search(r"form-action ([^;]*)", policy).group(1)
+        assert "'self'" in form_action and fake_mercadopago.base in form_action
+        assert "https://*.mercadopago.com.co" in form_action
+
+
+def test_mercado_pago_down_on_the_pse_page_says_so(ana, pse_attempt, settings):
+    settings.MERCADOPAGO_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+
+    response = _pse_post(ana, pse_attempt)
+
+    assert response.status_code == 502
+    assert "Los pagos por PSE no están disponibles en este momento." in response.content.decode()
