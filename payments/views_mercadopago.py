@@ -27,6 +27,7 @@ from .models import AttemptStatus, Method, PaymentAttempt, Provider
 from .selectors_mercadopago import payable_key
 from .services import PaymentError, attempt_is_payable
 from .services.mercadopago_start import (
+    attempt_refresh_from_provider,
     cash_voucher_start,
     mercadopago_card_start,
     pse_payment_start,
@@ -154,10 +155,15 @@ def cash(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = _attempt(request, pk, Method.CASH)
     if not attempt.provider_payment_id:
         return redirect("payments:pay")
+    # Mercado Pago's word first: paid at the counter, or cancelled at its deadline.
+    attempt = attempt_refresh_from_provider(attempt=attempt)
     if attempt.status == AttemptStatus.SUCCEEDED:
         return redirect("payments:result", attempt.pk)
     context = vouchers.voucher_context(attempt)
     context["payable_key"] = payable_key(attempt)
+    # A new voucher once this one is finished; until Mercado Pago or the expiry sweep
+    # says so, the pay page would only bring the debtor back here.
+    context["renewable"] = attempt.status not in (AttemptStatus.PROCESSING,)
     if attempt.purpose == "free":  # a new voucher for the same amount of their choice
         context["amount_major"] = str(attempt.amount_minor // 100)
     context["test_mode"] = mercadopago_api.is_test_mode()

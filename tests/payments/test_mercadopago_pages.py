@@ -264,3 +264,31 @@ def test_mercado_pago_down_on_the_pse_page_says_so(ana, pse_attempt, settings):
 
     assert response.status_code == 502
     assert "Los pagos por PSE no están disponibles en este momento." in response.content.decode()
+
+
+def test_pending_pse_links_back_to_the_bank(ana, pse_attempt):
+    bank = _pse_post(ana, pse_attempt)["Location"]
+
+    page = ana.get(reverse("payments:result", args=[pse_attempt.pk])).content.decode()
+
+    assert f'href="{bank}" data-testid="to-bank"' in page
+
+
+def test_a_voucher_past_its_deadline_waits_for_mercado_pagos_word(ana, voucher):
+    past = MORNING - dt.timedelta(minutes=5)  # the fake still calls it pending
+    PaymentAttempt.objects.filter(pk=voucher.pk).update(expires_at=past)
+
+    page = ana.get(reverse("payments:cash", args=[voucher.pk])).content.decode()
+
+    assert "Este comprobante venció: pide uno nuevo." in page
+    assert 'data-testid="voucher-closing"' in page and 'data-testid="voucher-new"' not in page
+
+
+def test_a_new_voucher_after_the_old_one_expired(ana, voucher, down, fake_mercadopago):
+    PaymentAttempt.objects.filter(pk=voucher.pk).update(status=AttemptStatus.EXPIRED)
+
+    response = _start(ana, down, "mercadopago-cash")
+
+    fresh = PaymentAttempt.objects.exclude(pk=voucher.pk).get()
+    assert response["Location"] == reverse("payments:cash", args=[fresh.pk])
+    assert fresh.provider_payment_id not in (None, voucher.provider_payment_id)
