@@ -41,10 +41,11 @@ def first(plan_debtor):  # noqa: F811 - the imported fixture
     return agreement.installments.order_by("number").first()
 
 
-def _to_pay_page(page, live_server, debtor, first, axe_check):
+def _to_pay_page(page, live_server, debtor, first, axe_check, shoot):
     _sign_in(page, live_server, debtor)
     page.goto(f"{live_server.url}/mi-cuenta/pagar/")
     page.get_by_test_id(f"payable-installment-{first.pk}").wait_for()
+    shoot(page, "49-pay-options-mercadopago")
     axe_check(page, "pay options with Mercado Pago")
 
 
@@ -72,7 +73,7 @@ def test_pse_approved_at_the_bank_pays_the_installment(
     first,
 ):
     page = phone
-    _to_pay_page(page, live_server, plan_debtor, first, axe_check)
+    _to_pay_page(page, live_server, plan_debtor, first, axe_check, shoot)
     _through_pse_to_the_bank(page, live_server, mp, first, axe_check, shoot)
 
     with page.expect_navigation():
@@ -103,7 +104,7 @@ def test_pse_rejected_by_the_bank_says_what_to_do_next(
     first,
 ):
     page = phone
-    _to_pay_page(page, live_server, plan_debtor, first, axe_check)
+    _to_pay_page(page, live_server, plan_debtor, first, axe_check, shoot)
     _through_pse_to_the_bank(page, live_server, mp, first, axe_check, shoot)
 
     with page.expect_navigation():
@@ -139,7 +140,7 @@ def test_cash_voucher_paid_at_efecty(
     first,
 ):
     page = phone
-    _to_pay_page(page, live_server, plan_debtor, first, axe_check)
+    _to_pay_page(page, live_server, plan_debtor, first, axe_check, shoot)
 
     with page.expect_navigation():
         page.get_by_test_id(f"pay-installment-{first.pk}-mercadopago-cash").tap()
