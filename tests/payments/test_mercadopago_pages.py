@@ -235,7 +235,8 @@ def test_other_debtor_gets_404_on_every_new_url(name, voucher, other_debtor):
 
 
 def test_pay_page_queries_are_fixed(ana, voucher, fake_mercadopago, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    # Stripe's page (test_pages) plus one: the live vouchers, all payables at once.
+    with django_assert_max_num_queries(7):
         assert ana.get(PAY_URL).status_code == 200
 
 
@@ -292,3 +293,13 @@ def test_a_new_voucher_after_the_old_one_expired(ana, voucher, down, fake_mercad
     fresh = PaymentAttempt.objects.exclude(pk=voucher.pk).get()
     assert response["Location"] == reverse("payments:cash", args=[fresh.pk])
     assert fresh.provider_payment_id not in (None, voucher.provider_payment_id)
+
+
+def test_cash_without_an_email_says_what_is_missing(ana, down, debtor, fake_mercadopago):
+    debtor.emails = []
+    debtor.save(update_fields=["emails"])
+
+    response = _start(ana, down, "mercadopago-cash")
+
+    assert response.status_code == 400
+    assert "necesitamos tu correo" in response.content.decode()
