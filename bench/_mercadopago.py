@@ -7,12 +7,15 @@ import hashlib
 import hmac
 import json
 import random
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import requests
 
-from payments.devmercadopago import FakeMercadoPago
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, for the fake
+from payments.devmercadopago import FakeMercadoPago  # noqa: E402
 
 PATH = "/payments/mercadopago/webhook/"
 
@@ -63,7 +66,7 @@ def notifications(
             payment_id,
             json.dumps(
                 {
-                    "id": 70_000_000 + i,
+                    "id": 5_000_000_000 + int(payment_id),  # one per payment, as the retries
                     "live_mode": False,
                     "type": "payment",
                     "action": "payment.updated",
@@ -74,7 +77,7 @@ def notifications(
                 }
             ).encode(),
         )
-        for i, payment_id in enumerate(payment_ids)
+        for payment_id in payment_ids
     ]
     total = round(len(bodies) / (1 - duplicate_share)) if copies else len(bodies)
     rng = random.Random(7)
