@@ -275,7 +275,7 @@ def _offered(
         for option in rows or _DEFAULT_ORDER
         if _provider_takes(option.provider, currency, configured_only=configured_only)
     ]
-    if not rows:
+    if not rows and configured_only:  # one card on the page; either provider's is valid
         cards = [option for option in options if option.method == Method.CARD]
         options = [option for option in options if option not in cards[1:]]
     return options

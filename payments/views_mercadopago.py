@@ -161,9 +161,6 @@ def cash(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("payments:result", attempt.pk)
     context = vouchers.voucher_context(attempt)
     context["payable_key"] = payable_key(attempt)
-    # A new voucher once this one is finished; until Mercado Pago or the expiry sweep
-    # says so, the pay page would only bring the debtor back here.
-    context["renewable"] = attempt.status not in (AttemptStatus.PROCESSING,)
     if attempt.purpose == "free":  # a new voucher for the same amount of their choice
         context["amount_major"] = str(attempt.amount_minor // 100)
     context["test_mode"] = mercadopago_api.is_test_mode()

@@ -11,6 +11,7 @@ import logging
 
 import stripe
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agreements.models import AgreementStatus, InstallmentStatus, PromiseStatus
@@ -101,6 +102,8 @@ def attempt_start(
         .order_by("-id")
         .first()
     )
+    if previous is not None and _voucher_overdue(previous):
+        _expire_for_renewal(previous)
     if previous is not None and previous.status not in (
         AttemptStatus.SUCCEEDED,
         AttemptStatus.CANCELED,
@@ -146,6 +149,29 @@ def attempt_start(
         },
     )
     return attempt
+
+
+def _voucher_overdue(attempt: PaymentAttempt) -> bool:
+    return (
+        attempt.method == Method.CASH
+        and attempt.status == AttemptStatus.PROCESSING
+        and attempt.expires_at is not None
+        and attempt.expires_at < timezone.now()
+    )
+
+
+def _expire_for_renewal(attempt: PaymentAttempt) -> None:
+    """A voucher past its deadline gives way to a new one at once, without waiting for the
+    provider or the sweep to close it; should it still be paid, that money posts anyway."""
+    PaymentAttempt.objects.filter(pk=attempt.pk).update(
+        status=AttemptStatus.EXPIRED, updated_at=timezone.now()
+    )
+    attempt.status = AttemptStatus.EXPIRED
+    record(
+        "payment.expired",
+        subject=attempt,
+        details={"provider_payment": attempt.provider_payment_id, "source": "renewal"},
+    )
 
 
 def attempt_open_intent(*, attempt: PaymentAttempt) -> PaymentAttempt:
