@@ -56,6 +56,8 @@ NOTICES: dict[str, Notice] = {
     "payment_receipt": Notice(),
     "payment_failed": Notice(),
     "autopay_failed": Notice(),
+    "dispute_received": Notice(),
+    "dispute_resolved": Notice(),
     "installment_due_soon": _REMINDER,
     "installment_due_today": _REMINDER,
     "promise_broken": _REMINDER,
