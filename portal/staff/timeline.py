@@ -23,7 +23,10 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "offer": (_("Offers"), ("quote.",)),
     "proposal": (_("Proposals"), ("proposal.",)),
     "agreement": (_("Agreements and promises"), ("agreement.", "installment.", "promise.")),
-    "payment": (_("Payments, refunds, disputes"), ("payment.", "debt.paid", "debt.dispute")),
+    "payment": (
+        _("Payments, refunds, disputes"),
+        ("payment.", "debt.paid", "debt.dispute", "dispute."),
+    ),
     "consent": (_("Consent and preferences"), ("consent.", "debtor.preferences")),
     "note": (_("Staff notes and calls"), ("staff.note", "call.")),
 }
