@@ -259,9 +259,21 @@ def dispute_case_resolve(
         if verification is None:
             raise DisputeError(_("Attach the verification document of the debt."))
         action, adjustment_minor = "", None
-        _store(case, verification, DocumentKind.VERIFICATION, actor=resolver)
     else:
         raise DisputeError(_("Choose whether the dispute is upheld or rejected."))
+    document = None
+    try:
+        if verification is not None and status == CaseStatus.REJECTED:
+            document = _store(case, verification, DocumentKind.VERIFICATION, actor=resolver)
+        _close(case, resolver, status, note, action, adjustment_minor, entry, to, now)
+    except Exception:
+        if document is not None:
+            _forget(document)  # the answer failed: its file goes too
+        raise
+    return case
+
+
+def _close(case, resolver, status, note, action, adjustment_minor, entry, to, now) -> None:
     moved_to = dispute_hold_close(
         debt_id=case.debt_id,
         kind=HoldKind.ONLINE,
@@ -302,7 +314,6 @@ def dispute_case_resolve(
             "text": case.resolution_note,
         },
     )
-    return case
 
 
 def _adjust(case: DisputeCase, resolver, amount_minor: int | None):

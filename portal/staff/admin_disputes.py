@@ -73,6 +73,9 @@ class DisputeCaseAdmin(admin.ModelAdmin):
     show_full_result_count = False
     change_form_template = "admin/staff/disputecase/change_form.html"
 
+    class Media:
+        css = {"all": ["css/staff.css"]}  # the overdue mark, the answer form
+
     def get_ordering(self, request):
         # Open cases first, the nearest deadline first; no-term (US) cases after them.
         return ["status", F("due_on").asc(nulls_last=True), "filed_at"]
