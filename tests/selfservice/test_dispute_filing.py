@@ -160,3 +160,18 @@ def test_the_dispute_pages_take_a_fixed_number_of_queries(ana, debt, django_asse
         assert ana.get(reverse("selfservice:disputes")).status_code == 200
     with django_assert_max_num_queries(7):
         assert ana.get(reverse("selfservice:dispute_detail", args=[case.pk])).status_code == 200
+
+
+def test_filing_without_the_csrf_token_is_refused(ana, debt):
+    ana.handler.enforce_csrf_checks = True  # signed in; now posts like a browser must
+    response = ana.post(new_url(debt), {"reason": "other"})
+    assert response.status_code == 403
+    assert not DisputeCase.objects.exists()
+
+
+def test_more_than_three_files_are_refused(ana, debt):
+    files = [SimpleUploadedFile(f"doc{i}.pdf", PDF_BYTES) for i in range(4)]
+    response = post_dispute(ana, debt, *files)
+    assert response.status_code == 400
+    assert "Adjunta máximo 3 archivos." in response.content.decode()
+    assert not DisputeCase.objects.exists() and not stored_files()
