@@ -156,6 +156,8 @@ def test_the_dispute_pages_take_a_fixed_number_of_queries(ana, debt, django_asse
         )
         DisputeCase.objects.update(status="rejected")  # free the debt for another case
     case = DisputeCase.objects.first()
+    with django_assert_max_num_queries(5):
+        assert ana.get(new_url(debt)).status_code == 200
     with django_assert_max_num_queries(6):
         assert ana.get(reverse("selfservice:disputes")).status_code == 200
     with django_assert_max_num_queries(7):

@@ -151,3 +151,15 @@ def test_a_disguised_verification_is_refused(client, tuesday, debtor, debt, supe
     assert response.status_code == 400
     assert "no es un archivo PDF, PNG o JPEG" in response.content.decode()
     assert not case.documents.exists()
+
+
+def test_the_debtors_page_links_to_their_disputes_only(client, tuesday, debtor, debt, agent):
+    case = file_dispute(debtor, debt)
+    client.force_login(agent)
+    page = client.get(reverse("admin:debtors_debtor_change", args=[debtor.pk])).content.decode()
+    link = f"{QUEUE}?debtor__id__exact={debtor.pk}"
+    assert f'href="{link}"' in page and "Reclamos radicados en el portal" in page
+    assert case.number in client.get(link).content.decode()
+    assert (
+        case.number not in client.get(f"{QUEUE}?debtor__id__exact={debtor.pk + 1}").content.decode()
+    )
