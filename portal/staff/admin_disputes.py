@@ -16,7 +16,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from portal.debtors.dispute_cases import DisputeError
 from portal.debtors.models import CaseStatus, DisputeCase, DisputeDocument
@@ -59,9 +59,14 @@ def deadline_text(case: DisputeCase, today: dt.date) -> tuple[str, bool]:
         return _("Collection stopped until the verification is sent"), False
     days = (case.due_on - today).days
     when = case.due_on.strftime("%d/%m/%Y")
+    # Calendar days, to read at a glance; the due date itself counts business days.
     if days < 0:
-        return _("%(date)s · overdue by %(days)s days") % {"date": when, "days": -days}, True
-    return _("%(date)s · %(days)s days left") % {"date": when, "days": days}, False
+        text = ngettext(
+            "%(date)s · overdue by %(days)s day", "%(date)s · overdue by %(days)s days", -days
+        )
+        return text % {"date": when, "days": -days}, True
+    text = ngettext("%(date)s · %(days)s day left", "%(date)s · %(days)s days left", days)
+    return text % {"date": when, "days": days}, False
 
 
 @admin.register(DisputeCase)

@@ -52,7 +52,7 @@ def test_the_queue_shows_each_deadline_and_marks_the_overdue(client, tuesday, de
     with time_machine.travel(dt.datetime(2026, 12, 17, 9, 0, tzinfo=BOGOTA), tick=False):
         client.force_login(agent)  # the session of three weeks ago has expired
         page = client.get(QUEUE).content.decode()
-        assert 'data-overdue="1"' in page and "vencido hace 1 días" in page
+        assert 'data-overdue="1"' in page and "vencido hace 1 día" in page
         overdue = client.get(QUEUE, {"deadline": "overdue"}).content.decode()
         assert case.number in overdue and us_case.number not in overdue
         no_term = client.get(QUEUE, {"deadline": "none"}).content.decode()
