@@ -84,6 +84,9 @@ def test_filing_holds_the_debt_audits_and_acknowledges_with_the_case_number(
     assert (document.content_type, document.original_name) == ("application/pdf", "recibo.pdf")
     detail = ana.get(response.url).content.decode()
     assert case.number in detail and "En revisión" in detail
+    # The dashboard now points to the case instead of offering a second dispute.
+    board = ana.get(reverse("selfservice:dashboard")).content.decode()
+    assert "Ver mis reclamos" in board and f'href="{new_url(debt)}"' not in board
 
 
 def test_a_file_too_big_is_refused_and_nothing_is_written(ana, debt):
