@@ -1,8 +1,10 @@
 """Disputes the debtor files on the portal: filing (the debt goes on the dispute hold at
 once), the answer's deadline, and the resolution (upheld: the debt is closed or its balance
-adjusted through the ledger; rejected: with the verification document). Each step is
-audited in its own transaction. Messages to the debtor are the callers' (selfservice and
-staff call outreach's notice pipeline in the same transaction): this app sits below it.
+adjusted through the ledger; rejected: with the verification document). Each step writes
+its audit entry in its own transaction. Messages to the debtor are the callers' (selfservice
+and staff call outreach's notice pipeline inside that transaction): this app sits below it.
+Files are written to the private storage as the rows are; a step that fails deletes the
+files it wrote (`dispute_files_forget` for a caller whose later work fails).
 
 Deadline rule, by the portfolio's country when the case is filed:
 - CO (and any country but US): the answer is due 15 business days after the day the case
@@ -136,6 +138,13 @@ def _store(case: DisputeCase, upload: Upload, kind: str, actor=None) -> DisputeD
         _forget(document)
         raise
     return document
+
+
+def dispute_files_forget(case: DisputeCase, *, kind: str | None = None) -> None:
+    """For a caller whose transaction is failing after a step stored files: delete them
+    (their rows roll back with it)."""
+    documents = case.documents.all()
+    _forget(*(documents.filter(kind=kind) if kind else documents))
 
 
 def _forget(*documents: DisputeDocument) -> None:

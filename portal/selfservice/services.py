@@ -6,7 +6,7 @@ from typing import Any
 from django.db import transaction
 
 from portal.audit.services import record
-from portal.debtors.dispute_cases import Upload, dispute_case_file
+from portal.debtors.dispute_cases import Upload, dispute_case_file, dispute_files_forget
 from portal.debtors.models import Debt, Debtor, DisputeCase
 from portal.outreach.models import ConsentSource
 from portal.outreach.notices import notice_send
@@ -71,12 +71,16 @@ def dispute_file(
     (`portal.debtors.dispute_cases`), and the acknowledgement with the case number through
     the notice pipeline, sent at once (the debtor is on the portal right now)."""
     case = dispute_case_file(debtor=debtor, debt=debt, reason=reason, text=text, uploads=uploads)
-    notice_send(
-        debtor=debtor,
-        notice="dispute_received",
-        context={"case": case},
-        about=["case"],
-        on_portal=True,
-        debt=debt,
-    )
+    try:
+        notice_send(
+            debtor=debtor,
+            notice="dispute_received",
+            context={"case": case},
+            about=["case"],
+            on_portal=True,
+            debt=debt,
+        )
+    except Exception:
+        dispute_files_forget(case)  # the filing rolls back: its attachments go too
+        raise
     return case

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from agreements.promises import PromiseError, promise_create
 from portal.audit.services import record
-from portal.debtors.dispute_cases import Upload, dispute_case_resolve
+from portal.debtors.dispute_cases import Upload, dispute_case_resolve, dispute_files_forget
 from portal.debtors.disputes import dispute_hold_close, dispute_hold_open
-from portal.debtors.models import Debt, Debtor, DebtStatus, DisputeCase, HoldKind
+from portal.debtors.models import Debt, Debtor, DebtStatus, DisputeCase, DocumentKind, HoldKind
 from portal.outreach.models import ContactOutcome, Outcome
 from portal.outreach.notices import notice_send
 from portal.outreach.selectors import address_for
@@ -244,14 +244,19 @@ def online_dispute_resolve(
     resolved = DisputeCase.objects.select_related("debtor", "debt__portfolio__creditor").get(
         pk=resolved.pk
     )
-    notice_send(
-        debtor=resolved.debtor,
-        notice="dispute_resolved",
-        context={"case": resolved},
-        about=["case"],
-        link=resolved.debt.portfolio,
-        link_to=reverse("selfservice:dispute_detail", args=[resolved.pk]),
-        debt=resolved.debt,
-        country=resolved.country,
-    )
+    try:
+        notice_send(
+            debtor=resolved.debtor,
+            notice="dispute_resolved",
+            context={"case": resolved},
+            about=["case"],
+            link=resolved.debt.portfolio,
+            link_to=reverse("selfservice:dispute_detail", args=[resolved.pk]),
+            debt=resolved.debt,
+            country=resolved.country,
+        )
+    except Exception:
+        # The answer rolls back: the verification it stored goes too.
+        dispute_files_forget(resolved, kind=DocumentKind.VERIFICATION)
+        raise
     return resolved
