@@ -163,3 +163,32 @@ def test_the_debtors_page_links_to_their_disputes_only(client, tuesday, debtor, 
     assert (
         case.number not in client.get(f"{QUEUE}?debtor__id__exact={debtor.pk + 1}").content.decode()
     )
+
+
+def test_upheld_and_closed_from_admin_closes_the_debt_and_shows_the_answer(
+    client, tuesday, debtor, debt, supervisor
+):
+    case = file_dispute(debtor, debt, reason="identity_theft")
+    client.force_login(supervisor)
+
+    response = client.post(
+        resolve_url(case), {"status": "upheld", "action": "close", "note": "Denuncia verificada"}
+    )
+
+    assert response.status_code == 302
+    debt.refresh_from_db()
+    assert debt.status == "closed"
+    page = client.get(response.url).content.decode()
+    assert 'data-testid="dispute-answer"' in page and "Cerrar la deuda" in page
+    assert 'data-testid="dispute-resolve-form"' not in page
+    assert "Respondido" in client.get(QUEUE).content.decode()
+
+
+def test_upheld_without_saying_how_is_refused(client, tuesday, debtor, debt, supervisor):
+    case = file_dispute(debtor, debt)
+    client.force_login(supervisor)
+    response = client.post(resolve_url(case), {"status": "upheld", "note": "Sí"})
+    assert response.status_code == 400
+    assert "Elige si se cierra la deuda o se ajusta su saldo." in response.content.decode()
+    debt.refresh_from_db()
+    assert debt.status == "disputed"
