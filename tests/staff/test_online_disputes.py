@@ -192,3 +192,23 @@ def test_upheld_without_saying_how_is_refused(client, tuesday, debtor, debt, sup
     assert "Elige si se cierra la deuda o se ajusta su saldo." in response.content.decode()
     debt.refresh_from_db()
     assert debt.status == "disputed"
+
+
+def test_the_timeline_names_the_reason_and_the_answer_in_words(
+    client, tuesday, debtor, debt, supervisor
+):
+    case = file_dispute(debtor, debt)
+    client.force_login(supervisor)
+    client.post(
+        resolve_url(case),
+        {"status": "upheld", "action": "adjust", "adjustment": "$100.000", "note": "Comisión"},
+    )
+
+    page = client.get(reverse("admin:audit_auditevent_timeline", args=[debtor.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<b>Motivo:</b> El valor no es correcto" in html
+    assert "<b>Estado:</b> Aceptado" in html and "<b>Acción:</b> Ajustar el saldo" in html
+    assert "<b>Estado de la deuda después:</b> Activa" in html
+    for code in ("wrong_amount", "upheld", "adjust"):
+        assert f"</b> {code}<" not in html
