@@ -51,6 +51,11 @@ LABELS = {
     "evidence": _("Evidence"),
     "accepted_terms": _("Terms accepted"),
     "accepted_esign": _("E-signature accepted"),
+    "attachments": _("Attachments"),
+    "restored_to": _("Debt status after"),
+    "action": _("Action"),
+    "adjustment": _("Adjustment"),
+    "case": _("Case"),
 }
 HIDDEN = {"currency"}  # shown inside every amount instead
 MAX_TEXT = 240

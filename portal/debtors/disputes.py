@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -61,7 +62,8 @@ def dispute_hold_open(
         reference=reference,
         previous_status=previous,
         opened_at=now,
-        opened_by=actor,
+        # A debtor filing on the portal is named by the audit entry, not here (a user).
+        opened_by=actor if isinstance(actor, AbstractBaseUser) else None,
     )
     if debt.status != DebtStatus.DISPUTED:
         # The audit entry below states the move.

@@ -57,6 +57,8 @@ NOTICES: dict[str, Notice] = {
     "payment_failed": Notice(),
     "cash_voucher": Notice(),
     "autopay_failed": Notice(),
+    "dispute_received": Notice(),
+    "dispute_resolved": Notice(),
     "installment_due_soon": _REMINDER,
     "installment_due_today": _REMINDER,
     "promise_broken": _REMINDER,

@@ -10,6 +10,8 @@ from portal.debtors.models import (
     Debt,
     Debtor,
     DebtStatus,
+    DisputeCase,
+    DisputeDocument,
     LedgerEntry,
     MoraStage,
 )
@@ -103,3 +105,27 @@ def history_page(debtor: Debtor, *, page: int = 1, debt: Debt | None = None) -> 
     start = (page - 1) * HISTORY_PAGE_SIZE
     rows = list(entries.order_by("-effective_date", "-id")[start : start + HISTORY_PAGE_SIZE + 1])
     return HistoryPage(rows[:HISTORY_PAGE_SIZE], page, len(rows) > HISTORY_PAGE_SIZE)
+
+
+def debtor_disputes(debtor: Debtor) -> list[DisputeCase]:
+    """The debtor's disputes, newest first, with their debt and creditor: one query."""
+    return list(
+        DisputeCase.objects.filter(debtor=debtor)
+        .select_related("debt__portfolio__creditor")
+        .order_by("-filed_at", "-id")
+    )
+
+
+def debtor_dispute_or_404(debtor: Debtor, case_id: int) -> DisputeCase:
+    """One of the debtor's disputes with its documents (two queries); anyone else's is not
+    found."""
+    queryset = DisputeCase.objects.select_related("debt__portfolio__creditor").prefetch_related(
+        "documents"
+    )
+    return get_object_or_404(queryset, pk=case_id, debtor=debtor)
+
+
+def debtor_dispute_document_or_404(
+    debtor: Debtor, case_id: int, document_id: int
+) -> DisputeDocument:
+    return get_object_or_404(DisputeDocument, pk=document_id, case_id=case_id, case__debtor=debtor)

@@ -6,8 +6,10 @@ from typing import Any
 from django.db import transaction
 
 from portal.audit.services import record
-from portal.debtors.models import Debtor
+from portal.debtors.dispute_cases import Upload, dispute_case_file, dispute_files_forget
+from portal.debtors.models import Debt, Debtor, DisputeCase
 from portal.outreach.models import ConsentSource
+from portal.outreach.notices import notice_send
 from portal.outreach.services import consent_set
 
 # Shown next to the checkboxes and stored with each consent change (Ley 1581, Decreto 1377).
@@ -59,3 +61,26 @@ def debtor_preferences_update(
         if consent is not None:
             changed.append(channel)
     return changed
+
+
+@transaction.atomic
+def dispute_file(
+    *, debtor: Debtor, debt: Debt, reason: str, text: str, uploads: list[Upload]
+) -> DisputeCase:
+    """The debtor disputes a debt from the portal: the case and its hold
+    (`portal.debtors.dispute_cases`), and the acknowledgement with the case number through
+    the notice pipeline, sent at once (the debtor is on the portal right now)."""
+    case = dispute_case_file(debtor=debtor, debt=debt, reason=reason, text=text, uploads=uploads)
+    try:
+        notice_send(
+            debtor=debtor,
+            notice="dispute_received",
+            context={"case": case},
+            about=["case"],
+            on_portal=True,
+            debt=debt,
+        )
+    except Exception:
+        dispute_files_forget(case)  # the filing rolls back: its attachments go too
+        raise
+    return case

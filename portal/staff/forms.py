@@ -4,9 +4,11 @@ English)."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
-from portal.debtors.models import Debt
-from portal.debtors.money_forms import parse_major
+from portal.debtors.dispute_cases import DisputeError, upload_check
+from portal.debtors.models import CaseStatus, Debt, UpheldAction
+from portal.debtors.money_forms import MoneyField, parse_major
 from portal.outreach.models import ContactMethod, Direction, Outcome
 
 from .models import Resolution
@@ -62,3 +64,60 @@ class DisputeResolutionForm(forms.Form):
         max_length=2000,
         help_text="Why: what was checked. It goes on the debtor's timeline.",
     )
+
+
+class OnlineDisputeResolutionForm(forms.Form):
+    """The answer to a dispute filed on the portal. Upheld: close the debt or lower its
+    balance by an amount typed in major units ("$100.000"); rejected: the verification
+    document is required."""
+
+    status = forms.ChoiceField(
+        label=_("Answer"),
+        choices=[(CaseStatus.UPHELD, _("Upheld")), (CaseStatus.REJECTED, _("Rejected"))],
+        widget=forms.RadioSelect,
+    )
+    action = forms.ChoiceField(
+        label=_("If upheld"), choices=UpheldAction.choices, required=False, widget=forms.RadioSelect
+    )
+    adjustment = MoneyField(
+        label=_("Lower the balance by"),
+        required=False,
+        help_text=_("Only to adjust: in the debt's currency, e.g. 100.000."),
+    )
+    note = forms.CharField(
+        label=_("Answer to the debtor"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("The debtor reads it on the portal and in the message."),
+    )
+    document = forms.FileField(
+        label=_("Verification document"),
+        required=False,
+        help_text=_("Required to reject: PDF, PNG or JPEG."),
+    )
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["adjustment"].currency = currency
+
+    def clean(self):
+        data = super().clean()
+        status = data.get("status")
+        data["verification"] = None
+        if status == CaseStatus.UPHELD:
+            if data.get("action") not in UpheldAction.values:
+                self.add_error(
+                    "action", _("Choose whether to close the debt or adjust its balance.")
+                )
+            elif data["action"] == UpheldAction.ADJUST and not data.get("adjustment"):
+                self.add_error("adjustment", _("Type the amount the balance goes down by."))
+        elif status == CaseStatus.REJECTED:
+            document = data.get("document")
+            if document is None:
+                self.add_error("document", _("Attach the verification document of the debt."))
+            else:
+                try:
+                    data["verification"] = upload_check(document)
+                except DisputeError as error:
+                    self.add_error("document", str(error))
+        return data

@@ -3,7 +3,8 @@
 - agent: works debtors (reads everything about them), writes timeline notes, logs calls
   and visits.
 - supervisor: an agent who also decides proposals, runs campaigns, revokes links,
-  refunds payments, resolves disputes raised on calls and sees the KPI dashboard.
+  refunds payments, resolves disputes raised on calls or filed on the portal and sees the
+  KPI dashboard.
 - compliance: reads everything (the KPI dashboard too), exports the audit log and consent
   evidence, verifies the chain; changes nothing (logs no calls).
 - administrator: a supervisor who also sets offer policies, mora stages, creditors,
@@ -53,6 +54,7 @@ _AGENT = [
     "outreach.add_contactoutcome",  # log calls and visits from the debtor's page
     "outreach.view_contactoutcome",
     "staff.view_disputeresolution",
+    "debtors.view_disputecase",  # the online dispute queue and its documents
 ]
 
 _SUPERVISOR = [
@@ -72,6 +74,7 @@ _SUPERVISOR = [
     "debtors.view_portfolioimport",
     "staff.view_kpis",
     "staff.resolve_dispute",  # close a dispute raised on a call: upheld or rejected
+    "debtors.resolve_disputecase",  # answer a dispute filed on the portal
 ]
 
 _ADMINISTRATOR = [

@@ -1,5 +1,5 @@
 """Writes of the staff workspace: logging a call or visit and what its outcome sets off,
-and closing a dispute raised on a call."""
+closing a dispute raised on a call, and answering one filed on the portal."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from agreements.promises import PromiseError, promise_create
 from portal.audit.services import record
+from portal.debtors.dispute_cases import Upload, dispute_case_resolve, dispute_files_forget
 from portal.debtors.disputes import dispute_hold_close, dispute_hold_open
-from portal.debtors.models import Debt, Debtor, DebtStatus, HoldKind
+from portal.debtors.models import Debt, Debtor, DebtStatus, DisputeCase, DocumentKind, HoldKind
 from portal.outreach.models import ContactOutcome, Outcome
+from portal.outreach.notices import notice_send
 from portal.outreach.selectors import address_for
 from portal.outreach.services import call_attempt_record
 
@@ -211,4 +214,49 @@ def call_dispute_resolve(
         },
         debtor=row.debtor_id,
     )
+    return resolved
+
+
+@transaction.atomic
+def online_dispute_resolve(
+    *,
+    case: DisputeCase,
+    resolver,
+    status: str,
+    note: str,
+    action: str = "",
+    adjustment_minor: int | None = None,
+    verification: Upload | None = None,
+) -> DisputeCase:
+    """Answer a dispute the debtor filed on the portal (`portal.debtors.dispute_cases`:
+    closes or adjusts the debt, or stores the verification; audited `dispute.resolved`), and
+    tell the debtor through the notice pipeline, with a link to the answer and its
+    documents on the portal. Raises DisputeError."""
+    resolved = dispute_case_resolve(
+        case=case,
+        resolver=resolver,
+        status=status,
+        note=note,
+        action=action,
+        adjustment_minor=adjustment_minor,
+        verification=verification,
+    )
+    resolved = DisputeCase.objects.select_related("debtor", "debt__portfolio__creditor").get(
+        pk=resolved.pk
+    )
+    try:
+        notice_send(
+            debtor=resolved.debtor,
+            notice="dispute_resolved",
+            context={"case": resolved},
+            about=["case"],
+            link=resolved.debt.portfolio,
+            link_to=reverse("selfservice:dispute_detail", args=[resolved.pk]),
+            debt=resolved.debt,
+            country=resolved.country,
+        )
+    except Exception:
+        # The answer rolls back: the verification it stored goes too.
+        dispute_files_forget(resolved, kind=DocumentKind.VERIFICATION)
+        raise
     return resolved

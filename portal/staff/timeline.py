@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.audit.models import AuditEvent
 from portal.audit.readable import readable_details
+from portal.debtors.models import CaseStatus, DebtStatus, DisputeReason, UpheldAction
 
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "message": (_("Messages"), ("message.", "inbound.")),
@@ -23,11 +24,37 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "offer": (_("Offers"), ("quote.",)),
     "proposal": (_("Proposals"), ("proposal.",)),
     "agreement": (_("Agreements and promises"), ("agreement.", "installment.", "promise.")),
-    "payment": (_("Payments, refunds, disputes"), ("payment.", "debt.paid", "debt.dispute")),
+    "payment": (
+        _("Payments, refunds, disputes"),
+        ("payment.", "debt.paid", "debt.dispute", "dispute."),
+    ),
     "consent": (_("Consent and preferences"), ("consent.", "debtor.preferences")),
     "note": (_("Staff notes and calls"), ("staff.note", "call.")),
 }
 PAGE_SIZE = 50
+# Codes events store, shown by their labels: the audit layer, below the models that name
+# them, cannot know these (docs/architecture.md#layers). Keyed by action prefix, then key.
+CHOICES: dict[str, dict[str, type]] = {
+    "dispute.": {
+        "reason": DisputeReason,
+        "status": CaseStatus,
+        "action": UpheldAction,
+        "restored_to": DebtStatus,
+    },
+}
+
+
+def labelled(action: str, details: dict | None) -> dict:
+    """The details with every known code replaced by its label in the active language."""
+    details = dict(details or {})
+    for prefix, fields in CHOICES.items():
+        if not action.startswith(prefix):
+            continue
+        for key, choices in fields.items():
+            value = details.get(key)
+            if isinstance(value, str) and value in choices.values:
+                details[key] = str(choices(value).label)
+    return details
 
 
 @dataclass(frozen=True)
@@ -40,7 +67,7 @@ class TimelineEntry:
         """The event's details in words: (label, text, or the items of a list)."""
         return [
             (label, "", value) if isinstance(value, list) else (label, value, [])
-            for label, value in readable_details(self.event.details)
+            for label, value in readable_details(labelled(self.event.action, self.event.details))
         ]
 
     @property

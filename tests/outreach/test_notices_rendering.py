@@ -37,6 +37,19 @@ attempt = SimpleNamespace(amount_minor=50_000_00, currency="COP")
 payment = SimpleNamespace(
     amount_minor=60_000_00, currency="COP", number="P-000123", agreement=agreement
 )
+card_debt = SimpleNamespace(
+    account_ref="TC-100", portfolio=SimpleNamespace(creditor=SimpleNamespace(name="Banco Andino"))
+)
+case = SimpleNamespace(
+    number="DISP-2026-000123",
+    debt=card_debt,
+    due_on=DUE,
+    status="upheld",
+    upheld_action="adjust",
+    adjustment_minor=100_000_00,
+    currency="COP",
+    resolution_note="Se cobró de más.",
+)
 reminder = {"first_name": "Ana", "creditor": "Banco Andino", "currency": "COP"}
 
 CONTEXTS = {
@@ -67,6 +80,8 @@ CONTEXTS = {
     "installment_due_today": {**reminder, "amount_minor": 250_000_00},
     "promise_broken": {**reminder, "amount_minor": 100_000_00, "promised_date": "2026-11-23"},
     "agreement_broken": {**reminder, "number": "AC-9"},
+    "dispute_received": {"case": case},
+    "dispute_resolved": {"case": case, "link_url": "https://x/p/T"},
 }
 # (English, Spanish) of each subject and of a line of each text.
 SUBJECTS = {
@@ -100,6 +115,14 @@ SUBJECTS = {
     "agreement_broken": (
         "Your payment agreement AC-9 has ended",
         "Tu acuerdo de pago AC-9 terminó",
+    ),
+    "dispute_received": (
+        "We received your dispute DISP-2026-000123",
+        "Recibimos tu reclamo DISP-2026-000123",
+    ),
+    "dispute_resolved": (
+        "The answer to your dispute DISP-2026-000123",
+        "La respuesta a tu reclamo DISP-2026-000123",
     ),
 }
 GREETING = ("Hello Ana María Peña,", "Hola, Ana María Peña:")

@@ -1,9 +1,17 @@
 """Debtors' models by concept: the parties (creditor, portfolio, debtor, payment methods),
-the debts and their ledger, the dispute holds on them, the mora stages, the portfolio
-imports."""
+the debts and their ledger, the dispute holds on them and the disputes filed online, the
+mora stages, the portfolio imports."""
 
 from __future__ import annotations
 
+from .cases import (
+    CaseStatus,
+    DisputeCase,
+    DisputeDocument,
+    DisputeReason,
+    DocumentKind,
+    UpheldAction,
+)
 from .debts import Debt, DebtStatus, LedgerEntry, LedgerKind
 from .disputes import DisputeHold, HoldKind
 from .imports import ImportStatus, PortfolioImport
@@ -23,6 +31,12 @@ from .parties import (
 )
 
 __all__ = [
+    "CaseStatus",
+    "DisputeCase",
+    "DisputeDocument",
+    "DisputeReason",
+    "DocumentKind",
+    "UpheldAction",
     "ContactChannel",
     "Creditor",
     "Debt",

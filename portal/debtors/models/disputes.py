@@ -10,6 +10,7 @@ from .debts import Debt, DebtStatus
 class HoldKind(models.TextChoices):
     CARD = "card", _("Card dispute")
     CALL = "call", _("Dispute raised on a call")
+    ONLINE = "online", _("Dispute filed on the portal")
 
 
 class DisputeHold(models.Model):

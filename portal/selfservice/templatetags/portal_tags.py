@@ -21,6 +21,7 @@ DEBTOR_TABS = [
     ("selfservice:dashboard", gettext_lazy("Balance")),
     ("selfservice:history", gettext_lazy("History")),
     ("selfservice:communications", gettext_lazy("Messages")),
+    ("selfservice:disputes", gettext_lazy("Disputes")),
     ("agreements:offers", gettext_lazy("Pay / Agreements")),
     ("selfservice:preferences", gettext_lazy("Preferences")),
 ]
