@@ -114,7 +114,7 @@ def notice_send(
     full = {"debtor": debtor, **context}
     if link:
         portfolio = link if isinstance(link, Portfolio) else None
-        full["link_url"] = _link_url(debtor, portfolio, landing=link_to)
+        full["link_url"] = _link_url(debtor, portfolio, channel=channel, landing=link_to)
     rendered = render_notice(notice=notice, channel=channel, language=debtor.language, context=full)
     key = key or _key(notice, debtor, context, about, rendered)
     if when == "queue":
@@ -167,9 +167,12 @@ def _address(channel: str) -> str:
     return "email" if channel == "email" else "phone"
 
 
-def _link_url(debtor: Debtor, portfolio: Portfolio | None, *, landing: str) -> str:
-    """A new personal link, minted in the caller's transaction: rolled back, it never was."""
-    _link, token = payment_link_create(debtor=debtor, portfolio=portfolio)
+def _link_url(debtor: Debtor, portfolio: Portfolio | None, *, channel: str, landing: str) -> str:
+    """A new personal link, minted in the caller's transaction: rolled back, it never was.
+    It knows where it goes, so its identity page can say so (masked)."""
+    _link, token = payment_link_create(
+        debtor=debtor, portfolio=portfolio, channel=channel, sent_to=address_for(debtor, channel)
+    )
     return payment_link_url(token, landing=landing)
 
 
