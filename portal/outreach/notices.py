@@ -21,7 +21,8 @@ from django.db import transaction
 from portal.access.services import payment_link_create
 from portal.access.tokens import payment_link_url
 from portal.audit.services import record
-from portal.debtors.models import Debt, Debtor, Portfolio
+from portal.debtors.models import Creditor, Debt, Debtor, Portfolio
+from portal.debtors.selectors import debtor_creditors
 
 from .attachments import StoredFile
 from .models import MessageKind
@@ -115,7 +116,13 @@ def notice_send(
     if link:
         portfolio = link if isinstance(link, Portfolio) else None
         full["link_url"] = _link_url(debtor, portfolio, channel=channel, landing=link_to)
-    rendered = render_notice(notice=notice, channel=channel, language=debtor.language, context=full)
+    rendered = render_notice(
+        notice=notice,
+        channel=channel,
+        language=debtor.language,
+        context=full,
+        creditors=_creditors(debtor, link=link, debt=debt, context=context),
+    )
     key = key or _key(notice, debtor, context, about, rendered)
     if when == "queue":
         stored = {"subject": rendered.subject, "text": rendered.text}
@@ -174,6 +181,23 @@ def _link_url(debtor: Debtor, portfolio: Portfolio | None, *, channel: str, land
         debtor=debtor, portfolio=portfolio, channel=channel, sent_to=address_for(debtor, channel)
     )
     return payment_link_url(token, landing=landing)
+
+
+def _creditors(
+    debtor: Debtor, *, link: bool | Portfolio, debt: Debt | None, context: dict
+) -> list[Creditor]:
+    """Whom the notice speaks for, named with their NIT at its end: the portfolio it is
+    about (its link's, its debt's, or an agreement's or proposal's in the context), else
+    every creditor the debtor owes."""
+    hints = [
+        link,
+        debt and debt.portfolio,
+        *(getattr(v, "portfolio", None) for v in context.values()),
+    ]
+    portfolio = next((p for p in hints if isinstance(p, Portfolio)), None)
+    if portfolio is not None:
+        return [portfolio.creditor]
+    return debtor_creditors(debtor.pk)
 
 
 def _key(
