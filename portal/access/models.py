@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.debtors.models import ContactChannel
+
 
 class PaymentLink(models.Model):
     """A personal link sent by SMS, WhatsApp or email. Only the token's SHA-256 is stored.
@@ -55,6 +57,13 @@ class PaymentLink(models.Model):
     campaign_id = models.BigIntegerField(
         null=True, blank=True, db_index=True, verbose_name=_("campaign")
     )
+    # Where the message carrying the link went, for the identity page's "we sent this to
+    # the number ending in 2233". Only the masked hint is kept (masking.destination_hint):
+    # the full address stays on the debtor and the message. Blank for a staff-made link.
+    sent_channel = models.CharField(
+        max_length=10, blank=True, choices=ContactChannel.choices, verbose_name=_("sent by")
+    )
+    sent_to_hint = models.CharField(max_length=64, blank=True, verbose_name=_("sent to (masked)"))
 
     class Meta:
         verbose_name = _("payment link")

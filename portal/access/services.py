@@ -15,6 +15,7 @@ from portal.audit.services import record
 from portal.db import is_postgresql
 from portal.debtors.models import Debtor, IdentityCheck, Portfolio
 
+from .masking import destination_hint
 from .models import LinkOpen, PaymentLink, PortalPresence
 from .tokens import hash_token, new_token
 
@@ -52,8 +53,14 @@ def payment_link_create(
     portfolio: Portfolio | None = None,
     days: int | None = None,
     actor=None,
+    channel: str = "",
+    sent_to: str = "",
 ) -> tuple[PaymentLink, str]:
-    """Mint a link; returns it and the raw token, which exists nowhere else afterwards."""
+    """Mint a link; returns it and the raw token, which exists nowhere else afterwards.
+
+    `channel` and `sent_to` say where the message carrying it goes; only the masked hint
+    is kept, for the identity page. A staff-made link has neither.
+    """
     portfolio = portfolio or _default_portfolio(debtor)
     days = portfolio.link_expiry_days if days is None else days
     if not 1 <= days <= 365:
@@ -67,6 +74,8 @@ def payment_link_create(
         created_by=actor if getattr(actor, "is_staff", False) else None,
         created_at=now,
         expires_at=now + dt.timedelta(days=days),
+        sent_channel=channel,
+        sent_to_hint=destination_hint(channel, sent_to),
     )
     record(
         "payment_link.created",
@@ -76,6 +85,7 @@ def payment_link_create(
             "debtor_id": debtor.pk,
             "portfolio": portfolio.code,
             "expires_at": link.expires_at,
+            "sent_channel": channel,
         },
     )
     return link, token
@@ -93,10 +103,11 @@ def payment_link_tokens(count: int) -> list[tuple[str, str]]:
 
 @transaction.atomic
 def payment_links_save_for_campaign(
-    *, links: list[tuple[int, str]], portfolio: Portfolio, campaign_id: int
+    *, links: list[tuple[int, str, str, str]], portfolio: Portfolio, campaign_id: int
 ) -> list[int]:
-    """Save a campaign's batch of links, (debtor id, token hash) each, in one statement
-    with one audit event; returns the new link ids in the same order.
+    """Save a campaign's batch of links, (debtor id, token hash, channel, address) each,
+    in one statement with one audit event; returns the new link ids in the same order.
+    Of the address only its masked hint is saved (`masking.destination_hint`).
 
     Campaigns mint thousands at a time, so this skips the per-link event of
     `payment_link_create` and records every new link id in a single event instead. On
@@ -106,25 +117,30 @@ def payment_links_save_for_campaign(
         return []
     now = timezone.now()
     expires_at = now + dt.timedelta(days=portfolio.link_expiry_days)
+    hints = [destination_hint(channel, to) for _d, _h, channel, to in links]
     if is_postgresql():
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {PaymentLink._meta.db_table} (token_hash, debtor_id, "
-                "portfolio_id, created_at, expires_at, campaign_id, open_count, revoke_reason) "
-                "SELECT v.token_hash, v.debtor_id, %s, %s, %s, %s, 0, '' "
-                "FROM unnest(%s::varchar[], %s::bigint[]) AS v(token_hash, debtor_id) "
+                "portfolio_id, created_at, expires_at, campaign_id, open_count, revoke_reason, "
+                "sent_channel, sent_to_hint) "
+                "SELECT v.token_hash, v.debtor_id, %s, %s, %s, %s, 0, '', v.channel, v.hint "
+                "FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::varchar[]) "
+                "AS v(token_hash, debtor_id, channel, hint) "
                 "RETURNING token_hash, id",
                 [
                     portfolio.pk,
                     now,
                     expires_at,
                     campaign_id,
-                    [token_hash for _d, token_hash in links],
-                    [debtor_id for debtor_id, _h in links],
+                    [link[1] for link in links],
+                    [link[0] for link in links],
+                    [link[2] for link in links],
+                    hints,
                 ],
             )
             by_hash = dict(cursor.fetchall())  # RETURNING's order is not promised
-        ids = [by_hash[token_hash] for _d, token_hash in links]
+        ids = [by_hash[link[1]] for link in links]
     else:
         saved = PaymentLink.objects.bulk_create(
             PaymentLink(
@@ -134,18 +150,16 @@ def payment_links_save_for_campaign(
                 created_at=now,
                 expires_at=expires_at,
                 campaign_id=campaign_id,
+                sent_channel=channel,
+                sent_to_hint=hint,
             )
-            for debtor_id, token_hash in links
+            for (debtor_id, token_hash, channel, _to), hint in zip(links, hints, strict=True)
         )
         ids = [link.pk for link in saved]
     record(
         "payment_link.created_for_campaign",
         subject=("outreach.campaign", campaign_id),
-        details={
-            "links": [
-                [link_id, debtor_id] for link_id, (debtor_id, _h) in zip(ids, links, strict=True)
-            ]
-        },
+        details={"links": [[link_id, link[0]] for link_id, link in zip(ids, links, strict=True)]},
     )
     return ids
 

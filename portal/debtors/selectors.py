@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
 from .imputation import Parts
-from .models import Debt, LedgerEntry, MoraStage
+from .models import Creditor, Debt, LedgerEntry, MoraStage
 
 # Bands change a few times a year and every debtor page needs them, so each process keeps
 # them for a minute. Saving a band clears this process's copy (signals.py); other
@@ -72,3 +72,11 @@ def debt_parts_as_of(*, debt_id: int, when: dt.datetime) -> Parts:
         p=Sum("principal_minor"), i=Sum("interest_minor"), f=Sum("fees_minor")
     )
     return Parts(sums["p"] or 0, sums["i"] or 0, sums["f"] or 0)
+
+
+def debtor_creditors(debtor_id: int) -> list[Creditor]:
+    """The creditors whose debts the debtor has with us, by name: the ones their pages and
+    messages name, with their NIT."""
+    return list(
+        Creditor.objects.filter(portfolios__debts__debtor_id=debtor_id).distinct().order_by("name")
+    )

@@ -29,7 +29,9 @@ class CampaignTemplateInline(admin.StackedInline):
     def sms_length(self, obj: CampaignTemplate) -> str:
         if not obj.pk:
             return "—"
-        text = rendering.fill(obj.body, _SAMPLE)
+        # Counted as sent: with the legal line every message ends with.
+        creditor = obj.campaign.portfolio.creditor
+        text = rendering.with_legal(rendering.fill(obj.body, _SAMPLE), "sms", [creditor])
         segments, encoding = rendering.sms_segments(text)
         return f"{len(text)} characters · {segments} segment(s) · {encoding}"
 

@@ -21,7 +21,8 @@ from django.db import transaction
 from portal.access.services import payment_link_create
 from portal.access.tokens import payment_link_url
 from portal.audit.services import record
-from portal.debtors.models import Debt, Debtor, Portfolio
+from portal.debtors.models import Creditor, Debt, Debtor, Portfolio
+from portal.debtors.selectors import debtor_creditors
 
 from .attachments import StoredFile
 from .models import MessageKind
@@ -117,8 +118,14 @@ def notice_send(
     full = {"debtor": debtor, **context}
     if link:
         portfolio = link if isinstance(link, Portfolio) else None
-        full["link_url"] = _link_url(debtor, portfolio, landing=link_to)
-    rendered = render_notice(notice=notice, channel=channel, language=debtor.language, context=full)
+        full["link_url"] = _link_url(debtor, portfolio, channel=channel, landing=link_to)
+    rendered = render_notice(
+        notice=notice,
+        channel=channel,
+        language=debtor.language,
+        context=full,
+        creditors=_creditors(debtor, link=link, debt=debt, context=context),
+    )
     key = key or _key(notice, debtor, context, about, rendered)
     if when == "queue":
         stored = {"subject": rendered.subject, "text": rendered.text}
@@ -170,10 +177,30 @@ def _address(channel: str) -> str:
     return "email" if channel == "email" else "phone"
 
 
-def _link_url(debtor: Debtor, portfolio: Portfolio | None, *, landing: str) -> str:
-    """A new personal link, minted in the caller's transaction: rolled back, it never was."""
-    _link, token = payment_link_create(debtor=debtor, portfolio=portfolio)
+def _link_url(debtor: Debtor, portfolio: Portfolio | None, *, channel: str, landing: str) -> str:
+    """A new personal link, minted in the caller's transaction: rolled back, it never was.
+    It knows where it goes, so its identity page can say so (masked)."""
+    _link, token = payment_link_create(
+        debtor=debtor, portfolio=portfolio, channel=channel, sent_to=address_for(debtor, channel)
+    )
     return payment_link_url(token, landing=landing)
+
+
+def _creditors(
+    debtor: Debtor, *, link: bool | Portfolio, debt: Debt | None, context: dict
+) -> list[Creditor]:
+    """Whom the notice speaks for, named with their NIT at its end: the portfolio it is
+    about (its link's, its debt's, or an agreement's or proposal's in the context), else
+    every creditor the debtor owes."""
+    hints = [
+        link,
+        debt and debt.portfolio,
+        *(getattr(v, "portfolio", None) for v in context.values()),
+    ]
+    portfolio = next((p for p in hints if isinstance(p, Portfolio)), None)
+    if portfolio is not None:
+        return [portfolio.creditor]
+    return debtor_creditors(debtor.pk)
 
 
 def _key(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.core import signing
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from portal.money import format_minor_in
 
@@ -68,28 +70,73 @@ class Rendered:
 EMAIL_LAYOUT = "outreach/notices/_email.html"  # every email's HTML, notices' and campaigns'
 
 
-def render_notice(*, notice: str, channel: str, language: str, context: dict) -> Rendered:
+def legal_lines(creditors: Iterable = ()) -> list[str]:
+    """Who collects and for whom, with their NITs, in the active language: the lines every
+    email ends with (issue 17: a debtor can check both before trusting a message)."""
+    lines = [
+        _("Collection agency: %(name)s, NIT %(nit)s")
+        % {"name": settings.AGENCY_NAME, "nit": settings.AGENCY_NIT}
+    ]
+    for creditor in creditors:
+        if creditor.tax_id:
+            lines.append(
+                _("Creditor: %(name)s, NIT %(nit)s")
+                % {"name": creditor.name, "nit": creditor.tax_id}
+            )
+        else:
+            lines.append(_("Creditor: %(name)s") % {"name": creditor.name})
+    return lines
+
+
+def legal_sms(creditors: Iterable = ()) -> str:
+    """The same, as short as it can be for SMS and WhatsApp (GSM-7 only: no "·")."""
+    parts = [f"{settings.AGENCY_NAME} NIT {settings.AGENCY_NIT}."]
+    for creditor in creditors:
+        nit = f" NIT {creditor.tax_id}" if creditor.tax_id else ""
+        parts.append(_("Creditor %(name)s%(nit)s.") % {"name": creditor.name, "nit": nit})
+    return " ".join(parts)
+
+
+def with_legal(text: str, channel: str, creditors: Iterable = ()) -> str:
+    """`text` ending with the legal line(s) of its channel."""
+    creditors = list(creditors)
+    if channel == "email":
+        return f"{text}\n\n" + "\n".join(legal_lines(creditors))
+    return f"{text} {legal_sms(creditors)}"
+
+
+def render_notice(
+    *, notice: str, channel: str, language: str, context: dict, creditors: Iterable = ()
+) -> Rendered:
     """One notice in `language` from its folder `outreach/notices/<notice>/`: `sms.txt` for
     SMS and WhatsApp; `subject.txt`, `text.txt` and `html.html` (the text inside the email
-    layout) for email. A notice already rendered (`notices.notice_send` renders in the
-    caller's transaction) arrives as `subject` + `text` (+ `html`) and is sent as it is.
+    layout) for email, each ending with the agency's and the `creditors`' names and NITs.
+    A notice already rendered (`notices.notice_send` renders in the caller's transaction)
+    arrives as `subject` + `text` (+ `html`) and is sent as it is.
     """
     full = {"PORTAL_NAME": settings.PORTAL_NAME, "SUPPORT_PHONE": settings.SUPPORT_PHONE, **context}
     base = f"outreach/notices/{notice}"
     with translation.override(language or settings.LANGUAGE_CODE):
-        if "text" in context:
+        if "text" in context:  # rendered earlier, legal lines included
             subject, text = context.get("subject", ""), context["text"]
-        elif channel == "email":
-            subject = " ".join(render_to_string(f"{base}/subject.txt", full).split())
-            text = render_to_string(f"{base}/text.txt", full).strip()
-        else:
-            return Rendered("", " ".join(render_to_string(f"{base}/sms.txt", full).split()))
+            if channel != "email":
+                return Rendered("", text)
+            html = context.get("html") or render_to_string(
+                [f"{base}/html.html", EMAIL_LAYOUT], {**full, "text": text}
+            )
+            return Rendered(subject, text, html)
+        creditors = list(creditors)
         if channel != "email":
-            return Rendered("", text)
-        html = context.get("html") or render_to_string(
-            [f"{base}/html.html", EMAIL_LAYOUT], {**full, "text": text}
+            text = " ".join(render_to_string(f"{base}/sms.txt", full).split())
+            return Rendered("", with_legal(text, channel, creditors))
+        subject = " ".join(render_to_string(f"{base}/subject.txt", full).split())
+        text = render_to_string(f"{base}/text.txt", full).strip()
+        # The layout prints the legal lines itself, under whatever the notice's html shows.
+        html = render_to_string(
+            [f"{base}/html.html", EMAIL_LAYOUT],
+            {**full, "text": text, "legal_lines": legal_lines(creditors)},
         )
-        return Rendered(subject, text, html)
+        return Rendered(subject, with_legal(text, channel, creditors), html)
 
 
 def unsubscribe_token(*, debtor_id: int, message_id: int) -> str:

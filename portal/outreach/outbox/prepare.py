@@ -115,7 +115,7 @@ def links_save(links: Links) -> None:
     their messages."""
     for campaign_id, group in links.by_campaign.items():
         link_ids = payment_links_save_for_campaign(
-            links=[(m.debtor_id, links.hashes[m.pk]) for m in group],
+            links=[(m.debtor_id, links.hashes[m.pk], m.channel, m.to) for m in group],
             portfolio=group[0].campaign.portfolio,
             campaign_id=campaign_id,
         )

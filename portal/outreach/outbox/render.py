@@ -96,11 +96,15 @@ def _campaign_text(message: Message, templates: dict, link_url: str) -> tuple:
         currency=campaign.portfolio.currency,
         link=link_url,
     )
-    text = rendering.fill(template.body, values)
+    body = rendering.fill(template.body, values)
     subject = rendering.fill(template.subject, values)
+    creditors = [campaign.portfolio.creditor]
     html = ""
-    if message.channel == "email":
-        html = render_to_string(
-            rendering.EMAIL_LAYOUT, {"text": text, "PORTAL_NAME": settings.PORTAL_NAME}
-        )
+    with translation.override(debtor.language or settings.LANGUAGE_CODE):
+        text = rendering.with_legal(body, message.channel, creditors)
+        if message.channel == "email":
+            context = {"text": body, "legal_lines": rendering.legal_lines(creditors)}
+            html = render_to_string(
+                rendering.EMAIL_LAYOUT, {**context, "PORTAL_NAME": settings.PORTAL_NAME}
+            )
     return rendering.Rendered(subject, text, html), template, values

@@ -12,7 +12,9 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy
 
+from portal.debtors.selectors import debtor_creditors as creditors_of
 from portal.money import format_minor_in
+from portal.pagecache import debtor_pages_cached
 
 register = template.Library()
 
@@ -63,6 +65,19 @@ def debtor_tabs(context) -> SafeString:
 
 
 _CURRENT = SafeString(' aria-current="page"')
+
+
+@register.inclusion_tag("selfservice/_creditors.html", takes_context=True)
+def debtor_creditors(context) -> dict:
+    """Under the tabs of every signed-in page: for whom the agency collects (the footer
+    names the agency), with each creditor's NIT, so the debtor can check who they owe."""
+    debtor = getattr(context["request"], "debtor", None)
+    if debtor is None:
+        return {"creditors": []}
+    creditors = debtor_pages_cached(
+        debtor.pk, "creditors", lambda: [(c.name, c.tax_id) for c in creditors_of(debtor.pk)]
+    )
+    return {"creditors": creditors}
 
 
 def _language() -> str:
