@@ -150,7 +150,7 @@ def test_the_readme_shows_what_seed_demo_prints(settings, capsys):
     printed = capsys.readouterr().out.splitlines()
     readme = (Path(settings.BASE_DIR) / "README.md").read_text()
     block = next(b for b in readme.split("```") if "demo portfolio demo-cop:" in b)
-    make_run_lines = ("Site: ", "Stripe TEST MODE: ")  # printed by make run after seed_demo
+    make_run_lines = ("Site: ", "Stripe TEST MODE: ", "Mercado Pago TEST MODE: ")  # by make run
     shown = [line for line in block.strip().splitlines() if not line.startswith(make_run_lines)]
 
     def same(line: str) -> str:
