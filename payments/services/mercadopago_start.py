@@ -32,8 +32,6 @@ from .paying import REUSABLE, PaymentError, attempt_is_payable
 log = logging.getLogger(__name__)
 
 PERSON_TYPES = ("individual", "association")
-# A PSE payment the bank has not answered for this long is not offered again.
-_PSE_REUSE = dt.timedelta(minutes=10)
 # One read of Mercado Pago per attempt in this many seconds, however often the page polls.
 _REFRESH_EVERY_S = 3
 
@@ -116,21 +114,14 @@ def pse_payment_start(
     callback_url: str,
 ) -> str:
     """Create the PSE payment at the debtor's bank; returns the bank's page to send them
-    to. Coming back for the same bank within minutes sends them to the same payment."""
+    to. While a transfer is pending the attempt is not payable (`_check`): the result page
+    links back to that bank's page instead."""
     _check(attempt, Method.PSE)
     banks = dict(mercadopago_api.pse_banks())
     if bank_id not in banks:
         raise PaymentError(_("Choose your bank from the list."))
     if person_type not in PERSON_TYPES:
         raise PaymentError(_("Choose whether you pay as a person or as a company."))
-    earlier = attempt.provider_details
-    if (
-        attempt.status == AttemptStatus.PROCESSING
-        and earlier.get("bank_id") == bank_id
-        and earlier.get("redirect_url")
-        and timezone.now() - attempt.updated_at < _PSE_REUSE
-    ):
-        return earlier["redirect_url"]
     tries = _next_try(attempt)
     mp_payment = mercadopago_api.payment_create(
         body={
