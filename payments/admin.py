@@ -34,7 +34,6 @@ from .models import (
     PaymentAllocation,
     PaymentAttempt,
     Refund,
-    StripeEvent,
 )
 from .services.refunds import RefundError, refund_refusal, refund_request, refund_room
 
@@ -284,32 +283,6 @@ class PaymentAttemptAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
-    list_display = ["stripe_id", "type", "status", "payment_intent_id", "received_at"]
-    list_filter = ["status", "type"]
-    search_fields = ["stripe_id", "payment_intent_id"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in StripeEvent._meta.concrete_fields]
-
-    # Webhook plumbing: only a superuser reads it (staff see payments, not Stripe events).
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
 @admin.register(Autopay)
 class AutopayAdmin(admin.ModelAdmin):
     list_display = ["__str__", "debtor", "status", "card", "activated_at", "disabled_at"]
@@ -331,5 +304,5 @@ class AutopayAdmin(admin.ModelAdmin):
         return format_html("{} ···· {}", autopay.card_brand, autopay.card_last4)
 
 
-# Mercado Pago notifications and the portfolios' online payment methods.
+# The providers' events and notifications, and the portfolios' online payment methods.
 from . import admin_providers  # noqa: E402, F401

@@ -1,12 +1,12 @@
 """Admin for the providers' side: which online methods each portfolio offers, and (for a
-superuser) Mercado Pago's notifications as they arrived."""
+superuser) Stripe's events and Mercado Pago's notifications as they arrived."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import MercadoPagoNotification, PortfolioPaymentMethod
+from .models import MercadoPagoNotification, PortfolioPaymentMethod, StripeEvent
 
 
 @admin.register(PortfolioPaymentMethod)
@@ -18,16 +18,12 @@ class PortfolioPaymentMethodAdmin(admin.ModelAdmin):
     ordering = ["portfolio", "position", "id"]
 
 
-@admin.register(MercadoPagoNotification)
-class MercadoPagoNotificationAdmin(admin.ModelAdmin):
-    list_display = ["notification_id", "topic", "action", "data_id", "status", "received_at"]
-    list_filter = ["status", "topic"]
-    search_fields = ["notification_id", "data_id", "request_id"]
+class WebhookLogAdmin(admin.ModelAdmin):
+    """Webhook plumbing: read-only, and only a superuser reads it (staff see payments)."""
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in MercadoPagoNotification._meta.concrete_fields]
+        return [field.name for field in self.model._meta.concrete_fields]
 
-    # Webhook plumbing: only a superuser reads it, like Stripe's events.
     def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.is_active and request.user.is_superuser
 
@@ -42,3 +38,17 @@ class MercadoPagoNotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(WebhookLogAdmin):
+    list_display = ["stripe_id", "type", "status", "payment_intent_id", "received_at"]
+    list_filter = ["status", "type"]
+    search_fields = ["stripe_id", "payment_intent_id"]
+
+
+@admin.register(MercadoPagoNotification)
+class MercadoPagoNotificationAdmin(WebhookLogAdmin):
+    list_display = ["notification_id", "topic", "action", "data_id", "status", "received_at"]
+    list_filter = ["status", "topic"]
+    search_fields = ["notification_id", "data_id", "request_id"]
