@@ -1,4 +1,5 @@
 from . import admin_review  # noqa: F401, I001  (registers the proposal review queue)
+from .admin_changes import AgreementDocumentInline, ScheduleChangeInline
 
 from typing import Any
 
@@ -74,6 +75,10 @@ class OfferPolicyAdmin(admin.ModelAdmin):
                     "auto_max_days_to_first_payment",
                 ]
             },
+        ),
+        (
+            _("Changes a debtor may make alone to an active agreement"),
+            {"fields": ["max_date_moves", "max_move_days", "allow_skip"]},
         ),
     ]
 
@@ -165,7 +170,12 @@ class AgreementAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["number", "debtor__full_name", "debtor__document_number"]
     list_select_related = ["debtor", "portfolio"]
     date_hierarchy = "created_at"
-    inlines = [AgreementDebtInline, InstallmentInline]
+    inlines = [
+        AgreementDebtInline,
+        InstallmentInline,
+        ScheduleChangeInline,
+        AgreementDocumentInline,
+    ]
     readonly_fields = ["signed_document"]
     # `pdf` is a private file (no URL): `signed_document` links the checking view instead.
     exclude = ["balance_minor", "discount_minor", "total_minor", "down_payment_minor", "pdf"]

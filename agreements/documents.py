@@ -22,7 +22,7 @@ from portal.debtors.imputation import Parts
 from portal.debtors.selectors import debt_parts_as_of
 from portal.storage import private_name
 
-from .models import Agreement, AgreementDebt, Installment
+from .models import Agreement, AgreementDebt, AgreementDocument, Installment, InstallmentStatus
 
 TEMPLATE = "agreements/pdf/agreement.html"
 
@@ -132,4 +132,53 @@ def agreement_pdf_render(*, agreement_id: int) -> str:
     if not claimed:
         storage.delete(name)
         return Agreement.objects.values_list("pdf_sha256", flat=True).get(pk=agreement.pk)
+    return sha256
+
+
+def agreement_document_render(*, document_id: int) -> str:
+    """Render, store and audit a reissued version (2, 3, ...) once, like version 1: the
+    schedule as it is now (cancelled installments left out) and the change's evidence."""
+    document = AgreementDocument.objects.select_related(
+        "change", "agreement__debtor", "agreement__portfolio__creditor"
+    ).get(pk=document_id)
+    if document.sha256:
+        return document.sha256
+    agreement = document.agreement
+    context = agreement_pdf_context(
+        agreement=agreement,
+        lines=agreement.lines.select_related("debt").order_by("debt__account_ref"),
+        installments=agreement.installments.exclude(status=InstallmentStatus.CANCELLED).order_by(
+            "number"
+        ),
+    )
+    context["document"] = document
+    context["change_evidence"] = document.change.evidence
+    pdf = agreement_pdf_bytes(context=context, language=agreement.debtor.language)
+    sha256 = hashlib.sha256(pdf).hexdigest()
+
+    storage = AgreementDocument._meta.get_field("pdf").storage
+    accepted = timezone.localtime(agreement.accepted_at)
+    stem = f"{agreement.number or f'agreement-{agreement.pk}'}-v{document.version}"
+    name = storage.save(
+        private_name(f"agreements/{accepted:%Y/%m}", stem, ".pdf"), ContentFile(pdf)
+    )
+    with transaction.atomic():
+        claimed = AgreementDocument.objects.filter(pk=document.pk, sha256="").update(
+            pdf=name, sha256=sha256, rendered_at=timezone.now()
+        )
+        if claimed:
+            record(
+                "agreement.pdf_rendered",
+                subject=agreement,
+                details={
+                    "number": agreement.number,
+                    "version": document.version,
+                    "file": name,
+                    "sha256": sha256,
+                    "bytes": len(pdf),
+                },
+            )
+    if not claimed:
+        storage.delete(name)
+        return AgreementDocument.objects.values_list("sha256", flat=True).get(pk=document.pk)
     return sha256

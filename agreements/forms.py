@@ -147,3 +147,38 @@ class RejectForm(forms.Form):
         if not reason:
             raise forms.ValidationError("A reason is required to reject a proposal.")
         return reason
+
+
+class ScheduleChangeForm(ConsentForm):
+    """A change to the schedule: which installment, the new date (a move), then, on the
+    preview, the same two ticks as the acceptance and a reason when staff must review it.
+    Without `confirm` the form only asks for the change, so the ticks are not required yet."""
+
+    installment = forms.TypedChoiceField(label=_("Installment"), coerce=int)
+    new_date = forms.DateField(label=_("New date"), widget=DateInput(), required=False)
+    reason = forms.CharField(
+        label=_("Why do you need this change?"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, installments=(), kind: str = "move", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["installment"].choices = [
+            (i.number, _("Installment %(number)s") % {"number": i.number}) for i in installments
+        ]
+        self.confirming = self.is_bound and self.data.get(self.add_prefix("confirm")) in (
+            "True",
+            "true",
+            "1",
+            "on",
+        )
+        # The ticks are checked by the service, so a missing one shows on the preview.
+        for name in ("accept_terms", "accept_esign"):
+            self.fields[name].required = False
+        if kind == "move":
+            self.fields["new_date"].required = True
+        else:
+            del self.fields["new_date"]

@@ -166,6 +166,9 @@ class OfferPolicyForm(forms.ModelForm):
             "auto_min_down_payment_pct",
             "auto_min_installment_minor",
             "auto_max_days_to_first_payment",
+            "max_date_moves",
+            "max_move_days",
+            "allow_skip",
         ]
 
     def __init__(self, *args, **kwargs):

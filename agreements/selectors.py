@@ -139,9 +139,43 @@ def debtor_agreement_calendar_or_404(debtor: Debtor, pk: int) -> Agreement:
 
 
 def debtor_agreement_or_404(debtor: Debtor, pk: int) -> Agreement:
+    """The agreement with what its page shows: schedule, debts, changes and document versions
+    (and the policy whose limits say which changes the debtor may make alone)."""
     return get_object_or_404(
-        debtor_agreements(debtor).prefetch_related("installments", "lines__debt"), pk=pk
+        debtor_agreements(debtor)
+        .select_related("debtor", "quote__policy", "proposal__policy")
+        .prefetch_related("installments", "lines__debt", "change_requests", "documents"),
+        pk=pk,
     )
+
+
+@dataclass(frozen=True)
+class DocumentVersion:
+    version: int
+    ready: bool  # rendered and stored; otherwise a task is still at it
+    sha256: str
+    created_at: dt.datetime
+    reason: str
+
+
+def agreement_versions(agreement: Agreement) -> list[DocumentVersion]:
+    """Every version of the signed document, newest first: 1 is `Agreement.pdf` (the
+    acceptance), 2 and up the `AgreementDocument`s each schedule change reissued (prefetched
+    by `debtor_agreement_or_404`)."""
+    versions = [
+        DocumentVersion(
+            version=1,
+            ready=bool(agreement.pdf),
+            sha256=agreement.pdf_sha256,
+            created_at=agreement.accepted_at,
+            reason=_("Signed on acceptance"),
+        )
+    ]
+    versions += [
+        DocumentVersion(d.version, bool(d.pdf and d.sha256), d.sha256, d.created_at, d.reason)
+        for d in agreement.documents.all()
+    ]
+    return sorted(versions, key=lambda v: -v.version)
 
 
 def debtor_proposals(debtor: Debtor) -> QuerySet[Proposal]:

@@ -34,3 +34,11 @@ def send_reminders() -> dict:
     from .reminders import reminders_queue
 
     return reminders_queue(today=timezone.localdate())
+
+
+@shared_task(bind=True, max_retries=3, default_retry_delay=30)
+def render_agreement_document(self, document_id: int) -> str:
+    """A new version of the agreement's PDF after a schedule change."""
+    from .documents import agreement_document_render
+
+    return agreement_document_render(document_id=document_id)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("acuerdos/", views.agreement_list, name="agreement_list"),
     path("acuerdos/<int:pk>/", views.agreement_detail, name="agreement_detail"),
     path("acuerdos/<int:pk>/calendario.ics", views.agreement_ics, name="agreement_ics"),
+    path("acuerdos/<int:pk>/cambiar/<slug:kind>/", views.schedule_change, name="schedule_change"),
     path("propuesta/", views.propose, name="propose"),
     path("propuesta/vista-previa/", views.propose_preview, name="propose_preview"),
     path("propuesta/capacidad/", views.propose_affordability, name="propose_affordability"),

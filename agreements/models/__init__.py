@@ -3,6 +3,13 @@ their debts and installments, promises to pay."""
 
 from __future__ import annotations
 
+from .changes import (
+    DONE_CHANGE_STATUSES,
+    AgreementDocument,
+    ChangeKind,
+    ChangeStatus,
+    ScheduleChangeRequest,
+)
 from .offers import PERCENT, DebtSelection, Frequency, OfferPolicy, Quote
 from .plans import (
     Agreement,
@@ -17,9 +24,13 @@ from .proposals import OPEN_PROPOSAL_STATUSES, Proposal, ProposalStatus
 
 __all__ = [
     "Agreement",
+    "AgreementDocument",
     "AgreementDebt",
     "AgreementKind",
     "AgreementStatus",
+    "ChangeKind",
+    "ChangeStatus",
+    "DONE_CHANGE_STATUSES",
     "DebtSelection",
     "Frequency",
     "Installment",
@@ -32,4 +43,5 @@ __all__ = [
     "Proposal",
     "ProposalStatus",
     "Quote",
+    "ScheduleChangeRequest",
 ]

@@ -116,6 +116,25 @@ class OfferPolicy(models.Model):
         verbose_name=_("minimum promise to pay"),
     )
 
+    # Changes a debtor makes alone to an active agreement; beyond them, staff review.
+    max_date_moves = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MaxValueValidator(12)],
+        help_text=_("Per agreement. 0: every date change goes to review."),
+        verbose_name=_("installment date changes allowed"),
+    )
+    max_move_days = models.PositiveSmallIntegerField(
+        default=15,
+        validators=[MaxValueValidator(90)],
+        help_text=_("How far from its current date an installment may be moved."),
+        verbose_name=_("maximum days an installment may move"),
+    )
+    allow_skip = models.BooleanField(
+        default=False,
+        help_text=_("At most one per agreement; the skipped amount is added at the end."),
+        verbose_name=_("one installment may be skipped"),
+    )
+
     # A debtor's own plan inside all of these is approved at once; outside, staff review it.
     auto_max_installments = models.PositiveSmallIntegerField(
         default=6,

@@ -7,6 +7,7 @@ is fetched through helpers scoped to `request.debtor`, so another debtor's ids g
 from __future__ import annotations
 
 from .agreements import agreement_detail, agreement_ics, agreement_list
+from .changes import schedule_change
 from .counter_offers import counter_accept, counter_decline, proposal_detail
 from .offers import offer_confirm, offers
 from .promises import promise
@@ -25,4 +26,5 @@ __all__ = [
     "propose",
     "propose_affordability",
     "propose_preview",
+    "schedule_change",
 ]

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from portal.access.decorators import debtor_required
 from portal.requests import wants_partial
 
-from .. import selectors
+from .. import selectors, services
 from ..calendar import agreement_calendar, calendar_filename
 
 
@@ -37,7 +37,12 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if wants_partial(request):
         template += "#document"  # the polling box asks whether the PDF is ready yet
     # The autopay box is payments' own fragment, loaded by the page (payments:autopay_box).
-    return render(request, template, {"agreement": agreement})
+    context = {
+        "agreement": agreement,
+        "options": services.agreement_change_options(agreement),
+        "versions": selectors.agreement_versions(agreement),
+    }
+    return render(request, template, context)
 
 
 @never_cache

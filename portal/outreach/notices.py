@@ -54,6 +54,8 @@ NOTICES: dict[str, Notice] = {
     "proposal_countered": Notice(),
     "proposal_rejected": Notice(),
     "agreement_created": Notice(),
+    "schedule_change_approved": Notice(),
+    "schedule_change_rejected": Notice(),
     "payment_receipt": Notice(),
     "payment_failed": Notice(),
     "cash_voucher": Notice(),

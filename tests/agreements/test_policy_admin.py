@@ -40,6 +40,8 @@ def form_data(stage, **changes) -> dict:
         "auto_min_down_payment_pct": "20",
         "auto_min_installment_minor": "100.000",
         "auto_max_days_to_first_payment": "15",
+        "max_date_moves": "1",
+        "max_move_days": "15",
     }
     data.update(changes)
     return data
