@@ -93,7 +93,7 @@ class ScheduleChangeReviewAdmin(admin.ModelAdmin):
         if change is not None:
             agreement = change.agreement
             extra.update(
-                change=change,
+                change_request=change,
                 installments=[
                     (i, format_minor(i.amount_minor, agreement.currency))
                     for i in agreement.installments.order_by("number")

@@ -38,6 +38,8 @@ _DEBTOR_FILE = [
     "agreements.view_agreement",
     "agreements.view_installment",
     "agreements.view_promisetopay",
+    "agreements.view_schedulechangerequest",
+    "agreements.view_agreementdocument",
     "payments.view_payment",
     "payments.view_paymentallocation",
     "payments.view_refund",
@@ -60,6 +62,7 @@ _AGENT = [
 _SUPERVISOR = [
     *_AGENT,
     "agreements.change_proposal",  # decide: approve, counter-offer, reject
+    "agreements.change_schedulechangerequest",  # decide: approve, reject
     "access.change_paymentlink",  # revoke
     "outreach.view_campaign",
     "outreach.add_campaign",
