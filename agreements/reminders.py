@@ -29,6 +29,14 @@ def _context(debtor, creditor: str, **values) -> dict:
     return {"first_name": (debtor.full_name.split() or [""])[0], "creditor": creditor, **values}
 
 
+def _installment_key(notice: str, installment: Installment) -> str:
+    """Once per installment and due date: a date the debtor moved is reminded again (the
+    plain key stays for plans never changed, so nothing already sent goes twice)."""
+    if installment.agreement.schedule_revision == 0:
+        return f"{notice}:{installment.pk}"
+    return f"{notice}:{installment.pk}:{installment.due_date.isoformat()}"
+
+
 def _queue(debtor, notice: str, key: str, context: dict, **policy) -> None:
     notice_send(debtor=debtor, notice=notice, context=context, key=key, when="queue", **policy)
 
@@ -57,7 +65,7 @@ def reminders_queue(*, today: dt.date | None = None) -> dict[str, int]:
         _queue(
             agreement.debtor,
             notice,
-            f"{notice}:{installment.pk}",
+            _installment_key(notice, installment),
             context,
             country=agreement.portfolio.country,
         )

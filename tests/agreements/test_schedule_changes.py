@@ -339,10 +339,28 @@ def test_a_broken_agreement_offers_no_change(ana, agreement):
 
 
 def test_the_pages_take_a_fixed_number_of_queries(ana, agreement, django_assert_max_num_queries):
-    move(ana, agreement)
-    with django_assert_max_num_queries(14):
+    move(ana, agreement)  # one change and two document versions on the page
+    with django_assert_max_num_queries(8):
         ana.get(detail_url(agreement))
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(8):
         ana.get(change_url(agreement))
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(9):
         move(ana, agreement, number=2, days=3, confirm=False)
+    with django_assert_max_num_queries(20):  # session, lock, reads, request, audit chain
+        move(ana, agreement, number=2, days=3, reason="Necesito unos días más.")
+
+
+def test_a_moved_date_is_reminded_again_three_days_before_it(ana, agreement):
+    from agreements.reminders import reminders_queue
+    from portal.outreach.models import Message
+
+    old = installment(agreement, 1).due_date
+    reminders_queue(today=old - dt.timedelta(days=3))
+    assert Message.objects.filter(notice="installment_due_soon").count() == 1
+
+    move(ana, agreement, days=5)
+    new = old + dt.timedelta(days=5)
+    reminders_queue(today=new - dt.timedelta(days=3))
+    reminders_queue(today=new - dt.timedelta(days=3))  # a second run sends nothing more
+
+    assert Message.objects.filter(notice="installment_due_soon").count() == 2
