@@ -183,7 +183,11 @@ def _apply(
 
 
 def _reason(change: ScheduleChangeRequest) -> str:
-    values = {"number": change.installment_number, "from": change.from_date, "to": change.to_date}
+    values = {
+        "number": change.installment_number,
+        "from": change.from_date.strftime("%d/%m/%Y"),
+        "to": change.to_date.strftime("%d/%m/%Y"),
+    }
     if change.kind == ChangeKind.MOVE:
         return _("Installment %(number)s moved from %(from)s to %(to)s") % values
     return _("Installment %(number)s skipped; its amount is due on %(to)s") % values

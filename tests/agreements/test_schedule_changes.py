@@ -364,3 +364,54 @@ def test_a_moved_date_is_reminded_again_three_days_before_it(ana, agreement):
     reminders_queue(today=new - dt.timedelta(days=3))  # a second run sends nothing more
 
     assert Message.objects.filter(notice="installment_due_soon").count() == 2
+
+
+def test_staff_see_the_versions_on_the_agreement_and_download_them(
+    ana, agreement, agent, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    with django_capture_on_commit_callbacks(execute=True):
+        move(ana, agreement)
+    staff = Client()
+    staff.force_login(agent)
+
+    page = staff.get(reverse("admin:agreements_agreement_change", args=[agreement.pk]))
+
+    url = reverse("agreement_files:staff_pdf_version", args=[agreement.pk, 2])
+    assert page.status_code == 200 and url in page.content.decode()
+    response = staff.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_the_limits_are_in_the_policy_admin_in_spanish(client, supervisor, policy):
+    from portal.staff.roles import ADMINISTRATOR
+    from tests.factories import StaffFactory
+
+    client.force_login(StaffFactory(username="admin-limites", role=ADMINISTRATOR))
+    html = client.get(reverse("admin:agreements_offerpolicy_change", args=[policy.pk]))
+    html = html.content.decode()
+
+    assert 'name="max_date_moves"' in html and 'name="allow_skip"' in html
+    assert "Cambios que el deudor puede hacer solo a un acuerdo activo" in html
+    assert "máximo de días que se puede mover una cuota" in html.lower()
+
+
+def test_while_version_2_renders_the_box_polls_for_it(ana, agreement):
+    move(ana, agreement)  # the render task waits for a commit that never comes in this test
+
+    html = ana.get(detail_url(agreement)).content.decode()
+    partial = ana.get(detail_url(agreement), HTTP_HX_REQUEST="true").content.decode()
+
+    assert 'data-testid="pdf-pending"' in html and 'hx-trigger="every 3s"' in html
+    assert partial.strip().startswith('<div id="agreement-document"')
+
+
+def test_once_the_moves_are_used_the_page_says_so_and_offers_a_review(ana, agreement):
+    move(ana, agreement)
+
+    html = ana.get(detail_url(agreement)).content.decode()
+
+    assert "Ya usaste los cambios de fecha" in html and "0 veces" not in html
+    assert "Pedir cambiar una fecha" in html
