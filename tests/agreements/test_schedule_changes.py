@@ -415,3 +415,54 @@ def test_once_the_moves_are_used_the_page_says_so_and_offers_a_review(ana, agree
 
     assert "Ya usaste los cambios de fecha" in html and "0 veces" not in html
     assert "Pedir cambiar una fecha" in html
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ten_simultaneous_moves_apply_exactly_one(on_postgres, debtor, debt, policy):
+    from django.utils import timezone
+
+    from agreements.services import (
+        AgreementError,
+        Evidence,
+        agreement_accept_offer,
+        quote_for_debtor,
+        schedule_change_submit,
+    )
+    from tests.helpers.concurrency import run_times
+
+    evidence = Evidence(at=timezone.now(), ip="190.24.1.10", user_agent="t", payment_link_id=None)
+    quote = quote_for_debtor(debtor=debtor)
+    agreement = agreement_accept_offer(
+        debtor=debtor,
+        quote=quote,
+        offer_key="plan-monthly-3",
+        accepted_terms=True,
+        accepted_esign=True,
+        evidence=evidence,
+    )
+    first = installment(agreement, 1).due_date
+
+    def click(n: int) -> str:
+        try:
+            schedule_change_submit(
+                debtor=debtor,
+                agreement_id=agreement.pk,
+                kind="move",
+                number=1,
+                new_date=first + dt.timedelta(days=1 + n % 5),
+                reason="",
+                accepted_terms=True,
+                accepted_esign=True,
+                evidence=evidence,
+            )
+        except AgreementError:
+            return "refused"
+        return "applied"
+
+    outcomes = [o.value if o.error is None else repr(o.error) for o in run_times(click, 10)]
+
+    assert sorted(outcomes) == ["applied"] + ["refused"] * 9  # the rest needed a review
+    agreement.refresh_from_db()
+    assert agreement.schedule_revision == 1
+    assert AgreementDocument.objects.filter(agreement=agreement).count() == 1
