@@ -152,7 +152,9 @@ def agreement_document_render(*, document_id: int) -> str:
         ),
     )
     context["document"] = document
-    context["change_evidence"] = document.change.evidence
+    evidence = dict(document.change.evidence)
+    evidence["at"] = dt.datetime.fromisoformat(evidence["at"])
+    context["change_evidence"] = evidence
     pdf = agreement_pdf_bytes(context=context, language=agreement.debtor.language)
     sha256 = hashlib.sha256(pdf).hexdigest()
 

@@ -466,3 +466,21 @@ def test_ten_simultaneous_moves_apply_exactly_one(on_postgres, debtor, debt, pol
     agreement.refresh_from_db()
     assert agreement.schedule_revision == 1
     assert AgreementDocument.objects.filter(agreement=agreement).count() == 1
+
+
+def test_version_2_names_itself_the_new_date_and_the_changes_evidence(
+    ana, agreement, django_capture_on_commit_callbacks
+):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    with django_capture_on_commit_callbacks(execute=True):
+        move(ana, agreement)
+    document = AgreementDocument.objects.get()
+
+    text = "".join(p.extract_text() or "" for p in PdfReader(BytesIO(document.pdf.read())).pages)
+
+    assert "Versión 2 de este documento" in text
+    assert installment(agreement, 1).due_date.strftime("%d/%m/%Y") in text
+    assert "Mozilla/5.0 (phone)" in text  # the change's own evidence
