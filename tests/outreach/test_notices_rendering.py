@@ -50,6 +50,9 @@ case = SimpleNamespace(
     currency="COP",
     resolution_note="Se cobró de más.",
 )
+change = SimpleNamespace(
+    kind="move", installment_number=2, to_date=DUE, decision_reason="Ya movió esta cuota."
+)
 reminder = {"first_name": "Ana", "creditor": "Banco Andino", "currency": "COP"}
 
 CONTEXTS = {
@@ -82,6 +85,8 @@ CONTEXTS = {
     "agreement_broken": {**reminder, "number": "AC-9"},
     "dispute_received": {"case": case},
     "dispute_resolved": {"case": case, "link_url": "https://x/p/T"},
+    "schedule_change_approved": {"agreement": "AC-7", "change": change},
+    "schedule_change_rejected": {"agreement": "AC-7", "change": change},
 }
 # (English, Spanish) of each subject and of a line of each text.
 SUBJECTS = {
@@ -123,6 +128,14 @@ SUBJECTS = {
     "dispute_resolved": (
         "The answer to your dispute DISP-2026-000123",
         "La respuesta a tu reclamo DISP-2026-000123",
+    ),
+    "schedule_change_approved": (
+        "Your change to the payment plan was approved",
+        "Aprobamos tu cambio al plan de pagos",
+    ),
+    "schedule_change_rejected": (
+        "Your change to the payment plan was not approved",
+        "Tu cambio al plan de pagos no fue aprobado",
     ),
 }
 GREETING = ("Hello Ana María Peña,", "Hola, Ana María Peña:")
