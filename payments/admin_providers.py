@@ -1,12 +1,13 @@
-"""Admin for the providers' side: which online methods each portfolio offers, and (for a
-superuser) Mercado Pago's notifications as they arrived."""
+"""Admin for the providers' side: which online methods each portfolio offers, (for a
+superuser) Mercado Pago's notifications as they arrived, and the debtors' pay-only links
+for someone else (read-only)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import MercadoPagoNotification, PortfolioPaymentMethod
+from .models import MercadoPagoNotification, PayForOtherLink, PortfolioPaymentMethod
 
 
 @admin.register(PortfolioPaymentMethod)
@@ -38,6 +39,29 @@ class MercadoPagoNotificationAdmin(admin.ModelAdmin):
         return False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(PayForOtherLink)
+class PayForOtherLinkAdmin(admin.ModelAdmin):
+    """What a debtor let someone else pay; made and revoked only by the debtor (audited)."""
+
+    list_display = ["pk", "debtor", "agreement", "installment", "created_at", "expires_at"]
+    list_filter = ["revoked_at"]
+    list_select_related = ["debtor", "agreement", "installment"]
+    exclude = ["token_hash"]
+    raw_id_fields = ["debtor", "agreement", "installment"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in PayForOtherLink._meta.concrete_fields if f.name != "token_hash"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:

@@ -119,7 +119,8 @@ def test_the_relative_sees_creditor_amount_due_date_and_nothing_personal(relativ
 def test_the_public_page_runs_a_fixed_number_of_queries(
     relative, fake_mercadopago, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(6):
+    # The session, the link with its creditor, its schedule, the portfolio's ways to pay.
+    with django_assert_max_num_queries(4):
         assert relative.get(PUBLIC_URL).status_code == 200
 
 
@@ -321,3 +322,25 @@ def test_the_debtors_list_shows_live_links(ana, link_url):
     link = PayForOtherLink.objects.get()
     page = ana.get("/mi-cuenta/pagar-por-otro/").content.decode()
     assert f'data-testid="third-party-link-{link.pk}"' in page
+
+
+def test_the_dashboard_leads_to_the_box(ana, agreement):
+    page = ana.get("/mi-cuenta/").content.decode()
+    assert 'data-testid="dashboard-third-party"' in page and "/mi-cuenta/pagar/#tp-heading" in page
+
+
+def test_revoking_closes_the_flow_pages_too(ana, relative, down, fake_mercadopago):
+    relative.post(
+        PUBLIC_URL,
+        {"option": f"installment-{down.pk}", "method": "mercadopago-pse", "email": TIO},
+    )
+    attempt = PaymentAttempt.objects.get()
+    ana.post(reverse("payments:third_party_revoke", args=[PayForOtherLink.objects.get().pk]))
+
+    for name in ("pse", "result"):
+        response = relative.get(reverse(f"payments:{name}", args=[attempt.pk]))
+        assert response.status_code == 410 and 'data-testid="third-party-gone"' in (
+            response.content.decode()
+        )
+    # Ana still sees the attempt: it is hers.
+    assert ana.get(reverse("payments:result", args=[attempt.pk])).status_code == 200
