@@ -79,8 +79,13 @@ class PseForm(forms.Form):
 
 class ThirdPartyPseForm(PseForm):
     """PSE for someone paying for the debtor: the bank account is theirs, so PSE needs
-    their document, typed here (the debtor's is never shown or used)."""
+    their name and document, typed here (the debtor's are never shown or used)."""
 
+    full_name = forms.CharField(
+        label=_("Your full name"),
+        max_length=120,
+        error_messages={"required": _("Type your full name.")},
+    )
     document_type = forms.ChoiceField(
         label=_("Your document type"),
         choices=[(c, label) for c, label in DocumentType.choices if c != DocumentType.SSN],
@@ -97,10 +102,16 @@ class ThirdPartyPseForm(PseForm):
         },
     )
 
-    def identification(self) -> dict[str, str]:
+    def payer_details(self) -> dict:
+        """The account holder as Mercado Pago's `payer` wants them: name and document."""
+        first, _sep, last = self.cleaned_data["full_name"].strip().partition(" ")
         return {
-            "type": self.cleaned_data["document_type"],
-            "number": self.cleaned_data["document_number"],
+            "first_name": first,
+            "last_name": last.strip() or first,
+            "identification": {
+                "type": self.cleaned_data["document_type"],
+                "number": self.cleaned_data["document_number"],
+            },
         }
 
 

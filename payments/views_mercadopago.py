@@ -146,7 +146,7 @@ def pse(request: HttpRequest, pk: int) -> HttpResponse:
             bank_id=form.cleaned_data["bank"],
             person_type=form.cleaned_data["person_type"],
             email=form.cleaned_data["email"],
-            identification=form.identification() if third_party else None,
+            payer_details=form.payer_details() if third_party else None,
             ip_address=request.META.get("REMOTE_ADDR", ""),
             callback_url=_result_url(request, attempt),
         )

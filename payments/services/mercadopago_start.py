@@ -68,10 +68,10 @@ def _description(attempt: PaymentAttempt) -> str:
 
 
 def _payer(
-    attempt: PaymentAttempt, email: str, identification: dict[str, str] | None = None
+    attempt: PaymentAttempt, email: str, payer_details: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     if attempt.third_party_link_id:  # the payer is not the debtor: only what they typed
-        return {"email": email, **({"identification": identification} if identification else {})}
+        return {"email": email, **(payer_details or {})}
     debtor = attempt.debtor
     first, _sep, last = debtor.full_name.partition(" ")
     return {
@@ -122,10 +122,11 @@ def pse_payment_start(
     email: str,
     ip_address: str,
     callback_url: str,
-    identification: dict[str, str] | None = None,
+    payer_details: dict[str, Any] | None = None,
 ) -> str:
     """Create the PSE payment at the debtor's bank; returns the bank's page to send them
-    to. Coming back for the same bank within minutes sends them to the same payment."""
+    to. Coming back for the same bank within minutes sends them to the same payment.
+    `payer_details` (name, document) is the account holder's when someone else pays."""
     _check(attempt, Method.PSE)
     banks = dict(mercadopago_api.pse_banks())
     if bank_id not in banks:
@@ -150,7 +151,7 @@ def pse_payment_start(
             "payment_method_id": "pse",
             "external_reference": external_reference(attempt),
             "callback_url": callback_url,
-            "payer": {**_payer(attempt, email, identification), "entity_type": person_type},
+            "payer": {**_payer(attempt, email, payer_details), "entity_type": person_type},
             "transaction_details": {"financial_institution": bank_id},
             "additional_info": {"ip_address": ip_address or "127.0.0.1"},
         },

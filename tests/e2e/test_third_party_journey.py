@@ -154,6 +154,7 @@ def test_a_relative_pays_the_installment_by_pse(
     shoot(relative, "62-third-party-pse")
     axe_check(relative, "third-party PSE form")
     relative.get_by_test_id("pse-bank").select_option("1007")
+    relative.get_by_test_id("pse-full-name").fill("Pedro Gómez")
     relative.get_by_test_id("pse-document-type").select_option("CC")
     relative.get_by_test_id("pse-document-number").fill("79111222")
     with relative.expect_navigation():

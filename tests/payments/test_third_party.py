@@ -219,11 +219,13 @@ def test_pse_asks_the_payers_email_and_document_and_posts_to_the_debtor(
     url = reverse("payments:pse", args=[attempt.pk])
     post = {"bank": "1007", "person_type": "individual", "email": "tio@example.com"}
     assert relative.post(url, post).status_code == 400  # the document is needed
-    response = relative.post(url, {**post, "document_type": "CC", "document_number": "777888"})
+    payer = {"full_name": "Pedro Gómez", "document_type": "CC", "document_number": "777888"}
+    response = relative.post(url, {**post, **payer})
     assert response.status_code == 303
     attempt.refresh_from_db()
     sent = fake_mercadopago.payments[attempt.provider_payment_id]
     assert sent["payer"]["identification"] == {"type": "CC", "number": "777888"}
+    assert (sent["payer"]["first_name"], sent["payer"]["last_name"]) == ("Pedro", "Gómez")
     assert sent["payer"]["email"] == "tio@example.com"
     _no_personal_data(str(sent))
 
