@@ -326,7 +326,11 @@ def test_the_debtors_list_shows_live_links(ana, link_url):
     assert f'data-testid="third-party-link-{link.pk}"' in page
 
 
-def test_the_dashboard_leads_to_the_box(ana, agreement):
+def test_the_dashboard_leads_to_the_box(ana, agreement, settings):
+    page = ana.get("/mi-cuenta/").content.decode()
+    assert 'data-testid="dashboard-third-party"' not in page  # no provider: nothing online
+
+    settings.MERCADOPAGO_ACCESS_TOKEN = "TEST-token"
     page = ana.get("/mi-cuenta/").content.decode()
     assert 'data-testid="dashboard-third-party"' in page and "/mi-cuenta/pagar/#tp-heading" in page
 
