@@ -1,12 +1,18 @@
-"""Admin for the providers' side: which online methods each portfolio offers, and (for a
-superuser) Stripe's events and Mercado Pago's notifications as they arrived."""
+"""Admin for the providers' side: which online methods each portfolio offers, (for a
+superuser) Stripe's events and Mercado Pago's notifications as they arrived, and the
+debtors' pay-only links for someone else (read-only)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import MercadoPagoNotification, PortfolioPaymentMethod, StripeEvent
+from .models import (
+    MercadoPagoNotification,
+    PayForOtherLink,
+    PortfolioPaymentMethod,
+    StripeEvent,
+)
 
 
 @admin.register(PortfolioPaymentMethod)
@@ -52,3 +58,26 @@ class MercadoPagoNotificationAdmin(WebhookLogAdmin):
     list_display = ["notification_id", "topic", "action", "data_id", "status", "received_at"]
     list_filter = ["status", "topic"]
     search_fields = ["notification_id", "data_id", "request_id"]
+
+
+@admin.register(PayForOtherLink)
+class PayForOtherLinkAdmin(admin.ModelAdmin):
+    """What a debtor let someone else pay; made and revoked only by the debtor (audited)."""
+
+    list_display = ["pk", "debtor", "agreement", "installment", "created_at", "expires_at"]
+    list_filter = ["revoked_at"]
+    list_select_related = ["debtor", "agreement", "installment"]
+    exclude = ["token_hash"]
+    raw_id_fields = ["debtor", "agreement", "installment"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in PayForOtherLink._meta.concrete_fields if f.name != "token_hash"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.debtors.models import DocumentType
 from portal.debtors.money_forms import parse_major
 
 
@@ -74,3 +75,58 @@ class PseForm(forms.Form):
     def __init__(self, *args, banks: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["bank"].choices = [("", _("Choose your bank")), *banks]
+
+
+class ThirdPartyPseForm(PseForm):
+    """PSE for someone paying for the debtor: the bank account is theirs, so PSE needs
+    their name and document, typed here (the debtor's are never shown or used)."""
+
+    full_name = forms.CharField(
+        label=_("Your full name"),
+        max_length=120,
+        error_messages={"required": _("Type your full name.")},
+    )
+    document_type = forms.ChoiceField(
+        label=_("Your document type"),
+        choices=[(c, label) for c, label in DocumentType.choices if c != DocumentType.SSN],
+        initial=DocumentType.CC,
+        error_messages={"required": _("Choose your document type.")},
+    )
+    document_number = forms.RegexField(
+        label=_("Your document number"),
+        regex=r"^[0-9A-Za-z]{3,20}$",
+        max_length=20,
+        error_messages={
+            "required": _("Type your document number."),
+            "invalid": _("Type your document number with digits and letters only."),
+        },
+    )
+
+    def payer_details(self) -> dict:
+        """The account holder as Mercado Pago's `payer` wants them: name and document."""
+        first, _sep, last = self.cleaned_data["full_name"].strip().partition(" ")
+        return {
+            "first_name": first,
+            "last_name": last.strip() or first,
+            "identification": {
+                "type": self.cleaned_data["document_type"],
+                "number": self.cleaned_data["document_number"],
+            },
+        }
+
+
+class ThirdPartyPayForm(PayForm):
+    """The pay-only link's page: the way to pay, and the payer's own email (Mercado Pago
+    writes to it; the debtor's is never shown)."""
+
+    email = forms.EmailField(
+        required=False,
+        max_length=254,
+        error_messages={"invalid": _("Type a valid email.")},
+    )
+
+
+class ThirdPartyLinkForm(forms.Form):
+    """What the debtor lets someone else pay: one of their payables' keys."""
+
+    option = forms.RegexField(regex=r"^(installment|agreement)-\d{1,18}$", max_length=40)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_autopay, views_mercadopago
+from . import views, views_autopay, views_mercadopago, views_third_party
 
 app_name = "payments"
 
@@ -17,6 +17,14 @@ urlpatterns = [
         name="voucher_pdf",
     ),
     path("pagos/<int:pk>/tarjeta-mp/", views_mercadopago.card, name="mercadopago_card"),
+    path("pagar-por-otro/", views_third_party.third_party_links, name="third_party_links"),
+    path("pagar-por-otro/nuevo/", views_third_party.third_party_create, name="third_party_create"),
+    path("pagar-por-otro/<int:pk>/", views_third_party.third_party_link, name="third_party_link"),
+    path(
+        "pagar-por-otro/<int:pk>/revocar/",
+        views_third_party.third_party_revoke,
+        name="third_party_revoke",
+    ),
     path("recibos/<int:pk>/pdf/", views.receipt_pdf, name="receipt_pdf"),
     path("acuerdos/<int:agreement_pk>/autopago/", views_autopay.autopay, name="autopay"),
     path(

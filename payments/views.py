@@ -1,7 +1,9 @@
 """Debtor payment pages: choose what to pay, the card form (Stripe Elements), the result.
 
 Thin views: amounts come from the selectors and services, never from the browser; every
-attempt and payment is fetched through helpers scoped to `request.debtor` (404 otherwise).
+attempt and payment is fetched through helpers scoped to `request.debtor` (404 otherwise);
+the pages of a payment under way also admit a third party paying through one of the
+debtor's pay-only links, scoped to that link's attempts (`payer_attempt_or_404`).
 """
 
 from __future__ import annotations
@@ -25,10 +27,15 @@ from portal.storage import private_file_response
 from . import mercadopago_api, receipts, selectors, services, stripe_api, views_mercadopago
 from .forms import CardTokenForm, PayForm
 from .models import AttemptStatus, PaymentAttempt, Provider
+from .payer import is_third_party, payer_required
 from .selectors_mercadopago import live_vouchers_by_key, payable_key
+from .selectors_third_party import payer_attempt_or_404
 from .services.mercadopago_start import attempt_refresh_from_provider
 
 log = logging.getLogger(__name__)
+
+# What a debtor may ask someone else to pay: an installment, or all left on the agreement.
+THIRD_PARTY_PURPOSES = ("installment", "agreement")
 
 
 @dataclass(frozen=True)
@@ -61,11 +68,19 @@ def _pay_page(request, *, error: str = "", status: int = 200) -> HttpResponse:
         "mp_test_mode": mercadopago_api.is_test_mode(),
         "cash_days": settings.MERCADOPAGO_CASH_DAYS,
         "error": error,
+        "third_party_payables": [p for p in payables if p.purpose in THIRD_PARTY_PURPOSES],
     }
     response = render(request, "payments/pay.html", context, status=status)
     if mercadopago_api.is_configured():  # its card checkout is a redirect away
         response = views_mercadopago.with_form_csp(response)
     return response
+
+
+def _options_page(request, attempt: PaymentAttempt, *, error: str = "", status: int):
+    """Back to the ways to pay: the debtor's pay page, or a third party's link page."""
+    if is_third_party(attempt):
+        return redirect("payments_public:third_party")
+    return _pay_page(request, error=error, status=status)
 
 
 @never_cache
@@ -107,20 +122,22 @@ def pay(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
-@debtor_required
+@payer_required
 def checkout(request: HttpRequest, pk: int) -> HttpResponse:
-    attempt = selectors.debtor_attempt_or_404(request.debtor, pk)
+    attempt = payer_attempt_or_404(request, pk)
     if not services.attempt_is_payable(attempt):
         return redirect("payments:result", attempt.pk)
     if not stripe_api.is_configured():
-        return _pay_page(request, status=503)
+        return _options_page(request, attempt, status=503)
     try:
         attempt = services.attempt_open_intent(attempt=attempt)
     except stripe.StripeError:
         log.exception("could not create the PaymentIntent for attempt %s", attempt.pk)
-        return _pay_page(request, error=_("Card payments are not available right now."), status=502)
+        message = _("Card payments are not available right now.")
+        return _options_page(request, attempt, error=message, status=502)
     context = {
         "attempt": attempt,
+        "third_party": is_third_party(attempt),
         "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
         "stripe_js_url": settings.STRIPE_JS_URL,
         "element": "card" if settings.STRIPE_ELEMENT == "card" else "payment",
@@ -133,9 +150,9 @@ def checkout(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @require_POST
-@debtor_required
+@payer_required
 def confirm_card(request: HttpRequest, pk: int) -> JsonResponse:
-    attempt = selectors.debtor_attempt_or_404(request.debtor, pk)
+    attempt = payer_attempt_or_404(request, pk)
     if "amount" in request.POST:  # the amount is ours to say; a browser that sends one lies
         return JsonResponse({"error": _("The amount cannot be changed.")}, status=400)
     form = CardTokenForm(request.POST)
@@ -157,13 +174,14 @@ def confirm_card(request: HttpRequest, pk: int) -> JsonResponse:
 
 @never_cache
 @require_GET
-@debtor_required
+@payer_required
 def result(request: HttpRequest, pk: int) -> HttpResponse:
-    attempt = selectors.debtor_attempt_or_404(request.debtor, pk)
+    attempt = payer_attempt_or_404(request, pk)
     if attempt.provider == Provider.MERCADOPAGO:  # its word, before the notification comes
         attempt = attempt_refresh_from_provider(attempt=attempt)
     context = {
         "attempt": attempt,
+        "third_party": is_third_party(attempt),
         "payment": selectors.attempt_with_payment(attempt),
         "payable_key": payable_key(attempt),
         "amount_major": str(attempt.amount_minor // 100) if attempt.purpose == "free" else "",

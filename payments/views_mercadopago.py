@@ -1,9 +1,9 @@
 """Debtor pages for paying through Mercado Pago: the PSE form (choose a bank, then pay on
 its page), the cash voucher and its PDF, and the card on Mercado Pago's checkout.
 
-Thin views, like payments.views: every attempt comes through
-`selectors.debtor_attempt_or_404`, amounts never come from the browser, and what happened
-to the money is only Mercado Pago's word, read by the services.
+Thin views, like payments.views: every attempt comes through `payer_attempt_or_404` (the
+debtor's own, or a third party's through a pay-only link), amounts never come from the
+browser, and what happened to the money is only Mercado Pago's word, read by the services.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.access.decorators import debtor_required
-
-from . import mercadopago_api, selectors, vouchers
-from .forms import PseForm
+from . import mercadopago_api, vouchers
+from .forms import PseForm, ThirdPartyPseForm
 from .models import AttemptStatus, Method, PaymentAttempt, Provider
+from .payer import SESSION_THIRD_PARTY_EMAIL, is_third_party, payer_required
 from .selectors_mercadopago import payable_key
+from .selectors_third_party import payer_attempt_or_404
 from .services import PaymentError, attempt_is_payable
 from .services.mercadopago_start import (
     attempt_refresh_from_provider,
@@ -65,7 +65,11 @@ class SeeOther(HttpResponseRedirect):
     status_code = 303
 
 
-def _email(debtor) -> str:
+def _email(request: HttpRequest, attempt: PaymentAttempt) -> str:
+    """Where Mercado Pago writes: the debtor's email, or the one a third party typed."""
+    if is_third_party(attempt):
+        return request.session.get(SESSION_THIRD_PARTY_EMAIL, "")
+    debtor = attempt.debtor
     return debtor.emails[0] if debtor.emails else ""
 
 
@@ -74,7 +78,7 @@ def _result_url(request: HttpRequest, attempt: PaymentAttempt) -> str:
 
 
 def _attempt(request: HttpRequest, pk: int, method: str) -> PaymentAttempt:
-    attempt = selectors.debtor_attempt_or_404(request.debtor, pk)
+    attempt = payer_attempt_or_404(request, pk)
     if attempt.provider != Provider.MERCADOPAGO or attempt.method != method:
         raise Http404
     return attempt
@@ -90,11 +94,11 @@ def start_redirect(request: HttpRequest, attempt: PaymentAttempt) -> HttpRespons
         return SeeOther(reverse("payments:pse", args=[attempt.pk]))
     if attempt.method == Method.CASH:
         if attempt.status != AttemptStatus.PROCESSING:
-            if not _email(request.debtor):
+            if not _email(request, attempt):
                 raise PaymentError(
                     _("To get a cash voucher we need your email. Add it in your preferences.")
                 )
-            cash_voucher_start(attempt=attempt, email=_email(request.debtor))
+            cash_voucher_start(attempt=attempt, email=_email(request, attempt))
         return SeeOther(reverse("payments:cash", args=[attempt.pk]))
     return _card_redirect(request, attempt)
 
@@ -103,19 +107,24 @@ def _card_redirect(request: HttpRequest, attempt: PaymentAttempt) -> HttpRespons
     if attempt.status == AttemptStatus.PROCESSING:
         return SeeOther(reverse("payments:result", args=[attempt.pk]))
     url = mercadopago_card_start(
-        attempt=attempt, back_url=_result_url(request, attempt), email=_email(request.debtor)
+        attempt=attempt, back_url=_result_url(request, attempt), email=_email(request, attempt)
     )
     return SeeOther(url)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@debtor_required
+@payer_required
 def pse(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = _attempt(request, pk, Method.PSE)
     if not attempt_is_payable(attempt):
         return redirect("payments:result", attempt.pk)
-    context = {"attempt": attempt, "test_mode": mercadopago_api.is_test_mode()}
+    third_party = is_third_party(attempt)
+    context = {
+        "attempt": attempt,
+        "third_party": third_party,
+        "test_mode": mercadopago_api.is_test_mode(),
+    }
     try:
         banks = mercadopago_api.pse_banks()
     except mercadopago_api.MercadoPagoError:
@@ -123,7 +132,9 @@ def pse(request: HttpRequest, pk: int) -> HttpResponse:
         context["unavailable"] = True
         return render(request, "payments/pse.html", context, status=502)
     data = request.POST if request.method == "POST" else None
-    form = PseForm(data, banks=banks, initial={"email": _email(request.debtor)})
+    # A third party pays from their own bank account: their document, not the debtor's.
+    form_class = ThirdPartyPseForm if third_party else PseForm
+    form = form_class(data, banks=banks, initial={"email": _email(request, attempt)})
     context["form"] = form
     if request.method == "GET":
         return with_form_csp(render(request, "payments/pse.html", context))
@@ -135,6 +146,7 @@ def pse(request: HttpRequest, pk: int) -> HttpResponse:
             bank_id=form.cleaned_data["bank"],
             person_type=form.cleaned_data["person_type"],
             email=form.cleaned_data["email"],
+            payer_details=form.payer_details() if third_party else None,
             ip_address=request.META.get("REMOTE_ADDR", ""),
             callback_url=_result_url(request, attempt),
         )
@@ -150,7 +162,7 @@ def pse(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @require_GET
-@debtor_required
+@payer_required
 def cash(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = _attempt(request, pk, Method.CASH)
     if not attempt.provider_payment_id:
@@ -164,11 +176,12 @@ def cash(request: HttpRequest, pk: int) -> HttpResponse:
     if attempt.purpose == "free":  # a new voucher for the same amount of their choice
         context["amount_major"] = str(attempt.amount_minor // 100)
     context["test_mode"] = mercadopago_api.is_test_mode()
+    context["third_party"] = is_third_party(attempt)
     return render(request, "payments/cash.html", context)
 
 
 @require_GET
-@debtor_required
+@payer_required
 def voucher_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = _attempt(request, pk, Method.CASH)
     if not attempt.provider_payment_id:
@@ -182,7 +195,7 @@ def voucher_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @require_POST
-@debtor_required
+@payer_required
 def card(request: HttpRequest, pk: int) -> HttpResponse:
     """Try the card on Mercado Pago's checkout again (from the result page)."""
     attempt = _attempt(request, pk, Method.CARD)

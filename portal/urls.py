@@ -12,6 +12,7 @@ urlpatterns = [
     path("mi-cuenta/", include("agreements.urls")),
     path("mi-cuenta/", include("payments.urls")),
     path("payments/", include("payments.urls_webhooks")),
+    path("", include("payments.urls_public")),
     path("outreach/", include("portal.outreach.urls")),
     path("", include("portal.access.urls")),
     path("", include("agreements.urls_downloads")),

@@ -15,6 +15,7 @@ from .events import EventStatus, MercadoPagoNotification, StripeEvent
 from .methods import PortfolioPaymentMethod
 from .received import Payment, PaymentAllocation, PaymentStatus
 from .refunds import Refund, RefundStatus
+from .third_party import PayForOtherLink
 
 __all__ = [
     "AttemptStatus",
@@ -24,6 +25,7 @@ __all__ = [
     "EventStatus",
     "MercadoPagoNotification",
     "Method",
+    "PayForOtherLink",
     "Payment",
     "PaymentAllocation",
     "PaymentAttempt",

@@ -136,6 +136,16 @@ class PaymentAttempt(models.Model):
         related_name="attempts",
         verbose_name=_("autopay"),
     )
+    # Set when someone else pays through the debtor's pay-only link (the payer is a third
+    # party; the money is the debtor's as always).
+    third_party_link = models.ForeignKey(
+        "PayForOtherLink",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attempts",
+        verbose_name=_("third-party link"),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 

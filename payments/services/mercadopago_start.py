@@ -56,12 +56,20 @@ def _next_try(attempt: PaymentAttempt) -> int:
 
 
 def _description(attempt: PaymentAttempt) -> str:
+    # Someone else pays: the bank and the voucher show them nothing personal.
+    if attempt.third_party_link_id:
+        portfolio = (attempt.agreement or attempt.debt).portfolio
+        return f"{portfolio.creditor.name} · {external_reference(attempt)}"[:200]
     if attempt.agreement_id:
         return f"{attempt.agreement.number} · {attempt.debtor.full_name}"[:200]
     return f"{attempt.debt.account_ref} · {attempt.debtor.full_name}"[:200]
 
 
-def _payer(attempt: PaymentAttempt, email: str) -> dict[str, Any]:
+def _payer(
+    attempt: PaymentAttempt, email: str, payer_details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    if attempt.third_party_link_id:  # the payer is not the debtor: only what they typed
+        return {"email": email, **(payer_details or {})}
     debtor = attempt.debtor
     first, _sep, last = debtor.full_name.partition(" ")
     return {
@@ -112,10 +120,12 @@ def pse_payment_start(
     email: str,
     ip_address: str,
     callback_url: str,
+    payer_details: dict[str, Any] | None = None,
 ) -> str:
     """Create the PSE payment at the debtor's bank; returns the bank's page to send them
     to. While a transfer is pending the attempt is not payable (`_check`): the result page
-    links back to that bank's page instead."""
+    links back to that bank's page instead. `payer_details` (name, document) is the
+    account holder's when someone else pays."""
     _check(attempt, Method.PSE)
     banks = dict(mercadopago_api.pse_banks())
     if bank_id not in banks:
@@ -132,7 +142,7 @@ def pse_payment_start(
             "payment_method_id": "pse",
             "external_reference": external_reference(attempt),
             "callback_url": callback_url,
-            "payer": {**_payer(attempt, email), "entity_type": person_type},
+            "payer": {**_payer(attempt, email, payer_details), "entity_type": person_type},
             "transaction_details": {"financial_institution": bank_id},
             "additional_info": {"ip_address": ip_address or "127.0.0.1"},
         },

@@ -19,8 +19,9 @@ from portal.audit.services import record
 from portal.debtors.models import Debt, Debtor, DebtStatus
 
 from .. import stripe_api
-from ..models import AttemptStatus, Method, PaymentAttempt, Provider, Purpose
+from ..models import AttemptStatus, Method, PayForOtherLink, PaymentAttempt, Provider, Purpose
 from ..selectors import Payable, payables_for, payment_methods_for
+from ..selectors_third_party import third_party_payable
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +79,22 @@ def attempt_start(
     amount_minor: int | None = None,
     provider: str = Provider.STRIPE,
     method: str = Method.CARD,
+    third_party_link: PayForOtherLink | None = None,
 ) -> PaymentAttempt:
     """Find or create the attempt for what the debtor picked and how they pay it; no
     provider call here.
 
     Coming back to pay the same thing with the same amount the same way returns the same
     attempt (and so the same PaymentIntent or voucher). A finished one (paid, cancelled,
-    expired) makes room for a new try.
+    expired) makes room for a new try. With `third_party_link`, someone else pays what
+    the link pays (recomputed now); their attempts are their own, apart from the debtor's.
     """
-    payable = payable_for_key(debtor=debtor, key=key)
+    if third_party_link is None:
+        payable = payable_for_key(debtor=debtor, key=key)
+    else:
+        payable = third_party_payable(third_party_link)
+        if payable is None or payable.key != key or not third_party_link.is_live():
+            raise PaymentError(_("This payment option is no longer available."))
     amount = check_amount(payable, amount_minor)
     if not any(
         (option.provider, option.method) == (provider, method)
@@ -96,6 +104,8 @@ def attempt_start(
     ):
         raise PaymentError(_("This way to pay is not available. Please choose another."))
     base = idempotency_base(payable, amount, provider, method)
+    if third_party_link is not None:
+        base += f"-tp{third_party_link.pk}"
     previous = (
         PaymentAttempt.objects.select_for_update()
         .filter(debtor=debtor, idempotency_key__startswith=f"{base}.")
@@ -123,6 +133,7 @@ def attempt_start(
         provider=provider,
         method=method,
         idempotency_key=f"{base}.{generation}",
+        third_party_link=third_party_link,
     )
     attempt.full_clean()
     try:
@@ -133,9 +144,10 @@ def attempt_start(
         return PaymentAttempt.objects.get(idempotency_key=attempt.idempotency_key)
     record(
         "payment.attempt_created",
-        actor=debtor,
+        actor=debtor if third_party_link is None else None,
         subject=attempt,
         details={
+            "payer": payer_of(attempt),
             "purpose": attempt.purpose,
             "provider": provider,
             "method": method,
@@ -149,6 +161,11 @@ def attempt_start(
         },
     )
     return attempt
+
+
+def payer_of(attempt: PaymentAttempt) -> str:
+    """Who pays, for the audit log: the debtor, or someone else through a pay-only link."""
+    return "third_party" if attempt.third_party_link_id else "debtor"
 
 
 def _voucher_overdue(attempt: PaymentAttempt) -> bool:

@@ -36,6 +36,7 @@ from ..models import (
 )
 from ..selectors import deferred_events_for
 from ..tasks import process_deferred_events, render_payment_receipt, send_payment_receipt
+from .paying import payer_of
 
 
 class PostingError(Exception):
@@ -161,6 +162,8 @@ def payment_post(
             "provider_payment": provider_payment_id,
             "attempt_id": attempt.pk,
             "purpose": attempt.purpose,
+            "payer": payer_of(attempt),
+            "third_party_link_id": attempt.third_party_link_id,
             "amount_minor": amount_minor,
             "currency": currency,
             "expected_minor": attempt.amount_minor,

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agreements.selectors import debtor_next_installments
+from payments import mercadopago_api, stripe_api
 from payments.selectors_mercadopago import live_vouchers_by_agreement
 from portal.access.decorators import debtor_required
 from portal.outreach.selectors import consents_for, debtor_messages
@@ -35,6 +36,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "board": board,
         "next_installments": agreements,
         "next_rows": [(row, vouchers.get(row.agreement_pk)) for row in agreements],
+        # Someone else can pay only online: the pay page's box needs a provider set up.
+        "online_payments": stripe_api.is_configured() or mercadopago_api.is_configured(),
     }
     return render(request, "selfservice/dashboard.html", context)
 

@@ -288,6 +288,8 @@ MERCADOPAGO_WEBHOOK_TOLERANCE_SECONDS = env.int(
 )
 # Days an Efecty cash voucher can be paid before Mercado Pago cancels it.
 MERCADOPAGO_CASH_DAYS = env.int("MERCADOPAGO_CASH_DAYS", default=3)
+# Days a debtor's pay-only link for someone else (a relative) stays usable.
+THIRD_PARTY_LINK_DAYS = env.int("THIRD_PARTY_LINK_DAYS", default=7)
 
 # Webhook events are processed by up to this many drain tasks at once (payments/services/
 # events.py); more than the workers' processes buys nothing.
