@@ -78,6 +78,9 @@ def stripe_webhooks(stripe_settings, localstripe_server, live_server):
     localstripe_server.register_webhook(live_server.url + WEBHOOK_PATH)
     yield live_server
     localstripe_server.register_webhook(NOWHERE)
+    # A delivery already on its way must land before the test's database is flushed: the
+    # live server's thread shares SQLite's test connection with the teardown.
+    time.sleep(LOCALSTRIPE_DELIVERY_DELAY)
 
 
 def card_token(base: str, number: str = "4242424242424242") -> str:

@@ -36,6 +36,7 @@ def fake_mercadopago(fake_mercadopago_server, settings):
     for name, value in fake_mercadopago_server.settings().items():
         setattr(settings, name, value)
     yield fake_mercadopago_server
+    fake_mercadopago_server.quiesce()
     fake_mercadopago_server.reset()
 
 

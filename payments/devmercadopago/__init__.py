@@ -43,6 +43,7 @@ class FakeMercadoPago(RestMixin, PagesMixin):
         self.webhook_secret = webhook_secret or f"fake-mp-{secrets.token_hex(12)}"
         self.notify_delay = notify_delay
         self.lock = threading.RLock()
+        self._in_flight = 0
         self.reset()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -114,9 +115,29 @@ class FakeMercadoPago(RestMixin, PagesMixin):
         }
         with self.lock:
             generation = self._generation
-        timer = threading.Timer(self.notify_delay, self._deliver, (body, generation))
+            self._in_flight += 1
+        timer = threading.Timer(self.notify_delay, self._deliver_counted, (body, generation))
         timer.daemon = True
         timer.start()
+
+    def _deliver_counted(self, body: dict, generation: object) -> None:
+        try:
+            self._deliver(body, generation)
+        finally:
+            with self.lock:
+                self._in_flight -= 1
+
+    def quiesce(self, timeout: float = 10.0) -> None:
+        """Stop delivering and wait until no notification is on its way: a test's server
+        must not receive a request after the test ended (SQLite's test connection is
+        shared with the live server's thread)."""
+        self.mute()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if not self._in_flight:
+                    return
+            time.sleep(0.02)
 
     def _deliver(self, body: dict, generation: object | None = None) -> None:
         with self.lock:
