@@ -99,16 +99,17 @@ def charge_due_autopays() -> dict:
 
 
 @shared_task(bind=True, max_retries=8, acks_late=True)
-def process_mercadopago_notification(self, notification_pk: int) -> str:
-    """Read the notified payment from Mercado Pago and apply it; while Mercado Pago cannot
-    be reached, try again 10 s, 20 s, ... up to 10 minutes apart."""
+def drain_mercadopago_notifications(self, slot: int | None = None) -> int:
+    """Woken by stored notifications (one task per slot at a time) and by the beat's sweep:
+    process waiting ones; while Mercado Pago cannot be reached, try again 10 s, 20 s, ...
+    up to 10 minutes apart."""
     from .services.mercadopago_notifications import (
         NotificationRetry,
-        mercadopago_notification_process,
+        mercadopago_notifications_drain,
     )
 
     try:
-        return mercadopago_notification_process(notification_pk=notification_pk)
+        return mercadopago_notifications_drain(slot=slot)
     except (NotificationRetry, OperationalError) as exc:
         raise self.retry(exc=exc, countdown=min(10 * 2**self.request.retries, 600)) from exc
 

@@ -15,6 +15,8 @@ class EventStatus(models.TextChoices):
         pgettext_lazy("stripe event status", "deferred (its payment is not posted yet)"),
     )
     FAILED = "failed", pgettext_lazy("stripe event status", "failed")
+    # Mercado Pago's: a drainer took it and is asking Mercado Pago about its payment.
+    CLAIMED = "claimed", pgettext_lazy("stripe event status", "being processed")
 
 
 class StripeEvent(models.Model):
