@@ -87,12 +87,35 @@ def _pdf_text(page, link) -> str:
     return "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(body)).pages)
 
 
+def _calendar(page) -> dict[str, tuple]:
+    """The agreement's .ics as the browser downloads it, read by icalendar: per event UID,
+    (date, SEQUENCE, summary)."""
+    from icalendar import Calendar
+
+    with page.expect_download() as download_info:
+        page.get_by_test_id("calendar-link").tap()
+    body = open(download_info.value.path(), "rb").read()  # noqa: SIM115 (Playwright's tmp file)
+    return {
+        str(event["uid"]): (event.decoded("dtstart"), int(event["sequence"]), str(event["summary"]))
+        for event in Calendar.from_ical(body).walk("VEVENT")
+    }
+
+
 def test_moving_a_date_inside_the_limits_shows_the_new_schedule_and_pdf_version_2(
     live_server, phone, watch, axe_check, shoot, plan
 ):
     page = phone
     _open_agreement(page, live_server, plan)
     page.get_by_test_id("pdf-link").wait_for(timeout=30_000)
+    before = _calendar(page)
+    installments = list(plan.installments.order_by("number"))
+    assert sorted(day for day, _seq, _summary in before.values()) == [
+        i.due_date for i in installments
+    ]
+    assert {seq for _day, seq, _summary in before.values()} == {0}
+    first = installments[1]
+    amount = f"{first.amount_minor // 100:,}".replace(",", ".")
+    assert any(amount in summary for _day, _seq, summary in before.values()), before
     assert page.get_by_test_id("moves-left").count() == 1
     axe_check(page, "agreement with changes")
 
@@ -112,6 +135,11 @@ def test_moving_a_date_inside_the_limits_shows_the_new_schedule_and_pdf_version_
     plan.refresh_from_db()
     assert plan.installments.get(number=1).due_date == new_date
     assert plan.schedule_revision == 1
+    after = _calendar(page)  # the same events, SEQUENCE raised, installment 1 moved
+    assert after.keys() == before.keys()
+    assert {seq for _day, seq, _summary in after.values()} == {1}
+    moved = next(uid for uid in after if uid.startswith(f"agreement-{plan.pk}-installment-1@"))
+    assert after[moved][0] == new_date and before[moved][0] != new_date
     text = _pdf_text(page, link)
     assert plan.number in text and "Versión 2" in text
     assert AgreementDocument.objects.get(agreement=plan).version == 2
