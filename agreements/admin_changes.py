@@ -20,33 +20,15 @@ from portal.audit.readable import readable_html
 from portal.money import format_minor
 
 from . import services
+from .admin_review import PendingFirstFilter
 from .forms import RejectForm
 from .models import AgreementDocument, ChangeStatus, ScheduleChangeRequest
 
 DECIDE_PERMISSION = "agreements.change_schedulechangerequest"
 
 
-class ChangeStatusFilter(admin.SimpleListFilter):
-    """Pending by default: the queue is what needs a decision; "All" shows the rest."""
-
-    title = _("status")
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return [*ChangeStatus.choices, ("all", _("All"))]
-
-    def choices(self, changelist):
-        value = self.value() or ChangeStatus.PENDING
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": value == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
-
-    def queryset(self, request, queryset):
-        value = self.value() or ChangeStatus.PENDING
-        return queryset if value == "all" else queryset.filter(status=value)
+class ChangeStatusFilter(PendingFirstFilter):
+    statuses = ChangeStatus
 
 
 @admin.register(ScheduleChangeRequest)

@@ -34,17 +34,19 @@ HISTORY_ROWS = 30
 DECIDE_PERMISSION = "agreements.change_proposal"
 
 
-class StatusFilter(admin.SimpleListFilter):
-    """Pending by default: the queue is what needs a decision; "All" shows the rest."""
+class PendingFirstFilter(admin.SimpleListFilter):
+    """Pending by default: the queue is what needs a decision; "All" shows the rest. A
+    queue names its `statuses` (choices with a PENDING member)."""
 
     title = _("status")
     parameter_name = "status"
+    statuses = ProposalStatus
 
     def lookups(self, request, model_admin):
-        return [*ProposalStatus.choices, ("all", _("All"))]
+        return [*self.statuses.choices, ("all", _("All"))]
 
     def choices(self, changelist):
-        value = self.value() or ProposalStatus.PENDING
+        value = self.value() or self.statuses.PENDING
         for lookup, title in self.lookup_choices:
             yield {
                 "selected": value == lookup,
@@ -53,16 +55,14 @@ class StatusFilter(admin.SimpleListFilter):
             }
 
     def queryset(self, request, queryset):
-        value = self.value() or ProposalStatus.PENDING
-        if value == "all":
-            return queryset
-        return queryset.filter(status=value)
+        value = self.value() or self.statuses.PENDING
+        return queryset if value == "all" else queryset.filter(status=value)
 
 
 @admin.register(Proposal)
 class ProposalReviewAdmin(admin.ModelAdmin):
     list_display = ("__str__", "debtor", "balance", "plan", "breaks_summary", "age", "status")
-    list_filter = (StatusFilter, "frequency", "portfolio")
+    list_filter = (PendingFirstFilter, "frequency", "portfolio")
     list_select_related = ("debtor", "portfolio")
     search_fields = ("debtor__full_name", "debtor__document_number")
     ordering = ("created_at", "id")

@@ -131,13 +131,18 @@ def drainer_wake(*, slot: int) -> None:
     """Queue a drain task for `slot` unless one is already queued or running for it."""
     from ..tasks import drain_stripe_events
 
-    key = _WAKE_KEY.format(slot=slot)
+    wake_once(key=_WAKE_KEY.format(slot=slot), task=drain_stripe_events, slot=slot)
+
+
+def wake_once(*, key: str, task, slot: int) -> None:
+    """`task.delay(slot)` unless the cache says one is queued or running under `key` (a
+    drainer that died holds it `_WAKE_TTL_S` at most)."""
     if not cache.add(key, 1, _WAKE_TTL_S):
         return
     try:
-        drain_stripe_events.delay(slot)
+        task.delay(slot)
     except Exception:
-        cache.delete(key)  # the next event tries again; the beat drains meanwhile
+        cache.delete(key)  # the next one stored tries again; the beat drains meanwhile
         raise
 
 

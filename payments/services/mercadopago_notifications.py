@@ -27,6 +27,7 @@ from portal.db import datetime_param
 from .. import mercadopago_api
 from ..models import EventStatus, MercadoPagoNotification
 from ..tasks import drain_mercadopago_notifications
+from .events import wake_once
 from .mercadopago_apply import mercadopago_payment_apply
 from .posting import PostingError
 
@@ -77,7 +78,6 @@ _STORE = (
     "ON CONFLICT (notification_id) DO NOTHING RETURNING id"
 )
 _WAKE_KEY = "payments:mercadopago-drainer:{slot}"
-_WAKE_TTL_S = 60  # a drainer that died without letting go holds its slot this long at most
 
 
 def mercadopago_notification_receive(*, body: dict[str, Any], request_id: str) -> int | None:
@@ -114,14 +114,7 @@ def mercadopago_notification_receive(*, body: dict[str, Any], request_id: str) -
 
 def mercadopago_drainer_wake(*, slot: int) -> None:
     """Queue a drain task for `slot` unless one is already queued or running for it."""
-    key = _WAKE_KEY.format(slot=slot)
-    if not cache.add(key, 1, _WAKE_TTL_S):
-        return
-    try:
-        drain_mercadopago_notifications.delay(slot)
-    except Exception:
-        cache.delete(key)  # the next notification tries again; the beat sweeps meanwhile
-        raise
+    wake_once(key=_WAKE_KEY.format(slot=slot), task=drain_mercadopago_notifications, slot=slot)
 
 
 def mercadopago_notifications_drain(*, slot: int | None = None, budget: int = 1000) -> int:
