@@ -107,6 +107,7 @@ def test_moving_a_date_inside_the_limits_shows_the_new_schedule_and_pdf_version_
     page = phone
     _open_agreement(page, live_server, plan)
     page.get_by_test_id("pdf-link").wait_for(timeout=30_000)
+    axe_check(page, "agreement with changes")
     before = _calendar(page)
     installments = list(plan.installments.order_by("number"))
     assert sorted(day for day, _seq, _summary in before.values()) == [
@@ -117,7 +118,6 @@ def test_moving_a_date_inside_the_limits_shows_the_new_schedule_and_pdf_version_
     amount = f"{first.amount_minor // 100:,}".replace(",", ".")
     assert any(amount in summary for _day, _seq, summary in before.values()), before
     assert page.get_by_test_id("moves-left").count() == 1
-    axe_check(page, "agreement with changes")
 
     new_date = _preview_move(page, plan, number=1, days=5)
     assert page.locator("table.schedule tbody tr").count() == 4  # down payment + 3
