@@ -1,5 +1,6 @@
 """Outreach's models by concept: consent, campaigns and the messages they send
-(`messaging`); the calls and visits agents log (`calls`)."""
+(`messaging`); the calls and visits agents log (`calls`); the propensity scores and best
+contact times analytics writes (`scoring`)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from .messaging import (
     MessageKind,
     MessageStatus,
 )
+from .scoring import ContactTiming, DebtScore, ScoreBand
 
 __all__ = [
     "NOT_CONTACTED_OUTCOMES",
@@ -36,13 +38,16 @@ __all__ = [
     "CampaignTemplate",
     "Channel",
     "Consent",
+    "ContactTiming",
     "ConsentSource",
     "ContactMethod",
     "ContactOutcome",
+    "DebtScore",
     "Direction",
     "InboundMessage",
     "Message",
     "MessageKind",
     "MessageStatus",
     "Outcome",
+    "ScoreBand",
 ]
