@@ -2,8 +2,9 @@
 
 The email carries the amounts and a personal link to the receipt on the portal, never the
 PDF: rendering takes ~100 ms of CPU, too much for the webhook workers. The PDF is rendered
-by `render_payment_receipt` on the low-priority "documents" queue after the posting
-commits, or by the first download if that comes sooner. Both run outside any transaction;
+by `render_payment_receipt` on the low-priority "documents" queue, queued by the receipt
+email's task once the posting has committed, or by the first download if that comes
+sooner. Both run outside any transaction;
 each step is claimed with a conditional UPDATE, so a retried, duplicated or racing run
 neither stores two files nor sends two emails.
 """

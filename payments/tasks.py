@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
+from portal.celery import delay_on_commit
 from portal.outreach.notices import NoticeFailed
 
 
@@ -52,8 +53,12 @@ def execute_refund(self, refund_id: int) -> str:
 
 @shared_task(bind=True, max_retries=3, default_retry_delay=60)
 def send_payment_receipt(self, payment_id: int) -> str:
+    """Queued by the posting: queue the receipt's PDF on the "documents" queue (from here,
+    not from the posting: every posting saves a broker publish) and email the receipt."""
     from .receipts import receipt_send
 
+    if not self.request.retries:
+        delay_on_commit(render_payment_receipt, payment_id)  # at once: no transaction here
     try:
         return receipt_send(payment_id=payment_id)
     except NoticeFailed as exc:  # receipt_send gave its claim back: the retry sends it

@@ -3,9 +3,9 @@
 `stripe_event_receive` runs in the webhook request: it stores the verified event under its
 unique Stripe id (a second delivery hits the unique index and is dropped) and wakes a
 drainer after commit. The stored RECEIVED rows are the queue: `stripe_events_drain` runs in
-Celery workers, takes the oldest waiting event with `FOR UPDATE SKIP LOCKED` (so drainers
-never wait for each other), hands its object to the handler for its type and records the
-outcome, one transaction per event, until none waits.
+Celery workers, takes the oldest waiting events with `FOR UPDATE SKIP LOCKED` (so drainers
+never wait for each other), up to `PAYMENT_EVENT_BATCH` per transaction, hands each object
+to the handler for its type and records the outcomes, until none waits.
 
 Waking costs the request one cache write, not a Celery message per event: each event picks
 one of `PAYMENT_EVENT_DRAINERS` slots, and a drain task is queued for a slot only when none
@@ -156,15 +156,18 @@ def stripe_events_drain(*, slot: int | None = None, budget: int = 1000) -> tuple
     done = 0
     try:
         while done < budget:
-            if _process_next():
-                done += 1
+            taken = _process_batch(min(settings.PAYMENT_EVENT_BATCH, budget - done))
+            if taken:
+                done += taken
                 continue
             if key is None:
                 return done, False
             cache.delete(key)
-            if not _process_next():  # one last look now that new events wake a new drainer
+            # One last look now that new events wake a new drainer.
+            taken = _process_batch(min(settings.PAYMENT_EVENT_BATCH, budget - done))
+            if not taken:
                 return done, False
-            done += 1
+            done += taken
     except Exception:
         if key is not None:
             cache.delete(key)  # the task retries; meanwhile new events wake another drainer
@@ -172,33 +175,45 @@ def stripe_events_drain(*, slot: int | None = None, budget: int = 1000) -> tuple
     return done, True
 
 
-def _process_next() -> bool:
-    """Process the oldest waiting event no other drainer holds; False when there is none."""
-    event_pk = None
-    try:
-        with transaction.atomic():
-            event = (
-                StripeEvent.objects.select_for_update(skip_locked=True)
-                .filter(status=EventStatus.RECEIVED)
-                .order_by("id")
-                .first()
+def _process_batch(limit: int) -> int:
+    """Process up to `limit` of the oldest waiting events no other drainer holds, in one
+    transaction with a savepoint per event; returns how many were taken (0: none waits).
+
+    One transaction for several events saves each of them a BEGIN, a claim, a status
+    UPDATE and a COMMIT's WAL flush, the per-event cost that limited postings per second
+    (docs/performance.md). An event whose handler fails rolls back to its own savepoint
+    and is marked failed; the others commit. A database error (a lost connection, a
+    deadlock) rolls the whole batch back: every event in it waits for the task's retry.
+    """
+    with transaction.atomic():
+        events = list(
+            StripeEvent.objects.select_for_update(skip_locked=True)
+            .filter(status=EventStatus.RECEIVED)
+            .order_by("id")[:limit]
+        )
+        outcomes: dict[str, list[int]] = {}
+        for event in events:
+            try:
+                with transaction.atomic():
+                    outcome = HANDLERS[event.type](event.payload["data"]["object"])
+            except PostingError as error:
+                _mark_failed(event.pk, error)
+                continue
+            except OperationalError:
+                raise  # the database's trouble, not the event's: the task retries
+            except Exception as error:
+                # A bug: the event is marked failed (staff see why in admin) instead of
+                # being taken again by every later run.
+                log.exception("stripe event %s failed", event.pk)
+                _mark_failed(event.pk, error)
+                continue
+            outcomes.setdefault(outcome, []).append(event.pk)
+        now = timezone.now()
+        for outcome, pks in outcomes.items():
+            StripeEvent.objects.filter(pk__in=pks).update(
+                status=outcome, processed_at=now, error=""
             )
-            if event is None:
-                return False
-            event_pk = event.pk
-            _handle(event)
-    except PostingError as error:
-        _mark_failed(event_pk, error)
-    except OperationalError:
-        raise  # the database's trouble, not the event's: the task retries, the event waits
-    except Exception as error:
-        if event_pk is None:
-            raise
-        # A bug: the event is marked failed (staff see why in admin) instead of being taken
-        # again by every later run.
-        log.exception("stripe event %s failed", event_pk)
-        _mark_failed(event_pk, error)
-    return True
+    return len(events)
 
 
 def stripe_event_process(*, event_pk: int) -> str:

@@ -35,7 +35,7 @@ from ..models import (
     Purpose,
 )
 from ..selectors import deferred_events_for
-from ..tasks import process_deferred_events, render_payment_receipt, send_payment_receipt
+from ..tasks import process_deferred_events, send_payment_receipt
 from .paying import payer_of
 
 
@@ -74,7 +74,10 @@ def payment_post_intent(*, intent: dict[str, Any]) -> Payment | None:
     """Stripe's side of posting: a succeeded PaymentIntent, once. Returns the new Payment,
     or None when it was already posted."""
     attempt = _attempt_for_intent(intent)
-    if Payment.objects.filter(stripe_payment_intent_id=intent["id"]).exists():
+    # Only a succeeded attempt (or none) can have been posted: posting an open one would
+    # have marked it succeeded in the same transaction. The unique index stays the last word.
+    maybe_posted = attempt is None or attempt.status == AttemptStatus.SUCCEEDED
+    if maybe_posted and Payment.objects.filter(stripe_payment_intent_id=intent["id"]).exists():
         return None
     if attempt is None:
         raise PostingError(f"no payment attempt for {intent['id']}")
@@ -147,11 +150,11 @@ def payment_post(
     payment.number = f"PAG-{now.year}-{payment.pk:06d}"
     payment.save(update_fields=["number"])
 
-    completed = _allocate(payment, attempt, amount_minor)
+    allocations: list[PaymentAllocation] = []
+    completed = _allocate(payment, attempt, amount_minor, allocations)
     PaymentAttempt.objects.filter(pk=attempt.pk).update(
         status=AttemptStatus.SUCCEEDED, failure_message="", updated_at=now
     )
-    allocations = list(payment.allocations.order_by("id"))
     record(
         "payment.posted",
         subject=payment,
@@ -174,13 +177,15 @@ def payment_post(
             "agreement_completed": completed,
         },
     )
-    delay_on_commit(send_payment_receipt, payment.pk)
-    delay_on_commit(render_payment_receipt, payment.pk)
+    delay_on_commit(send_payment_receipt, payment.pk)  # which queues the receipt's PDF
     return payment
 
 
-def _allocate(payment: Payment, attempt: PaymentAttempt, amount: int) -> bool:
-    """Spread the money; returns whether an agreement was completed by it."""
+def _allocate(
+    payment: Payment, attempt: PaymentAttempt, amount: int, posted: list[PaymentAllocation]
+) -> bool:
+    """Spread the money, adding each allocation to `posted`; returns whether an agreement
+    was completed by it."""
     agreement = attempt.agreement
     if agreement is None and attempt.debt_id:
         # A debt that went into an agreement after the attempt started pays that agreement.
@@ -197,7 +202,7 @@ def _allocate(payment: Payment, attempt: PaymentAttempt, amount: int) -> bool:
             if payment.agreement_id != agreement.pk:
                 Payment.objects.filter(pk=payment.pk).update(agreement=agreement)
                 payment.agreement = agreement
-            return _allocate_to_agreement(payment, agreement, amount)
+            return _allocate_to_agreement(payment, agreement, amount, posted)
         debts = list(
             Debt.objects.filter(agreement_lines__agreement=agreement)
             .select_related("portfolio")
@@ -205,13 +210,19 @@ def _allocate(payment: Payment, attempt: PaymentAttempt, amount: int) -> bool:
         )
     else:
         debts = [Debt.objects.select_related("portfolio").get(pk=attempt.debt_id)]
-    _allocate_to_debts(payment, debts, amount)
+    _allocate_to_debts(payment, debts, amount, posted)
     if attempt.purpose == Purpose.PROMISE and attempt.promise_id:
         promise_keep(promise=PromiseToPay.objects.get(pk=attempt.promise_id), paid_minor=amount)
     return False
 
 
-def _post(payment: Payment, debt: Debt, amount: int, installment: Installment | None) -> None:
+def _post(
+    payment: Payment,
+    debt: Debt,
+    amount: int,
+    installment: Installment | None,
+    posted: list[PaymentAllocation],
+) -> None:
     label = payment.number if installment is None else f"{payment.number} #{installment.number}"
     entry = ledger_post(
         debt=debt,
@@ -220,8 +231,14 @@ def _post(payment: Payment, debt: Debt, amount: int, installment: Installment | 
         effective_date=portfolio_today(debt.portfolio),
         description=label,
     )
-    PaymentAllocation.objects.create(
-        payment=payment, debt=debt, installment=installment, ledger_entry=entry, amount_minor=amount
+    posted.append(
+        PaymentAllocation.objects.create(
+            payment=payment,
+            debt=debt,
+            installment=installment,
+            ledger_entry=entry,
+            amount_minor=amount,
+        )
     )
 
 
@@ -240,7 +257,9 @@ def _line_room(agreement: Agreement) -> dict[int, int]:
     }
 
 
-def _allocate_to_agreement(payment: Payment, agreement: Agreement, amount: int) -> bool:
+def _allocate_to_agreement(
+    payment: Payment, agreement: Agreement, amount: int, posted: list[PaymentAllocation]
+) -> bool:
     """The lifecycle pays the installments (oldest first, overpayment to the next ones);
     each part is spread over the agreement's debts, the rest goes to the debts' balance.
     Returns whether the payment completed the agreement."""
@@ -255,18 +274,20 @@ def _allocate_to_agreement(payment: Payment, agreement: Agreement, amount: int) 
         for debt_id in room:
             part = min(rest, max(room[debt_id], 0))
             if part:
-                _post(payment, debts[debt_id], part, installment)
+                _post(payment, debts[debt_id], part, installment, posted)
                 room[debt_id] -= part
                 rest -= part
         if rest:  # the schedule asks more than the lines hold (rounding): the first debt
-            _post(payment, debts[next(iter(room))], rest, installment)
+            _post(payment, debts[next(iter(room))], rest, installment, posted)
     if applied.left_minor:
-        _allocate_to_debts(payment, list(debts.values()), applied.left_minor)
+        _allocate_to_debts(payment, list(debts.values()), applied.left_minor, posted)
     # After posting: the discount written off is what the debts still owe.
     return applied.all_paid and agreement_complete(agreement=agreement)
 
 
-def _allocate_to_debts(payment: Payment, debts: list[Debt], amount: int) -> None:
+def _allocate_to_debts(
+    payment: Payment, debts: list[Debt], amount: int, posted: list[PaymentAllocation]
+) -> None:
     """Outside a plan: each debt up to its balance in order, any excess on the last one
     (a credit the agency refunds or keeps, visible as a negative balance). The debts were
     read in this transaction, and `ledger_post` keeps each one's balance current."""
@@ -275,7 +296,7 @@ def _allocate_to_debts(payment: Payment, debts: list[Debt], amount: int) -> None
         last = index == len(debts) - 1
         part = left if last else min(left, max(debt.balance_minor, 0))
         if part:
-            _post(payment, debt, part, None)
+            _post(payment, debt, part, None, posted)
             left -= part
         if debt.balance_minor <= 0:
             debt_status_change(

@@ -110,9 +110,8 @@ def test_the_link_opens_the_receipt_after_the_sign_in_and_not_for_another(post, 
 
 
 def test_the_documents_task_renders_and_stores_the_pdf_once(post, debt, tmp_path):
-    payment = post(
-        started(debt.debtor, f"free-{debt.pk}", 60_000_00), hold=(send_payment_receipt.name,)
-    )
+    # The receipt email's task queues the PDF: the posting itself publishes one task.
+    payment = post(started(debt.debtor, f"free-{debt.pk}", 60_000_00))
 
     payment.refresh_from_db()
     (stored,) = stored_receipts(tmp_path)
@@ -120,6 +119,15 @@ def test_the_documents_task_renders_and_stores_the_pdf_once(post, debt, tmp_path
     assert render_payment_receipt.delay(payment.pk).get() == payment.receipt_sha256
     assert len(stored_receipts(tmp_path)) == 1
     assert AuditEvent.objects.filter(action=RENDERED).count() == 1
+
+
+def test_the_posting_queues_only_the_email_whose_task_queues_the_pdf(post, debt, tmp_path):
+    payment = post(
+        started(debt.debtor, f"free-{debt.pk}", 60_000_00), hold=(send_payment_receipt.name,)
+    )
+
+    payment.refresh_from_db()
+    assert stored_receipts(tmp_path) == [] and payment.receipt_sha256 == ""
 
 
 def test_a_first_download_renders_and_stores_it_once(post, client, debt, tmp_path):
