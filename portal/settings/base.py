@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "portal.selfservice",
     "agreements",
     "payments",
+    "portal.analytics",
     # Last: its post_migrate step reads every other app's permissions.
     "portal.staff",
 ]
