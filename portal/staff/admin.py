@@ -10,7 +10,10 @@ from django.urls import path
 from portal.audit.models import AuditEvent
 from portal.outreach.models import ContactOutcome
 
-from . import admin_disputes  # noqa: F401  (registers the online dispute queue)
+from . import (
+    admin_disputes,  # noqa: F401  (registers the online dispute queue)
+    admin_models,  # noqa: F401  (registers the propensity models and their cards)
+)
 from .admin_audit import AuditEventAdmin
 from .admin_views import kpi_view, log_contact_view, resolve_dispute_view
 

@@ -4,7 +4,7 @@
   and visits.
 - supervisor: an agent who also decides proposals, runs campaigns, revokes links,
   refunds payments, resolves disputes raised on calls or filed on the portal and sees the
-  KPI dashboard.
+  KPI dashboard and the propensity model's card.
 - compliance: reads everything (the KPI dashboard too), exports the audit log and consent
   evidence, verifies the chain; changes nothing (logs no calls).
 - administrator: a supervisor who also sets offer policies, mora stages, creditors,
@@ -76,6 +76,7 @@ _SUPERVISOR = [
     "payments.view_stripeevent",
     "debtors.view_portfolioimport",
     "staff.view_kpis",
+    "analytics.view_propensitymodel",  # the model card
     "staff.resolve_dispute",  # close a dispute raised on a call: upheld or rejected
     "debtors.resolve_disputecase",  # answer a dispute filed on the portal
 ]
