@@ -181,7 +181,10 @@ def _months_back(day: dt.date, months: int) -> dt.date:
 
 def _debtor_rows(debtor_ids: list[int], as_of: dt.datetime) -> QuerySet:
     messages = Message.objects.filter(debtor=OuterRef("pk"))
-    clicked = LinkOpen.objects.filter(link=OuterRef("payment_link"), opened_at__lt=as_of)
+    # A link can ride on several messages: an open counts for those sent before it.
+    clicked = LinkOpen.objects.filter(
+        link=OuterRef("payment_link"), opened_at__gte=OuterRef("sent_at"), opened_at__lt=as_of
+    )
     replies = InboundMessage.objects.filter(debtor=OuterRef("pk"), received_at__lt=as_of)
     calls = ContactOutcome.objects.filter(debtor=OuterRef("pk"), occurred_at__lt=as_of)
     agreements = Agreement.objects.filter(debtor=OuterRef("pk"))
