@@ -114,7 +114,8 @@ def debt_features(
     rows = list(_debt_rows(debts, as_of))
     if not rows:
         return []
-    debtor_ids = sorted({row["debtor_id"] for row in rows})
+    # A subquery, not a list of ids: a whole portfolio would pass SQLite's parameter limit.
+    debtor_ids = debts.order_by().values("debtor_id")
     debtors = {row["pk"]: row for row in _debtor_rows(debtor_ids, as_of)}
     timezones = {row["debtor_id"]: row["portfolio__timezone"] for row in rows}
     responses = _response_times(debtor_ids, as_of, timezones)
@@ -179,7 +180,7 @@ def _months_back(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _debtor_rows(debtor_ids: list[int], as_of: dt.datetime) -> QuerySet:
+def _debtor_rows(debtor_ids: QuerySet, as_of: dt.datetime) -> QuerySet:
     messages = Message.objects.filter(debtor=OuterRef("pk"))
     # A link can ride on several messages: an open counts for those sent before it.
     clicked = LinkOpen.objects.filter(
@@ -221,7 +222,7 @@ def _debtor_rows(debtor_ids: list[int], as_of: dt.datetime) -> QuerySet:
 
 
 def _response_times(
-    debtor_ids: list[int], as_of: dt.datetime, timezones: dict[int, str]
+    debtor_ids: QuerySet, as_of: dt.datetime, timezones: dict[int, str]
 ) -> dict[int, tuple[int, int]]:
     """Each debtor's most frequent local hour and weekday (Monday 0) of replies and link
     opens before `as_of`; the earliest wins a tie."""
@@ -245,7 +246,7 @@ def _mode(counts: Counter) -> int:
     return min(counts, key=lambda value: (-counts[value], value))
 
 
-def _consents_at(debtor_ids: list[int], as_of: dt.datetime) -> dict[tuple[int, str], bool]:
+def _consents_at(debtor_ids: QuerySet, as_of: dt.datetime) -> dict[tuple[int, str], bool]:
     """Consent per (debtor, channel) as it stood at `as_of`.
 
     A row changed before `as_of` still holds that state. For one changed since, the first
