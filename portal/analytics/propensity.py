@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.calibration import calibration_curve
+from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
@@ -48,14 +50,25 @@ class Trained:
         return self.estimator.predict_proba(features)[:, 1]
 
 
-def _candidates(seed: int) -> dict[str, object]:
-    return {
+def _candidates(seed: int, keep: list[int]) -> dict[str, object]:
+    """Both kinds of model, fitted only on the `keep` columns: a feature no training row
+    has (no debtor ever replied, say) carries nothing, and the boosting cannot bin it."""
+    models = {
+        # Missing facts (no payment yet) are NaN: the median plus a was-missing column.
         "logistic_regression": make_pipeline(
-            StandardScaler(), LogisticRegression(max_iter=1_000, C=1.0)
+            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            StandardScaler(),
+            LogisticRegression(max_iter=1_000, C=1.0),
         ),
         "gradient_boosting": HistGradientBoostingClassifier(
             max_iter=200, learning_rate=0.1, early_stopping=True, random_state=seed
         ),
+    }
+    return {
+        name: make_pipeline(
+            ColumnTransformer([("keep", "passthrough", keep)], remainder="drop"), model
+        )
+        for name, model in models.items()
     }
 
 
@@ -97,13 +110,14 @@ def propensity_train(
     _check(train_y[validation], "validation part")
     _check(train_y[~validation], "fitting part")
     validation_auc = {}
-    for name, estimator in _candidates(seed).items():
+    keep = [i for i in range(features.shape[1]) if not np.isnan(train_x[:, i]).all()]
+    for name, estimator in _candidates(seed, keep).items():
         estimator.fit(train_x[~validation], train_y[~validation])
         scores = estimator.predict_proba(train_x[validation])[:, 1]
         validation_auc[name] = float(roc_auc_score(train_y[validation], scores))
     algorithm = max(validation_auc, key=validation_auc.get)
 
-    estimator = _candidates(seed)[algorithm]
+    estimator = _candidates(seed, keep)[algorithm]
     estimator.fit(train_x, train_y)
     trained = Trained(estimator, algorithm, tuple(feature_names))
     scores = trained.predict(holdout_x)

@@ -242,6 +242,14 @@ CELERY_BEAT_SCHEDULE = {
         # After the daily review has marked what is late.
         "schedule": crontab(hour=7, minute=0),
     },
+    "analytics-train-propensity": {
+        "task": "portal.analytics.tasks.train_propensity_model",
+        "schedule": crontab(day_of_month=2, hour=2, minute=0),
+    },
+    "analytics-score-debts": {
+        "task": "portal.analytics.tasks.score_debts",
+        "schedule": crontab(hour=3, minute=0),
+    },
 }
 
 # Audit chain (portal/audit): record() appends without a lock and the beat seals new rows
