@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from portal.access.models import LinkOpen, PaymentLink
 from portal.analytics.tasks import contact_timing_refresh_task
@@ -197,3 +198,17 @@ def test_queries_do_not_grow_with_debtors(portfolio):
         assert contact_timing_refresh(as_of=AS_OF) == 50
     assert len(fifty) == len(five) <= 12
     assert ContactTiming.objects.count() == 50
+
+
+def test_supervisors_read_the_rows_in_admin_and_change_nothing(people, client, supervisor):
+    ana, _ = people
+    sent(ana, "email", 15, answered=True, times=3)
+    contact_timing_refresh(as_of=AS_OF)
+    row = ContactTiming.objects.get(debtor=ana)
+    client.force_login(supervisor)
+    page = client.get(reverse("admin:outreach_contacttiming_changelist"))
+    assert page.status_code == 200 and ana.full_name in page.content.decode()
+    assert client.get(reverse("admin:outreach_contacttiming_add")).status_code == 403
+    change = reverse("admin:outreach_contacttiming_change", args=[row.pk])
+    assert client.post(change, {"channel": "sms"}).status_code == 403
+    assert ContactTiming.objects.get(debtor=ana).channel == "email"
