@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from .propensity import NotEnoughHistory
+from .timing import contact_timing_refresh
 from .training import debts_score, propensity_model_train
 
 log = logging.getLogger(__name__)
@@ -29,3 +30,8 @@ def train_propensity_model(months: int = 12) -> str | None:
 def score_debts() -> int:
     """Nightly: every open debt's score from the current model."""
     return debts_score()
+
+
+@shared_task
+def contact_timing_refresh_task() -> int:
+    return contact_timing_refresh()

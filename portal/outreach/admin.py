@@ -9,7 +9,15 @@ from portal.money import format_minor
 
 from . import campaigns, rendering
 from .forms import CampaignForm
-from .models import Campaign, CampaignTemplate, Channel, Consent, InboundMessage, Message
+from .models import (
+    Campaign,
+    CampaignTemplate,
+    Channel,
+    Consent,
+    ContactTiming,
+    InboundMessage,
+    Message,
+)
 
 _SAMPLE = {
     "first_name": "Alejandra",
@@ -151,4 +159,24 @@ class ConsentAdmin(admin.ModelAdmin):
         return False  # changes go through consent_set (audited), never a bare save
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ContactTiming)
+class ContactTimingAdmin(admin.ModelAdmin):
+    """Best channel and hour per debtor: written only by the nightly analytics refresh."""
+
+    list_display = ["debtor", "channel", "hour_from", "hour_to", "response_rate", "computed_at"]
+    list_filter = ["channel", "hour_from"]
+    search_fields = ["debtor__document_number", "debtor__full_name"]
+    list_select_related = ["debtor"]
+    raw_id_fields = ["debtor"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

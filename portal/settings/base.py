@@ -250,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.analytics.tasks.score_debts",
         "schedule": crontab(hour=3, minute=0),
     },
+    # Best channel and hour per debtor (docs/analytics.md), from the day's history.
+    "analytics-contact-timing": {
+        "task": "portal.analytics.tasks.contact_timing_refresh_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # Audit chain (portal/audit): record() appends without a lock and the beat seals new rows

@@ -68,6 +68,7 @@ _SUPERVISOR = [
     "outreach.add_campaign",
     "outreach.change_campaign",  # edit, launch, pause, resume, cancel
     "outreach.view_campaigntemplate",
+    "outreach.view_contacttiming",  # best channel and hour (docs/analytics.md)
     "outreach.add_campaigntemplate",
     "outreach.change_campaigntemplate",
     "outreach.delete_campaigntemplate",

@@ -16,7 +16,7 @@ from payments.models import Payment
 from portal.audit.models import AuditEvent
 from portal.debtors.models import Debt, Debtor, LedgerEntry
 from portal.debtors.selectors import debts_with_stage
-from portal.outreach.models import Campaign, Consent, ContactOutcome, Message
+from portal.outreach.models import Campaign, Consent, ContactOutcome, ContactTiming, Message
 from portal.staff import kpis
 from portal.staff.demo import seed_demo
 from portal.staff.demo.activity import SCHEDULED_CAMPAIGN, SENT_CAMPAIGN
@@ -31,12 +31,15 @@ def test_seed_demo_spreads_debts_over_every_stage():
     assert stages == {"preventiva", "temprana", "intermedia", "tardia", "prejuridica"}
     assert Debtor.objects.count() == 60
     assert Debt.objects.filter(portfolio__currency="COP").count() == 60
+    # Best channel and hour for everyone reachable (consent on record).
+    reachable = Consent.objects.filter(granted=True).values("debtor").distinct().count()
+    assert ContactTiming.objects.count() == reachable > 0
 
 
 def test_seed_demo_twice_creates_nothing_new():
     seed_demo()
     models = [Debtor, Debt, LedgerEntry, AuditEvent, OfferPolicy, Consent, Campaign, Message]
-    models += [Agreement, Payment, PromiseToPay, ContactOutcome]
+    models += [Agreement, Payment, PromiseToPay, ContactOutcome, ContactTiming]
     counts = [model.objects.count() for model in models]
     second = seed_demo()
     assert (second.debtors_created, second.debts_created, second.policies_created) == (0, 0, 0)

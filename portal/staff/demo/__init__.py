@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from agreements.models import Agreement, OfferPolicy, PromiseToPay
 from payments.models import Payment
+from portal.analytics.timing import contact_timing_refresh
 from portal.debtors.models import Debtor, Portfolio
-from portal.outreach.models import Campaign, Consent
+from portal.outreach.models import Campaign, Consent, ContactTiming
 
 from .. import rollup
 from . import activity
@@ -58,6 +59,8 @@ def seed_demo(
         activity.agreement_and_payment_seed(portfolio, now)
         activity.promise_seed(portfolio, admin, now)
         rollup.kpi_rollup_refresh_all()
+        if not ContactTiming.objects.exists():  # a second run adds nothing, not even audit
+            contact_timing_refresh()  # best channel and hour from the demo campaigns
     return DemoResult(
         portfolio,
         debtors_created,
