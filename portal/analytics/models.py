@@ -31,6 +31,7 @@ class PropensityModel(models.Model):
         verbose_name = _("propensity model")
         verbose_name_plural = _("propensity models")
         ordering = ["-trained_at"]
+        permissions = [("train_propensitymodel", _("Can train the propensity model"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["is_current"],

@@ -78,6 +78,7 @@ _SUPERVISOR = [
     "debtors.view_portfolioimport",
     "staff.view_kpis",
     "analytics.view_propensitymodel",  # the model card
+    "analytics.train_propensitymodel",  # "Train now"
     "staff.resolve_dispute",  # close a dispute raised on a call: upheld or rejected
     "debtors.resolve_disputecase",  # answer a dispute filed on the portal
 ]

@@ -8,6 +8,7 @@ import pytest
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 
+from portal.analytics.models import PropensityModel
 from portal.analytics.propensity import propensity_train
 from portal.analytics.services import propensity_model_store
 from portal.outreach.scoring import debt_scores_write
@@ -68,3 +69,20 @@ def test_supervisors_and_compliance_read_the_card_agents_do_not(client, stored_m
     response = client.get(reverse("admin:analytics_propensitymodel_change", args=[stored_model.pk]))
 
     assert response.status_code == status
+
+
+def test_train_now_reports_too_little_history_and_trains_nothing(client):
+    person(client, SUPERVISOR, "sofia")
+
+    response = client.post(reverse("admin:analytics_propensitymodel_train"), follow=True)
+
+    assert response.status_code == 200
+    assert 'data-testid="train-now"' in response.content.decode()
+    assert [m.level_tag for m in response.context["messages"]] == ["warning"]
+    assert not PropensityModel.objects.exists()
+
+
+def test_agents_cannot_train(client):
+    person(client, AGENT, "andres")
+
+    assert client.post(reverse("admin:analytics_propensitymodel_train")).status_code == 403
