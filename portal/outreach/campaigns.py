@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -18,7 +18,15 @@ from portal.audit.services import record
 from portal.db import is_postgresql
 from portal.debtors.models import Debt, Debtor, DebtStatus
 
-from .models import Campaign, CampaignStatus, Channel, Message, MessageKind, MessageStatus
+from .models import (
+    Campaign,
+    CampaignStatus,
+    Channel,
+    DebtScore,
+    Message,
+    MessageKind,
+    MessageStatus,
+)
 from .selectors import COUNTED, address_for
 
 CHUNK_SIZE = 1000
@@ -29,7 +37,8 @@ class CampaignError(ValueError):
 
 
 def campaign_recipients(campaign: Campaign, *, now: dt.datetime | None = None) -> list[tuple]:
-    """(debtor id, balance in the portfolio) for every debtor in the segment, by id."""
+    """(debtor id, balance in the portfolio) for every debtor in the segment, by id, or
+    by the highest propensity score first when the campaign asks for it."""
     now = now or timezone.now()
     debts = Debt.objects.filter(portfolio_id=campaign.portfolio_id)
     stage_q = Q()
@@ -46,7 +55,19 @@ def campaign_recipients(campaign: Campaign, *, now: dt.datetime | None = None) -
         # holds the debt and moves it on when the agreement ends (docs/outreach.md).
         held = Q(status=DebtStatus.IN_AGREEMENT)
         debts = debts.filter(held if campaign.agreement_filter == "with" else ~held)
-    rows = debts.values("debtor_id").annotate(balance=Sum("balance_minor")).order_by("debtor_id")
+    if campaign.score_bands:
+        scored = DebtScore.objects.filter(
+            debtor_id=OuterRef("debtor_id"), band__in=campaign.score_bands
+        )
+        debts = debts.filter(Exists(scored))
+    rows = debts.values("debtor_id").annotate(balance=Sum("balance_minor"))
+    if campaign.highest_score_first:
+        # The debtor's likeliest debt leads; unscored debtors go last, by id.
+        rows = rows.annotate(best=Max("score__propensity")).order_by(
+            F("best").desc(nulls_last=True), "debtor_id"
+        )
+    else:
+        rows = rows.order_by("debtor_id")
     if campaign.balance_min_minor is not None:
         rows = rows.filter(balance__gte=campaign.balance_min_minor)
     if campaign.balance_max_minor is not None:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.debtors.models import Portfolio
 from portal.debtors.money_forms import MoneyField
 
-from .models import Campaign, Channel
+from .models import Campaign, Channel, ScoreBand
 
 # The order messages go out in when a debtor has no preferred channel (the preferred one
 # always goes first): the cheapest and most read first, a call last.
@@ -23,6 +23,16 @@ class CampaignForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one channel.")},
         help_text=_("Sent in this order; the debtor's preferred channel always goes first."),
+    )
+    score_bands = forms.MultipleChoiceField(
+        label=_("Propensity bands"),
+        choices=ScoreBand.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "Only debtors with a debt the current model scored in these bands. "
+            "None ticked: any score, unscored debtors included."
+        ),
     )
     balance_min_minor = MoneyField(
         label=_("Balance from"),
@@ -45,6 +55,8 @@ class CampaignForm(forms.ModelForm):
             "balance_max_minor",
             "min_days_since_contact",
             "agreement_filter",
+            "score_bands",
+            "highest_score_first",
             "channels",
             "start_at",
             "per_minute",

@@ -98,6 +98,17 @@ class Campaign(models.Model):
         default=AgreementFilter.WITHOUT,
         verbose_name=_("agreements"),
     )
+    score_bands = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Only debtors with a debt scored in these bands. Empty: any score."),
+        verbose_name=_("propensity bands"),
+    )
+    highest_score_first = models.BooleanField(
+        default=False,
+        help_text=_("Send first to the debtors most likely to pay (the current model's score)."),
+        verbose_name=_("highest propensity first"),
+    )
     channels = models.JSONField(
         default=list,
         help_text=_(
