@@ -119,15 +119,8 @@ class CampaignAdmin(admin.ModelAdmin):
         self._transition(request, queryset, campaigns.campaign_cancel, _("cancelled"))
 
 
-@admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
-    """The outbox: every message, what the policy decided and what the provider said."""
-
-    list_display = ["created_at", "debtor", "channel", "kind", "status", "block_reason", "sent_at"]
-    list_filter = ["status", "channel", "kind", "block_reason", "campaign"]
-    search_fields = ["key", "to", "provider_id", "debtor__document_number"]
-    list_select_related = ["debtor"]
-    raw_id_fields = ["debtor", "debt", "payment_link", "campaign"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by the portal's own services: staff read them, nobody edits."""
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -137,6 +130,17 @@ class MessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    """The outbox: every message, what the policy decided and what the provider said."""
+
+    list_display = ["created_at", "debtor", "channel", "kind", "status", "block_reason", "sent_at"]
+    list_filter = ["status", "channel", "kind", "block_reason", "campaign"]
+    search_fields = ["key", "to", "provider_id", "debtor__document_number"]
+    list_select_related = ["debtor"]
+    raw_id_fields = ["debtor", "debt", "payment_link", "campaign"]
 
 
 @admin.register(InboundMessage)
@@ -163,7 +167,7 @@ class ConsentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactTiming)
-class ContactTimingAdmin(admin.ModelAdmin):
+class ContactTimingAdmin(ReadOnlyAdmin):
     """Best channel and hour per debtor: written only by the nightly analytics refresh."""
 
     list_display = ["debtor", "channel", "hour_from", "hour_to", "response_rate", "computed_at"]
@@ -171,12 +175,3 @@ class ContactTimingAdmin(admin.ModelAdmin):
     search_fields = ["debtor__document_number", "debtor__full_name"]
     list_select_related = ["debtor"]
     raw_id_fields = ["debtor"]
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
