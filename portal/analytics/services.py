@@ -46,8 +46,10 @@ def propensity_model_store(
         artifact_sha256=hashlib.sha256(content).hexdigest(),
         is_current=True,
     )
-    model.artifact.save(
-        private_name("models", version, ".joblib"), ContentFile(content), save=False
+    # The storage itself, not FieldFile.save: that would put upload_to's "models/" before
+    # private_name's own "models/" folder.
+    model.artifact.name = model.artifact.storage.save(
+        private_name("models", version, ".joblib"), ContentFile(content)
     )
     with transaction.atomic():
         PropensityModel.objects.filter(is_current=True).update(is_current=False)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from django.db.models import Q
 from django.utils import timezone
 
 from portal.debtors.models import Debt, DebtStatus, LedgerEntry, LedgerKind
@@ -86,7 +85,7 @@ def debts_score(*, now: dt.datetime | None = None) -> int:
     trained = propensity_model_load(model)
     now = now or timezone.now()
     open_ids = list(
-        Debt.objects.filter(Q(status__in=OPEN), balance_minor__gt=0)
+        Debt.objects.filter(status__in=OPEN, balance_minor__gt=0)
         .order_by("pk")
         .values_list("pk", flat=True)
     )

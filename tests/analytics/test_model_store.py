@@ -39,6 +39,7 @@ def test_the_newest_model_is_current_and_loads_back_with_the_same_scores(trained
     first.refresh_from_db()
     assert not first.is_current
     assert second.artifact.name.startswith("models/")
+    assert not second.artifact.name.startswith("models/models/")
     with pytest.raises(NotImplementedError):  # private storage: no URL serves it
         _ = second.artifact.url
     loaded = propensity_model_load(second)
